@@ -1,0 +1,46 @@
+# Task runner. `make run` starts openssm; `make test` installs everything and runs the whole suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+PYTEST_ARGS ?=
+
+.PHONY: dev postgres run test test-quick check fmt bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+# Debian's PostgreSQL server, for the tests that run on a real PostgreSQL.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+
+dev: $(VENV)/.installed postgres
+
+run: $(VENV)/.installed
+	$(VENV)/bin/openssm server
+
+fmt: $(VENV)/.installed
+	$(VENV)/bin/ruff format openssm tests bench scripts
+	$(VENV)/bin/ruff check --fix openssm tests bench scripts
+
+check: $(VENV)/.installed
+	$(VENV)/bin/ruff format --check openssm tests bench scripts
+	$(VENV)/bin/ruff check openssm tests bench scripts
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(PY) scripts/check_module_size.py
+
+test: dev check
+	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+test-quick: $(VENV)/.installed
+	$(VENV)/bin/pytest -m "not e2e and not postgres and not cli" -x -q $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) bench/api_throughput.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

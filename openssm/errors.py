@@ -1,0 +1,274 @@
+"""The one exception hierarchy of openssm.
+
+Only ``ApiError`` subclasses reach API clients; their class name is the AWS
+wire code (``__type``), so ``client.exceptions.ParameterNotFound`` matches.
+
+    OpenSSMError
+    ├── ApiError                      .code = class name, .http_status, .message
+    │   ├── ClientFault (400)         grouping bases never go on the wire
+    │   │   ├── InputFault            ValidationException, InvalidParameters, InvalidKeyId, …
+    │   │   ├── NotFoundFault         ParameterNotFound, InvalidDocument, InvalidInstanceId, …
+    │   │   ├── ConflictFault         ParameterAlreadyExists, DocumentAlreadyExists, …
+    │   │   ├── LimitFault            ParameterLimitExceeded, TooManyUpdates, …
+    │   │   └── UnknownOperationException, UnsupportedOperationException
+    │   ├── AuthFault                 UnrecognizedClientException, InvalidSignatureException, …
+    │   ├── ThrottlingException
+    │   └── InternalServerError (500) only from the API catch-all
+    ├── ConfigError                   bad settings at start-up
+    ├── StoreError                    DuplicateKey, ConcurrentUpdate
+    └── ChannelError                  HandshakeRejected, ProtocolViolation, ConnectionClosed
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class OpenSSMError(Exception):
+    """Root of every error openssm raises on purpose."""
+
+
+class ApiError(OpenSSMError):
+    """An error answered to an API client as ``{"__type": code, "message": …}``."""
+
+    code: ClassVar[str] = "ApiError"
+    http_status: ClassVar[int] = 400
+    abstract: ClassVar[bool] = True
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.abstract = abstract
+        if not abstract:
+            cls.code = cls.__name__
+
+    def __init__(self, message: str = "", **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def to_wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"__type": self.code}
+        if self.message:
+            body["message"] = self.message
+        body.update(self.extra)
+        return body
+
+
+class ClientFault(ApiError, abstract=True):
+    """The caller sent something wrong; retrying unchanged will not help."""
+
+
+class InputFault(ClientFault, abstract=True):
+    pass
+
+
+class NotFoundFault(ClientFault, abstract=True):
+    pass
+
+
+class ConflictFault(ClientFault, abstract=True):
+    pass
+
+
+class LimitFault(ClientFault, abstract=True):
+    pass
+
+
+class AuthFault(ApiError, abstract=True):
+    pass
+
+
+# --- protocol and common errors -------------------------------------------------------
+
+
+class ValidationException(InputFault):
+    pass
+
+
+class SerializationException(InputFault):
+    pass
+
+
+class UnknownOperationException(ClientFault):
+    pass
+
+
+class UnsupportedOperationException(ClientFault):
+    pass
+
+
+class ThrottlingException(ApiError):
+    pass
+
+
+class InternalServerError(ApiError):
+    http_status: ClassVar[int] = 500
+
+
+class MissingAuthenticationTokenException(AuthFault):
+    http_status: ClassVar[int] = 403
+
+
+class IncompleteSignatureException(AuthFault):
+    pass
+
+
+class UnrecognizedClientException(AuthFault):
+    pass
+
+
+class InvalidSignatureException(AuthFault):
+    pass
+
+
+class AccessDeniedException(AuthFault):
+    pass
+
+
+# --- shared by several capabilities ---------------------------------------------------
+
+
+class InvalidNextToken(InputFault):
+    pass
+
+
+class InvalidFilterKey(InputFault):
+    pass
+
+
+class InvalidFilterOption(InputFault):
+    pass
+
+
+class InvalidFilterValue(InputFault):
+    pass
+
+
+class InvalidFilter(InputFault):
+    pass
+
+
+class InvalidParameters(InputFault):
+    pass
+
+
+class InvalidKeyId(InputFault):
+    pass
+
+
+class TooManyUpdates(LimitFault):
+    pass
+
+
+class InvalidResourceType(InputFault):
+    pass
+
+
+class InvalidResourceId(NotFoundFault):
+    pass
+
+
+class TooManyTagsError(LimitFault):
+    pass
+
+
+class DoesNotExistException(NotFoundFault):
+    pass
+
+
+# --- Parameter Store --------------------------------------------------------------------
+
+
+class ParameterNotFound(NotFoundFault):
+    pass
+
+
+class ParameterVersionNotFound(NotFoundFault):
+    pass
+
+
+class ParameterAlreadyExists(ConflictFault):
+    pass
+
+
+class ParameterLimitExceeded(LimitFault):
+    pass
+
+
+class ParameterMaxVersionLimitExceeded(LimitFault):
+    pass
+
+
+class ParameterVersionLabelLimitExceeded(LimitFault):
+    pass
+
+
+class HierarchyLevelLimitExceededException(LimitFault):
+    pass
+
+
+class HierarchyTypeMismatchException(InputFault):
+    pass
+
+
+class InvalidAllowedPatternException(InputFault):
+    pass
+
+
+class ParameterPatternMismatchException(InputFault):
+    pass
+
+
+class UnsupportedParameterType(InputFault):
+    pass
+
+
+class PoliciesLimitExceededException(LimitFault):
+    pass
+
+
+class InvalidPolicyTypeException(InputFault):
+    pass
+
+
+class InvalidPolicyAttributeException(InputFault):
+    pass
+
+
+class IncompatiblePolicyException(InputFault):
+    pass
+
+
+# --- process-internal errors (never on the wire) -----------------------------------------
+
+
+class ConfigError(OpenSSMError):
+    """Start-up configuration is wrong; the message lists every problem."""
+
+
+class StoreError(OpenSSMError):
+    pass
+
+
+class DuplicateKey(StoreError):
+    pass
+
+
+class ConcurrentUpdate(StoreError):
+    pass
+
+
+class ChannelError(OpenSSMError):
+    pass
+
+
+class HandshakeRejected(ChannelError):
+    pass
+
+
+class ProtocolViolation(ChannelError):
+    pass
+
+
+class ConnectionClosed(ChannelError):
+    pass

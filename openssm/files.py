@@ -1,0 +1,44 @@
+"""Private files and directories created atomically with their final modes.
+
+Keys, credentials and state are never chmod-ed after the fact and never
+written through a symlink someone could have planted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create `path` (and parents) with mode 0700; refuse a symlink in its place."""
+    if path.is_symlink():
+        raise PermissionError(f"{path} is a symlink; refusing to use it for private state")
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` with mode 0600, atomically replacing any old file."""
+    ensure_private_dir(path.parent)
+    if path.is_symlink():
+        raise PermissionError(f"{path} is a symlink; refusing to write private data through it")
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(temp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.replace(path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def is_private_file(path: Path) -> bool:
+    """True when `path` is a regular file (not a symlink) readable by its owner only."""
+    info = path.lstat()
+    return stat.S_ISREG(info.st_mode) and (info.st_mode & 0o077) == 0

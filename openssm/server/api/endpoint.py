@@ -1,0 +1,198 @@
+"""The AWS JSON 1.1 endpoint: ``POST /`` with ``X-Amz-Target: AmazonSSM.<Operation>``.
+
+Order of work for every request: authenticate (SigV4), decode the body,
+find the operation, validate input against botocore's model, authorize against
+the caller's policies, run the handler, shape the output by the model.
+Every failure is answered as ``{"__type": …, "message": …}``; only the
+catch-all answers InternalServerError, and its message is the request id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from openssm import arns, ids
+from openssm.errors import (
+    AccessDeniedException,
+    ApiError,
+    InternalServerError,
+    SerializationException,
+    UnknownOperationException,
+    UnrecognizedClientException,
+    UnsupportedOperationException,
+)
+from openssm.server.api.authz import Policy, PolicyError, evaluate, parse_policy
+from openssm.server.api.model import ServiceModel
+from openssm.server.api.registry import Operation
+from openssm.server.api.sigv4 import SignedRequest, SigV4Verifier, parse_authorization
+from openssm.server.context import RequestContext
+from openssm.server.runtime import Runtime
+from openssm.server.services import identity
+
+log = logging.getLogger("openssm.api")
+
+TARGET_PREFIX = "AmazonSSM."
+CONTENT_TYPE = b"application/x-amz-json-1.1"
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+class ApiEndpoint:
+    """An ASGI app answering the SSM API; holds only caches, never request state."""
+
+    def __init__(
+        self, runtime: Runtime, model: ServiceModel, operations: Mapping[str, Operation]
+    ) -> None:
+        self._runtime = runtime
+        self._model = model
+        self._operations = operations
+        self._verifier = SigV4Verifier()
+        self._policy_cache: dict[str, Policy] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = ids.request_id()
+        try:
+            status, payload = await self._handle(scope, receive, request_id)
+        except ApiError as exc:
+            status, payload = exc.http_status, exc.to_wire()
+        except Exception:
+            log.exception("unhandled error in request %s", request_id)
+            err = InternalServerError(f"Internal error; request id {request_id}")
+            status, payload = err.http_status, err.to_wire()
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", CONTENT_TYPE),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-amzn-requestid", request_id.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, request_id: str
+    ) -> tuple[int, Mapping[str, Any]]:
+        raw = await _read_body(receive)
+        headers = _headers(scope)
+        request = SignedRequest(
+            method=scope["method"],
+            path=scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0] or "/",
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=raw,
+        )
+        credential, _, _ = parse_authorization(request)
+        principal = await self._runtime.store.read(
+            lambda conn: identity.load_principal(
+                conn, self._runtime.keyring, credential.access_key_id
+            )
+        )
+        now = self._runtime.clock.now()
+        if principal is None:
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
+        self._verifier.verify(request, secret_key=principal.secret_access_key, now=now)
+        if not principal.is_usable(now):
+            # Checked after the signature so that a guesser learns nothing about key state.
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
+        ctx = RequestContext(
+            account_id=principal.account_id,
+            region=credential.region,
+            principal_arn=arns.user_arn(
+                credential.region, principal.account_id, principal.user_name
+            ),
+            request_id=request_id,
+            now=now,
+        )
+        name = _operation_name(headers.get("x-amz-target", ""))
+        try:
+            decoded = json.loads(raw) if raw else {}
+        except ValueError as exc:
+            raise SerializationException("Request body is not valid JSON") from exc
+        operation = self._operations.get(name)
+        if operation is None:
+            if self._model.has_operation(name):
+                raise UnsupportedOperationException(f"openssm does not implement {name} yet")
+            raise UnknownOperationException(f"Unknown operation {name}")
+        body = self._model.validate_input(name, decoded)
+        self._authorize(ctx, principal.policy_documents, name, operation.resources(ctx, body))
+        output = await operation.handler(self._runtime, ctx, body)
+        return 200, self._model.shape_output(name, output)
+
+    def _authorize(
+        self, ctx: RequestContext, documents: tuple[str, ...], name: str, resources: list[str]
+    ) -> None:
+        policies = [self._policy(doc) for doc in documents]
+        action = f"ssm:{name}"
+        for resource in resources:
+            decision = evaluate(policies, action, resource)
+            if decision == "Allow":
+                continue
+            reason = (
+                "with an explicit deny in an identity-based policy"
+                if decision == "ExplicitDeny"
+                else f"because no identity-based policy allows the {action} action"
+            )
+            raise AccessDeniedException(
+                f"User: {ctx.principal_arn} is not authorized to perform: {action} "
+                f"on resource: {resource} {reason}"
+            )
+
+    def _policy(self, document: str) -> Policy:
+        policy = self._policy_cache.get(document)
+        if policy is None:
+            try:
+                policy = parse_policy(document)
+            except PolicyError:
+                # A stored policy that no longer parses grants nothing.
+                log.warning("ignoring a stored policy that does not parse")
+                policy = Policy(statements=())
+            if len(self._policy_cache) > 1024:
+                self._policy_cache.clear()
+            self._policy_cache[document] = policy
+        return policy
+
+
+def _operation_name(target: str) -> str:
+    if not target.startswith(TARGET_PREFIX):
+        raise UnknownOperationException(
+            f"X-Amz-Target must be {TARGET_PREFIX}<Operation> (got {target[:64]!r})"
+        )
+    return target[len(TARGET_PREFIX) :]
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise SerializationException(f"Request body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)

@@ -1,0 +1,48 @@
+"""The explicit table of implemented operations: name → handler and the resources it touches.
+
+Dispatch comes only from this table (never from attribute lookup), so an
+operation exists on the wire exactly when a handler module lists it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from openssm.server.context import RequestContext
+from openssm.server.runtime import Runtime
+
+Body = dict[str, Any]
+Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Mapping[str, Any]]]
+ResourceResolver = Callable[[RequestContext, Body], list[str]]
+
+
+def any_resource(_ctx: RequestContext, _body: Body) -> list[str]:
+    """For operations without resource-level permissions, as in IAM."""
+    return ["*"]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    name: str
+    handler: Handler
+    resources: ResourceResolver = any_resource
+
+
+def build_registry(groups: Iterable[Iterable[Operation]]) -> dict[str, Operation]:
+    table: dict[str, Operation] = {}
+    for group in groups:
+        for op in group:
+            if op.name in table:
+                raise ValueError(f"operation {op.name} registered twice")
+            table[op.name] = op
+    return table
+
+
+def default_registry() -> dict[str, Operation]:
+    # Imported here so that building the table is the only place that knows
+    # every handler module.
+    from openssm.server.api.handlers import parameters, tags
+
+    return build_registry([parameters.OPERATIONS, tags.OPERATIONS])

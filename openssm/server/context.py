@@ -1,0 +1,24 @@
+"""Who is asking, where, and when: built once per API request."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from openssm import arns
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestContext:
+    account_id: str
+    region: str
+    principal_arn: str
+    request_id: str
+    now: dt.datetime
+
+    @property
+    def partition(self) -> str:
+        return arns.partition_for(self.region)
+
+    def ssm_arn(self, resource: str) -> str:
+        return arns.ssm_arn(self.region, self.account_id, resource)

@@ -1,0 +1,18 @@
+"""The live parts every handler and background loop works with, passed in explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openssm.clock import Clock
+from openssm.config import ServerSettings
+from openssm.server.secrets import Keyring
+from openssm.server.store.engine import Store
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Runtime:
+    settings: ServerSettings
+    store: Store
+    keyring: Keyring
+    clock: Clock

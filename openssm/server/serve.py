@@ -1,0 +1,78 @@
+"""Run the server process: bootstrap, bind, serve until SIGTERM/SIGINT, shut down in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+
+import uvicorn
+import uvloop
+
+from openssm.clock import SystemClock
+from openssm.config import ServerSettings
+from openssm.files import write_private_file
+from openssm.server.app import build_app
+from openssm.server.bootstrap import banner, bootstrap
+from openssm.server.scheduler import build_loops
+
+log = logging.getLogger("openssm.server")
+
+
+def run_server(settings: ServerSettings) -> int:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    # botocore logs every model load at DEBUG; that is noise in our logs.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    # Everything the server creates (database, WAL, logs) is private to its user.
+    os.umask(0o077)
+    clock = SystemClock()
+    booted = bootstrap(settings, clock)
+    runtime = booted.runtime
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    port = sock.getsockname()[1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{port}"
+    app = build_app(runtime, build_loops(runtime))
+    config = uvicorn.Config(
+        app,
+        http="httptools",
+        ws="websockets-sansio",
+        lifespan="on",
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+
+    async def announce_when_ready() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.02)
+        print(banner(settings, url), flush=True)
+        if settings.ready_file is not None:
+            write_private_file(settings.ready_file, url.encode())
+
+    async def main() -> None:
+        announcer = asyncio.create_task(announce_when_ready())
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            announcer.cancel()
+
+    try:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main())
+    finally:
+        runtime.store.close()
+    log.info("openssm server stopped")
+    return 0

@@ -1,0 +1,117 @@
+"""Engine factory for SQLite (embedded default) and PostgreSQL, and the Store
+that runs blocking database work off the event loop.
+
+Repositories are plain functions taking a SQLAlchemy ``Connection``; the Store
+opens the transaction, commits or rolls back, and never lets a repository commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from openssm.errors import DuplicateKey
+
+T = TypeVar("T")
+
+
+def normalise_url(url: str) -> str:
+    """Route PostgreSQL URLs to the psycopg 3 driver we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str, *, pool_size: int = 8) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=4,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so that we can
+        # choose BEGIN IMMEDIATE for writes (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers proceed while one writer writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable across application crashes in WAL mode and much faster than FULL.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Writers queue for the lock instead of failing at once with SQLITE_BUSY.
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A deferred transaction that reads and then writes can fail with
+        # SQLITE_BUSY when another writer got in between; IMMEDIATE takes the
+        # write lock up front, so writers queue on busy_timeout instead.
+        if conn.info.get("openssm_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+class Store:
+    """Runs transactions on a bounded pool of worker threads."""
+
+    def __init__(self, engine: Engine, *, worker_threads: int = 8) -> None:
+        self.engine = engine
+        self._executor = ThreadPoolExecutor(
+            max_workers=worker_threads, thread_name_prefix="openssm-db"
+        )
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.info["openssm_write"] = write
+            try:
+                with conn.begin():
+                    yield conn
+            except IntegrityError as exc:
+                raise DuplicateKey(str(exc.orig)) from exc
+
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        with self.transaction(write=False) as conn:
+            return fn(conn)
+
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        with self.transaction(write=True) as conn:
+            return fn(conn)
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self.read_sync, fn))
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self.write_sync, fn))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Alembic migrations: one tree for both dialects, applied on server start."""

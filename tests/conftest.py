@@ -1,0 +1,1 @@
+"""Generic fixtures only; the real server and PostgreSQL live in tests/integration."""

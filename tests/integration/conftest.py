@@ -1,0 +1,79 @@
+"""Real servers for integration tests: SQLite and a real PostgreSQL, driven over HTTP."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.postgres import PostgresServer, postgres_available
+from tests.support import ServerProcess
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    reason = postgres_available()
+    if reason is not None:
+        pytest.fail(f"PostgreSQL tests cannot run: {reason}")
+    root = Path(tempfile.mkdtemp(prefix="openssm-pg-"))
+    server = PostgresServer(root=root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _start(tmp: Path, name: str, database_url: str | None) -> ServerProcess:
+    server = ServerProcess(data_dir=tmp / name, database_url=database_url)
+    server.start()
+    return server
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """One shared server per database kind; tests use unique resource names."""
+    tmp = tmp_path_factory.mktemp("server")
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database()
+    handle = _start(tmp, request.param, url)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A SQLite server for tests that are about the protocol, not the store."""
+    handle = _start(tmp_path_factory.mktemp("server"), "sqlite-only", None)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture
+def ssm(server: ServerProcess) -> Any:
+    return server.client()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach the server logs to a failing test's report (the biggest CI time-saver)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]  # pluggy's result object
+    if report.failed and call.when == "call":
+        funcargs = getattr(item, "funcargs", {})
+        for value in funcargs.values():
+            if isinstance(value, ServerProcess):
+                report.sections.append(("openssm server logs", value.logs()))

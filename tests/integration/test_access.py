@@ -1,0 +1,167 @@
+"""Users, access keys and IAM-style policies, managed with `openssm admin`.
+
+Rules checked: Allow/Deny with wildcards in Action and Resource, explicit Deny
+wins, a denied call gets AccessDeniedException naming the action and the
+resource, the same answer whether or not the resource exists (SECURITY.md #3),
+the same decision for single and batch calls (#2), and a disabled or expired
+key is refused at once (#5).
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+import uuid
+from typing import Any
+
+import boto3
+import botocore.exceptions
+import pytest
+
+from tests.support import TEST_ACCOUNT_ID, ServerProcess
+
+
+def _new_user(server: ServerProcess, policy: dict[str, Any] | None) -> tuple[str, Any]:
+    name = "u" + uuid.uuid4().hex[:10]
+    assert server.admin("user", "create", name).returncode == 0
+    created = server.admin("key", "create", name)
+    assert created.returncode == 0, created.stderr
+    lines = dict(line.split(" = ", 1) for line in created.stdout.strip().splitlines())
+    if policy is not None:
+        put = server.admin("policy", "put", name, "p1", "--document", json.dumps(policy))
+        assert put.returncode == 0, put.stderr
+    client = server.client(
+        access_key_id=lines["aws_access_key_id"], secret_access_key=lines["aws_secret_access_key"]
+    )
+    return lines["aws_access_key_id"], client
+
+
+def _error(call: Any, **kwargs: Any) -> dict[str, str]:
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        call(**kwargs)
+    error: dict[str, str] = info.value.response["Error"]
+    return error
+
+
+def test_policy_allows_by_resource_wildcard(sqlite_server: ServerProcess) -> None:
+    prefix = f"/acc{uuid.uuid4().hex[:8]}"
+    admin = sqlite_server.client()
+    admin.put_parameter(Name=f"{prefix}/app/x", Value="1", Type="String")
+    admin.put_parameter(Name=f"{prefix}/other/x", Value="2", Type="String")
+    _, reader = _new_user(
+        sqlite_server,
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "ssm:GetParameter*",
+                    "Resource": f"arn:aws:ssm:*:*:parameter{prefix}/app/*",
+                }
+            ],
+        },
+    )
+    assert reader.get_parameter(Name=f"{prefix}/app/x")["Parameter"]["Value"] == "1"
+    denied = _error(reader.get_parameter, Name=f"{prefix}/other/x")
+    assert denied["Code"] == "AccessDeniedException"
+    arn = f"arn:aws:ssm:us-east-1:{TEST_ACCOUNT_ID}:parameter{prefix}/other/x"
+    assert "ssm:GetParameter" in denied["Message"]
+    assert arn in denied["Message"]
+    # A resource that does not exist is refused with the same words (SECURITY.md #3).
+    missing = _error(reader.get_parameter, Name=f"{prefix}/other/nope")
+    assert missing["Message"] == denied["Message"].replace("/other/x", "/other/nope")
+    # The batch form asks about every name (SECURITY.md #2).
+    batch = _error(reader.get_parameters, Names=[f"{prefix}/app/x", f"{prefix}/other/x"])
+    assert batch["Code"] == "AccessDeniedException"
+    # Actions outside the policy are refused too.
+    assert _error(reader.describe_parameters)["Code"] == "AccessDeniedException"
+
+
+def test_explicit_deny_wins(sqlite_server: ServerProcess) -> None:
+    name = f"/deny{uuid.uuid4().hex[:8]}/x"
+    sqlite_server.client().put_parameter(Name=name, Value="v", Type="String")
+    _, user = _new_user(
+        sqlite_server,
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "ssm:DeleteParameter", "Resource": "*"},
+            ]
+        },
+    )
+    assert user.get_parameter(Name=name)["Parameter"]["Value"] == "v"
+    error = _error(user.delete_parameter, Name=name)
+    assert error["Code"] == "AccessDeniedException"
+    assert "explicit deny" in error["Message"]
+
+
+def test_user_without_policy_can_do_nothing(sqlite_server: ServerProcess) -> None:
+    _, user = _new_user(sqlite_server, None)
+    assert _error(user.describe_parameters)["Code"] == "AccessDeniedException"
+
+
+def test_disabled_key_is_refused_at_once(sqlite_server: ServerProcess) -> None:
+    key_id, user = _new_user(
+        sqlite_server, {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    )
+    user.describe_parameters()
+    assert sqlite_server.admin("key", "disable", key_id).returncode == 0
+    assert _error(user.describe_parameters)["Code"] == "UnrecognizedClientException"
+    assert sqlite_server.admin("key", "enable", key_id).returncode == 0
+    user.describe_parameters()
+    assert sqlite_server.admin("key", "delete", key_id).returncode == 0
+    assert _error(user.describe_parameters)["Code"] == "UnrecognizedClientException"
+
+
+def test_expired_key_is_refused(sqlite_server: ServerProcess) -> None:
+    name = "u" + uuid.uuid4().hex[:10]
+    sqlite_server.admin("user", "create", name)
+    allow_all = '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+    sqlite_server.admin("policy", "put", name, "all", "--document", allow_all)
+    created = sqlite_server.admin("key", "create", name, "--expires-in-days", str(2 / 86400))
+    lines = dict(line.split(" = ", 1) for line in created.stdout.strip().splitlines())
+    user = sqlite_server.client(
+        access_key_id=lines["aws_access_key_id"], secret_access_key=lines["aws_secret_access_key"]
+    )
+    time.sleep(2.5)
+    assert _error(user.describe_parameters)["Code"] == "UnrecognizedClientException"
+
+
+def test_data_is_scoped_by_region(sqlite_server: ServerProcess) -> None:
+    name = f"/region{uuid.uuid4().hex[:8]}"
+    sqlite_server.client(region="us-east-1").put_parameter(Name=name, Value="east", Type="String")
+    west = sqlite_server.client(region="eu-west-1")
+    assert _error(west.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+    west.put_parameter(Name=name, Value="west", Type="String")
+    found = west.get_parameter(Name=name)["Parameter"]
+    assert found["Value"] == "west"
+    assert found["ARN"] == f"arn:aws:ssm:eu-west-1:{TEST_ACCOUNT_ID}:parameter{name}"
+
+
+def test_arn_partition_follows_the_region(sqlite_server: ServerProcess) -> None:
+    name = f"/cn{uuid.uuid4().hex[:8]}"
+    china = sqlite_server.client(region="cn-north-1")
+    china.put_parameter(Name=name, Value="v", Type="String")
+    arn = china.get_parameter(Name=name)["Parameter"]["ARN"]
+    assert arn.startswith("arn:aws-cn:ssm:cn-north-1:")
+
+
+def test_credentials_file_is_private_and_usable(sqlite_server: ServerProcess) -> None:
+    path = sqlite_server.data_dir / "credentials"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    assert text.startswith("[openssm]\n")
+    session = boto3.Session(profile_name="openssm", region_name="us-east-1")
+    # botocore reads the shared-credentials file named by this setting.
+    session._session.set_config_variable("credentials_file", str(path))
+    client = session.client("ssm", endpoint_url=sqlite_server.url)
+    assert "Parameters" in client.describe_parameters()
+
+
+def test_admin_cli_refuses_a_malformed_policy(sqlite_server: ServerProcess) -> None:
+    name = "u" + uuid.uuid4().hex[:10]
+    sqlite_server.admin("user", "create", name)
+    result = sqlite_server.admin("policy", "put", name, "bad", "--document", '{"Statement": 5}')
+    assert result.returncode == 2
+    assert "invalid policy" in result.stderr

@@ -1,0 +1,138 @@
+"""Generic test support: waiting on conditions and running openssm processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+
+T = TypeVar("T")
+
+TEST_ACCOUNT_ID = "123456789012"
+TEST_REGION = "us-east-1"
+ADMIN_KEY_ID = "OSSMTESTADMIN0000001"
+ADMIN_SECRET = "test-admin-secret-key-0000000000000000000"
+
+
+def wait_until(
+    predicate: Callable[[], T | None], *, timeout_s: float = 10.0, interval_s: float = 0.05
+) -> T:
+    """Poll `predicate` until it returns something truthy; fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met within {timeout_s}s")
+        time.sleep(interval_s)
+
+
+@dataclass
+class ServerProcess:
+    """A real `openssm server` subprocess with its logs kept for failure reports."""
+
+    data_dir: Path
+    database_url: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    url: str = ""
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.data_dir.parent / f"{self.data_dir.name}.stdout.log"
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.data_dir.parent / f"{self.data_dir.name}.stderr.log"
+
+    def start(self, *, timeout_s: float = 30.0) -> None:
+        ready = self.data_dir.parent / f"{self.data_dir.name}.ready"
+        ready.unlink(missing_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "openssm",
+            "server",
+            "--port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            "--ready-file",
+            str(ready),
+        ]
+        if self.database_url:
+            command += ["--database-url", self.database_url]
+        env = {
+            **os.environ,
+            "OPENSSM_ACCOUNT_ID": TEST_ACCOUNT_ID,
+            "OPENSSM_ADMIN_ACCESS_KEY_ID": ADMIN_KEY_ID,
+            "OPENSSM_ADMIN_SECRET_ACCESS_KEY": ADMIN_SECRET,
+            "OPENSSM_STRICT_OUTPUT": "1",
+            "OPENSSM_LOG_LEVEL": "debug",
+            **self.env,
+        }
+        with self.stdout_path.open("ab") as out, self.stderr_path.open("ab") as err:
+            self.process = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        process = self.process
+
+        def is_ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}:\n{self.logs()}")
+            return ready.exists() and ready.stat().st_size > 0
+
+        wait_until(is_ready, timeout_s=timeout_s)
+        self.url = ready.read_text().strip()
+
+    def stop(self, *, timeout_s: float = 15.0) -> int:
+        if self.process is None:
+            return 0
+        self.process.terminate()
+        try:
+            code = self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self.process = None
+        return code
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {path.name}\n{path.read_text(errors='replace')[-20000:]}"
+            for path in (self.stdout_path, self.stderr_path)
+            if path.exists()
+        )
+
+    def client(
+        self,
+        *,
+        access_key_id: str = ADMIN_KEY_ID,
+        secret_access_key: str = ADMIN_SECRET,
+        region: str = TEST_REGION,
+    ) -> Any:
+        return boto3.client(
+            "ssm",
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+
+    def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `openssm admin …` against this server's store."""
+        command = [sys.executable, "-m", "openssm", "admin", "--data-dir", str(self.data_dir)]
+        if self.database_url:
+            command += ["--database-url", self.database_url]
+        env = {**os.environ, "OPENSSM_ACCOUNT_ID": TEST_ACCOUNT_ID}
+        return subprocess.run(
+            [*command, *args], capture_output=True, text=True, env=env, check=False, timeout=60
+        )
