@@ -1,0 +1,129 @@
+"""Signed GetParameter calls against one server process; prints requests/s.
+
+Starts a fresh server (SQLite, temp data dir) unless --url is given, puts one
+parameter, then keeps --connections keep-alive connections busy for
+--seconds with pre-signed requests (SigV4 allows a signed request to be sent
+again within its 15-minute window, which keeps the client cheap enough that it
+does not become the bottleneck). Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+import uvloop
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess
+
+
+def signed_bytes(url: str, operation: str, body: dict[str, object]) -> bytes:
+    data = json.dumps(body).encode()
+    request = AWSRequest(
+        method="POST",
+        url=url + "/",
+        data=data,
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"AmazonSSM.{operation}",
+        },
+    )
+    SigV4Auth(Credentials(ADMIN_KEY_ID, ADMIN_SECRET), "ssm", TEST_REGION).add_auth(request)
+    prepared = request.prepare()
+    host = urlsplit(url).netloc
+    lines = ["POST / HTTP/1.1", f"Host: {host}", f"Content-Length: {len(data)}"]
+    lines += [f"{k}: {v}" for k, v in prepared.headers.items() if k.lower() != "host"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+async def worker(host: str, port: int, payload: bytes, stop_at: float, counts: list[int]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    done = 0
+    errors = 0
+    while time.monotonic() < stop_at:
+        writer.write(payload)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await reader.readexactly(length)
+        if not head.startswith(b"HTTP/1.1 200"):
+            errors += 1
+        done += 1
+    writer.close()
+    counts.append(done)
+    counts.append(-errors)
+
+
+async def drive(url: str, payload: bytes, connections: int, seconds: float) -> tuple[int, int]:
+    parts = urlsplit(url)
+    stop_at = time.monotonic() + seconds
+    counts: list[int] = []
+    await asyncio.gather(
+        *(
+            worker(parts.hostname or "127.0.0.1", parts.port or 80, payload, stop_at, counts)
+            for _ in range(connections)
+        )
+    )
+    return sum(c for c in counts if c > 0), -sum(c for c in counts if c < 0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", help="a running server (admin key from tests/support.py)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--secure", action="store_true", help="GetParameter on a SecureString")
+    args = parser.parse_args()
+    server = None
+    url = args.url
+    if url is None:
+        server = ServerProcess(
+            data_dir=Path(tempfile.mkdtemp(prefix="openssm-bench-")) / "server",
+            env={"OPENSSM_STRICT_OUTPUT": "0", "OPENSSM_LOG_LEVEL": "warning"},
+        )
+        server.start()
+        url = server.url
+    try:
+        client = ServerProcess(data_dir=Path("/nonexistent"), url=url).client()
+        kind = "SecureString" if args.secure else "String"
+        client.put_parameter(Name="/bench/param", Value="v" * 64, Type=kind, Overwrite=True)
+        body: dict[str, object] = {"Name": "/bench/param", "WithDecryption": args.secure}
+        payload = signed_bytes(url, "GetParameter", body)
+        server_proc = psutil.Process(server.process.pid) if server and server.process else None
+        if server_proc:
+            server_proc.cpu_percent(None)
+        started = time.monotonic()
+        done, errors = uvloop.run(drive(url, payload, args.connections, args.seconds))
+        elapsed = time.monotonic() - started
+        print(
+            f"GetParameter ({kind}): {done / elapsed:,.0f} requests/s "
+            f"({done} in {elapsed:.1f} s, {args.connections} connections, {errors} non-200)"
+        )
+        if server_proc:
+            rss = server_proc.memory_info().rss / 2**20
+            print(
+                f"server: {server_proc.cpu_percent(None):.0f}% CPU, {rss:.0f} MiB RSS, "
+                f"{os.cpu_count()} cores on this machine"
+            )
+    finally:
+        if server:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
