@@ -20,7 +20,7 @@ postgres:
 dev: $(VENV)/.installed postgres
 
 run: $(VENV)/.installed
-	$(VENV)/bin/openssm server
+	$(VENV)/bin/openssm up
 
 fmt: $(VENV)/.installed
 	$(VENV)/bin/ruff format openssm tests bench scripts
@@ -41,6 +41,8 @@ test-quick: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/api_throughput.py
+	$(PY) bench/agent_rss.py
+	$(PY) bench/fleet_sim.py --agents 10000 --hold-s 30
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

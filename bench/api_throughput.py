@@ -44,7 +44,11 @@ def signed_bytes(url: str, operation: str, body: dict[str, object]) -> bytes:
     prepared = request.prepare()
     host = urlsplit(url).netloc
     lines = ["POST / HTTP/1.1", f"Host: {host}", f"Content-Length: {len(data)}"]
-    lines += [f"{k}: {v}" for k, v in prepared.headers.items() if k.lower() != "host"]
+    lines += [
+        f"{k}: {v}"
+        for k, v in prepared.headers.items()
+        if k.lower() not in ("host", "content-length")
+    ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
 
 
@@ -100,8 +104,10 @@ def main() -> int:
     try:
         client = ServerProcess(data_dir=Path("/nonexistent"), url=url).client()
         kind = "SecureString" if args.secure else "String"
-        client.put_parameter(Name="/bench/param", Value="v" * 64, Type=kind, Overwrite=True)
-        body: dict[str, object] = {"Name": "/bench/param", "WithDecryption": args.secure}
+        # One name per type: Overwrite cannot change a parameter's type.
+        name = f"/bench/param-{kind.lower()}"
+        client.put_parameter(Name=name, Value="v" * 64, Type=kind, Overwrite=True)
+        body: dict[str, object] = {"Name": name, "WithDecryption": args.secure}
         payload = signed_bytes(url, "GetParameter", body)
         server_proc = psutil.Process(server.process.pid) if server and server.process else None
         if server_proc:

@@ -18,6 +18,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 DEFAULT_ACCOUNT_ID = "000000000000"
 DEFAULT_REGION = "us-east-1"
+DEFAULT_CONNECTION_LOST_AFTER_S = 120.0
+DEFAULT_HEARTBEAT_INTERVAL_S = 30.0
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
@@ -49,6 +51,10 @@ class ServerSettings:
     master_key_aliases: tuple[str, ...] = ()
     admin_credentials: AdminCredentials | None = None
     worker_threads: int = 8
+    # Agent channel: an agent not heard from for this long is ConnectionLost; agents are told
+    # to send a heartbeat every heartbeat_interval_s.
+    connection_lost_after_s: float = DEFAULT_CONNECTION_LOST_AFTER_S
+    heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S
 
     @property
     def resolved_database_url(self) -> str:
@@ -115,6 +121,20 @@ def load_server_settings(
             problems.append("OPENSSM_ADMIN_SECRET_ACCESS_KEY must be at least 16 characters")
         admin = AdminCredentials(access_key_id=key_id, secret_access_key=secret)
     policy_interval = _env_float(env, "OPENSSM_POLICY_INTERVAL_S", problems)
+    connection_lost_after = _env_float(env, "OPENSSM_CONNECTION_LOST_AFTER_S", problems)
+    heartbeat_interval = _env_float(env, "OPENSSM_HEARTBEAT_INTERVAL_S", problems)
+    for name, seconds in (
+        ("OPENSSM_CONNECTION_LOST_AFTER_S", connection_lost_after),
+        ("OPENSSM_HEARTBEAT_INTERVAL_S", heartbeat_interval),
+    ):
+        if seconds is not None and not 0 < seconds <= 86400:
+            problems.append(f"{name} must be more than 0 and at most 86400 seconds")
+    if (heartbeat_interval or DEFAULT_HEARTBEAT_INTERVAL_S) >= (
+        connection_lost_after or DEFAULT_CONNECTION_LOST_AFTER_S
+    ):
+        problems.append(
+            "OPENSSM_HEARTBEAT_INTERVAL_S must be shorter than OPENSSM_CONNECTION_LOST_AFTER_S"
+        )
     aliases = tuple(
         a.strip() for a in env.get("OPENSSM_MASTER_KEY_ALIASES", "").split(",") if a.strip()
     )
@@ -132,6 +152,10 @@ def load_server_settings(
         kwargs["ready_file"] = Path(ready_file)
     if policy_interval is not None:
         kwargs["policy_interval_s"] = policy_interval
+    if connection_lost_after is not None:
+        kwargs["connection_lost_after_s"] = connection_lost_after
+    if heartbeat_interval is not None:
+        kwargs["heartbeat_interval_s"] = heartbeat_interval
     return ServerSettings(
         host=host or env.get("OPENSSM_HOST") or DEFAULT_HOST,
         port=port if port is not None else int(env.get("OPENSSM_PORT", DEFAULT_PORT)),
@@ -143,3 +167,56 @@ def load_server_settings(
         admin_credentials=admin,
         **kwargs,  # type: ignore[arg-type]  # keys above are ServerSettings fields
     )
+
+
+def default_agent_state_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/openssm")
+    return Path.home() / ".local" / "share" / "openssm" / "agent"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSettings:
+    state_dir: Path = field(default_factory=default_agent_state_dir)
+    log_level: str = "info"
+    # Full-jitter exponential backoff between reconnects: random(0, min(cap, base * 2**n)).
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 30.0
+    # How long SIGTERM may take: close the channel, flush the ledger.
+    shutdown_deadline_s: float = 5.0
+
+
+def load_agent_settings(
+    *,
+    state_dir: str | None = None,
+    log_level: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> AgentSettings:
+    """Flags win over OPENSSM_AGENT_* variables, which win over defaults.
+
+    Raises ConfigError listing every problem at once.
+    """
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    base = _env_float(env, "OPENSSM_AGENT_BACKOFF_BASE_S", problems)
+    cap = _env_float(env, "OPENSSM_AGENT_BACKOFF_CAP_S", problems)
+    for name, value in (
+        ("OPENSSM_AGENT_BACKOFF_BASE_S", base),
+        ("OPENSSM_AGENT_BACKOFF_CAP_S", cap),
+    ):
+        if value is not None and not 0 < value <= 3600:
+            problems.append(f"{name} must be between 0 and 3600 seconds")
+    level = (log_level or env.get("OPENSSM_LOG_LEVEL") or "info").lower()
+    if level not in ("debug", "info", "warning", "error"):
+        problems.append(f"log level {level!r} must be debug, info, warning or error")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    kwargs: dict[str, object] = {}
+    raw_dir = state_dir or env.get("OPENSSM_AGENT_STATE_DIR")
+    if raw_dir:
+        kwargs["state_dir"] = Path(raw_dir).expanduser().absolute()
+    if base is not None:
+        kwargs["backoff_base_s"] = base
+    if cap is not None:
+        kwargs["backoff_cap_s"] = cap
+    return AgentSettings(log_level=level, **kwargs)  # type: ignore[arg-type]  # keys above are AgentSettings fields

@@ -16,7 +16,9 @@ wire code (``__type``), so ``client.exceptions.ParameterNotFound`` matches.
     │   └── InternalServerError (500) only from the API catch-all
     ├── ConfigError                   bad settings at start-up
     ├── StoreError                    DuplicateKey, ConcurrentUpdate
-    └── ChannelError                  HandshakeRejected, ProtocolViolation, ConnectionClosed
+    ├── ChannelError                  HandshakeRejected, ProtocolViolation, ConnectionClosed,
+    │                                 InstanceDeregistered
+    └── AgentError                    RegistrationError, AlreadyRegistered, NotRegistered
 """
 
 from __future__ import annotations
@@ -176,6 +178,25 @@ class DoesNotExistException(NotFoundFault):
     pass
 
 
+# --- managed nodes and hybrid activations ---------------------------------------------------
+
+
+class InvalidActivation(ClientFault):
+    """The activation exists but cannot register more nodes (expired, used up)."""
+
+
+class InvalidActivationId(NotFoundFault):
+    pass
+
+
+class InvalidInstanceId(NotFoundFault):
+    pass
+
+
+class InvalidInstanceInformationFilterValue(InputFault):
+    pass
+
+
 # --- Parameter Store --------------------------------------------------------------------
 
 
@@ -239,6 +260,65 @@ class IncompatiblePolicyException(InputFault):
     pass
 
 
+# --- Documents ----------------------------------------------------------------------------
+
+
+class InvalidDocument(NotFoundFault):
+    pass
+
+
+class InvalidDocumentVersion(NotFoundFault):
+    pass
+
+
+class InvalidDocumentContent(InputFault):
+    pass
+
+
+class InvalidDocumentSchemaVersion(InputFault):
+    pass
+
+
+class InvalidDocumentOperation(InputFault):
+    pass
+
+
+class InvalidPermissionType(InputFault):
+    pass
+
+
+class DocumentAlreadyExists(ConflictFault):
+    pass
+
+
+class DuplicateDocumentContent(ConflictFault):
+    pass
+
+
+class DuplicateDocumentVersionName(ConflictFault):
+    pass
+
+
+class AssociatedInstances(ConflictFault):
+    pass
+
+
+class MaxDocumentSizeExceeded(LimitFault):
+    pass
+
+
+class DocumentLimitExceeded(LimitFault):
+    pass
+
+
+class DocumentVersionLimitExceeded(LimitFault):
+    pass
+
+
+class DocumentPermissionLimit(LimitFault):
+    pass
+
+
 # --- process-internal errors (never on the wire) -----------------------------------------
 
 
@@ -271,4 +351,24 @@ class ProtocolViolation(ChannelError):
 
 
 class ConnectionClosed(ChannelError):
+    pass
+
+
+class InstanceDeregistered(ChannelError):
+    """The server says this instance was deregistered; the agent must stop for good."""
+
+
+class AgentError(OpenSSMError):
+    """The agent cannot do what it was asked; the message tells the operator what to do."""
+
+
+class RegistrationError(AgentError):
+    """The server refused the activation, or could not be reached."""
+
+
+class AlreadyRegistered(AgentError):
+    pass
+
+
+class NotRegistered(AgentError):
     pass

@@ -45,6 +45,8 @@ class ServerProcess:
     env: Mapping[str, str] = field(default_factory=dict)
     url: str = ""
     process: subprocess.Popen[bytes] | None = None
+    # 0 picks a free port; restart() pins the one the first start got.
+    port: int = 0
 
     @property
     def stdout_path(self) -> Path:
@@ -63,7 +65,7 @@ class ServerProcess:
             "openssm",
             "server",
             "--port",
-            "0",
+            str(self.port),
             "--data-dir",
             str(self.data_dir),
             "--ready-file",
@@ -91,6 +93,18 @@ class ServerProcess:
 
         wait_until(is_ready, timeout_s=timeout_s)
         self.url = ready.read_text().strip()
+
+    def restart(self, *, down_s: float = 0.0, timeout_s: float = 30.0) -> None:
+        """Stop, stay down `down_s`, start again on the same port and data dir."""
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.stop()
+        time.sleep(down_s)
+        self.start(timeout_s=timeout_s)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "server is not running"
+        return self.process.pid
 
     def stop(self, *, timeout_s: float = 15.0) -> int:
         if self.process is None:

@@ -10,11 +10,14 @@ from typing import Protocol
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from openssm.server.api.endpoint import ApiEndpoint
 from openssm.server.api.model import ServiceModel
 from openssm.server.api.registry import default_registry
+from openssm.server.channel.endpoint import ChannelEndpoint
+from openssm.server.channel.presence import Presence, flush_interval_s
+from openssm.server.channel.registration import RegistrationEndpoint
 from openssm.server.runtime import Runtime
 
 log = logging.getLogger("openssm.server")
@@ -35,21 +38,30 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
     model = ServiceModel(strict=runtime.settings.strict_output)
     api = ApiEndpoint(runtime, model, default_registry())
 
+    presence = Presence(
+        runtime.store, interval_s=flush_interval_s(runtime.settings.connection_lost_after_s)
+    )
+    # The presence flusher stops last of all: by then the server has closed every agent
+    # connection, and their disconnections are written.
+    all_loops: list[BackgroundLoop] = [presence, *loops]
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        for loop in loops:
+        for loop in all_loops:
             await loop.start()
         try:
             yield
         finally:
             # Reverse order: what started last depends on what started first.
-            for loop in reversed(loops):
+            for loop in reversed(all_loops):
                 await loop.stop()
 
     return Starlette(
         routes=[
             Route("/", api, methods=["POST"]),
             Route("/health", _health, methods=["GET"]),
+            Route("/agent/v1/register", RegistrationEndpoint(runtime).register, methods=["POST"]),
+            WebSocketRoute("/agent/v1/channel", ChannelEndpoint(runtime, presence)),
         ],
         lifespan=lifespan,
     )

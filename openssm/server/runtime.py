@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openssm.clock import Clock
 from openssm.config import ServerSettings
+from openssm.server.channel.hub import Hub
 from openssm.server.secrets import Keyring
 from openssm.server.store.engine import Store
 
@@ -16,3 +17,5 @@ class Runtime:
     store: Store
     keyring: Keyring
     clock: Clock
+    # The agents connected to this process.
+    hub: Hub = field(default_factory=Hub)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import resource
 import socket
 import sys
 
@@ -31,6 +33,10 @@ def run_server(settings: ServerSettings) -> int:
     logging.getLogger("botocore").setLevel(logging.WARNING)
     # Everything the server creates (database, WAL, logs) is private to its user.
     os.umask(0o077)
+    # One socket per connected agent: take all the open files the hard limit allows.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     clock = SystemClock()
     booted = bootstrap(settings, clock)
     runtime = booted.runtime
@@ -45,6 +51,10 @@ def run_server(settings: ServerSettings) -> int:
         app,
         http="httptools",
         ws="websockets-sansio",
+        # Agent frames are small JSON; per-message deflate would cost tens of KB of zlib
+        # state per connection, which 10,000 agents cannot afford.
+        ws_per_message_deflate=False,
+        ws_max_size=2 * 1024 * 1024,
         lifespan="on",
         access_log=False,
         log_level=settings.log_level.lower(),

@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
+from tests.agents import AgentFactory
 from tests.postgres import PostgresServer, postgres_available
 from tests.support import ServerProcess
+
+# Fleet timings shrunk so that status changes happen within a test's patience.
+FLEET_ENV = {"OPENSSM_CONNECTION_LOST_AFTER_S": "2", "OPENSSM_HEARTBEAT_INTERVAL_S": "0.5"}
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +71,42 @@ def ssm(server: ServerProcess) -> Any:
     return server.client()
 
 
+def _fleet_server(tmp: Path, name: str) -> ServerProcess:
+    server = ServerProcess(data_dir=tmp / name, env=FLEET_ENV)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def fleet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A SQLite server with short heartbeat and connection-lost timings, shared by agent tests."""
+    handle = _fleet_server(tmp_path_factory.mktemp("server"), "fleet")
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture
+def own_fleet_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A fleet server for one test alone, for tests that restart or stop it."""
+    handle = _fleet_server(tmp_path, "own-fleet")
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture
+def agent_factory(fleet_server: ServerProcess, tmp_path: Path) -> Iterator[AgentFactory]:
+    """agent_factory(n) registers n real agents through one activation and starts them."""
+    factory = AgentFactory(server=fleet_server, root=tmp_path)
+    try:
+        yield factory
+    finally:
+        factory.stop_all()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Attach the server logs to a failing test's report (the biggest CI time-saver)."""
@@ -77,3 +117,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         for value in funcargs.values():
             if isinstance(value, ServerProcess):
                 report.sections.append(("openssm server logs", value.logs()))
+            elif isinstance(value, AgentFactory):
+                report.sections.append(("openssm agent logs", value.logs()))

@@ -40,8 +40,8 @@ def _new_user(server: ServerProcess, policy: dict[str, Any] | None) -> tuple[str
 def _error(call: Any, **kwargs: Any) -> dict[str, str]:
     with pytest.raises(botocore.exceptions.ClientError) as info:
         call(**kwargs)
-    error: dict[str, str] = info.value.response["Error"]
-    return error
+    error = info.value.response["Error"]
+    return {"Code": str(error.get("Code", "")), "Message": str(error.get("Message", ""))}
 
 
 def test_policy_allows_by_resource_wildcard(sqlite_server: ServerProcess) -> None:
@@ -147,14 +147,18 @@ def test_arn_partition_follows_the_region(sqlite_server: ServerProcess) -> None:
     assert arn.startswith("arn:aws-cn:ssm:cn-north-1:")
 
 
-def test_credentials_file_is_private_and_usable(sqlite_server: ServerProcess) -> None:
+def test_credentials_file_is_private_and_usable(
+    sqlite_server: ServerProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = sqlite_server.data_dir / "credentials"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     text = path.read_text()
     assert text.startswith("[openssm]\n")
+    # The way a user points boto3 at the file the server wrote.
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(path))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
     session = boto3.Session(profile_name="openssm", region_name="us-east-1")
-    # botocore reads the shared-credentials file named by this setting.
-    session._session.set_config_variable("credentials_file", str(path))
     client = session.client("ssm", endpoint_url=sqlite_server.url)
     assert "Parameters" in client.describe_parameters()
 

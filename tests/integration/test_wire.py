@@ -125,8 +125,10 @@ def test_validation_errors_use_aws_format(sqlite_server: ServerProcess) -> None:
     )
     assert status == 400
     assert body["__type"] == "ValidationException"
-    assert body["message"].startswith("2 validation errors detected: ")
+    # The over-long key breaks both its length and its pattern: three faults in all.
+    assert body["message"].startswith("3 validation errors detected: ")
     assert "Value '11' at 'maxResults' failed to satisfy constraint" in body["message"]
+    assert "at 'parameterFilters.1.member.key' failed to satisfy constraint" in body["message"]
 
 
 def test_responses_carry_a_request_id(sqlite_server: ServerProcess) -> None:

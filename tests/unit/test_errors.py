@@ -40,7 +40,10 @@ def test_every_api_error_code_is_an_aws_exception_name() -> None:
 def test_grouping_bases_never_reach_the_wire() -> None:
     assert errors.ClientFault.abstract
     assert errors.NotFoundFault.abstract
-    assert errors.ParameterNotFound("x").to_wire() == {"__type": "ParameterNotFound", "message": "x"}
+    assert errors.ParameterNotFound("x").to_wire() == {
+        "__type": "ParameterNotFound",
+        "message": "x",
+    }
 
 
 def test_internal_server_error_is_a_500() -> None:

@@ -43,6 +43,8 @@ def build_registry(groups: Iterable[Iterable[Operation]]) -> dict[str, Operation
 def default_registry() -> dict[str, Operation]:
     # Imported here so that building the table is the only place that knows
     # every handler module.
-    from openssm.server.api.handlers import parameters, tags
+    from openssm.server.api.handlers import documents, fleet, parameters, tags
 
-    return build_registry([parameters.OPERATIONS, tags.OPERATIONS])
+    return build_registry(
+        [documents.OPERATIONS, fleet.OPERATIONS, parameters.OPERATIONS, tags.OPERATIONS]
+    )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from openssm.server.app import BackgroundLoop
 from openssm.server.runtime import Runtime
+from openssm.server.scheduler.policies import PolicyLoop
 
 
 def build_loops(runtime: Runtime) -> list[BackgroundLoop]:
     """The loops a server process runs, in start order."""
-    del runtime
-    return []
+    return [PolicyLoop(runtime)]

@@ -203,3 +203,120 @@ parameter_policies = sa.Table(
     sa.Index("ix_parameter_policies_parameter", "parameter_id"),
     sa.Index("ix_parameter_policies_due", "due_at"),
 )
+
+
+# --- Documents ----------------------------------------------------------------------------
+
+# One row per document an account owns (Amazon's built-in documents live in memory, not here).
+# `default_version` points at a document_versions row; `last_version` is the highest number ever
+# issued, so a number freed by deleting a version is never handed out again.
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", _PK, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("document_type", sa.String(64), nullable=False),
+    sa.Column("default_version", sa.BigInteger, nullable=False),
+    sa.Column("last_version", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("account_id", "region", "name", name="uq_documents_scope_name"),
+)
+
+# Every version, as submitted: `content` is the text the Sha256 `hash` covers. The summary
+# columns (schema version, platforms, description, parameters as JSON) are derived from the
+# content when the version is written, so listings never re-parse documents.
+document_versions = sa.Table(
+    "document_versions",
+    metadata,
+    sa.Column(
+        "document_id",
+        _PK,
+        sa.ForeignKey("documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("version", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("version_name", sa.String(128), nullable=True),
+    sa.Column("display_name", sa.String(1024), nullable=True),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("document_format", sa.String(8), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("target_type", sa.String(200), nullable=True),
+    sa.Column("schema_version", sa.String(16), nullable=False),
+    sa.Column("platform_types", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("parameters", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("document_id", "version_name", name="uq_document_versions_version_name"),
+)
+
+# ModifyDocumentPermission: who a document is shared with ("all" = every account of the server)
+# and which version they see ($DEFAULT, $LATEST or $ALL).
+document_permissions = sa.Table(
+    "document_permissions",
+    metadata,
+    sa.Column(
+        "document_id",
+        _PK,
+        sa.ForeignKey("documents.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("shared_with", sa.String(12), primary_key=True),
+    sa.Column("shared_version", sa.String(8), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_document_permissions_shared_with", "shared_with"),
+)
+
+
+# --- Managed nodes and hybrid activations -----------------------------------------------------
+
+# An activation lets hosts register. Its code is a secret: only a salted HMAC-SHA256 of it is
+# kept (code_salt, code_digest). Tags and registration metadata are fixed at creation (AWS
+# does not let them change), so they are stored with the row as JSON.
+activations = sa.Table(
+    "activations",
+    metadata,
+    sa.Column("activation_id", sa.String(36), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("code_salt", sa.LargeBinary, nullable=False),
+    sa.Column("code_digest", sa.LargeBinary, nullable=False),
+    sa.Column("description", sa.String(256), nullable=True),
+    sa.Column("default_instance_name", sa.String(256), nullable=True),
+    sa.Column("iam_role", sa.String(64), nullable=False),
+    sa.Column("registration_limit", sa.Integer, nullable=False),
+    sa.Column("registrations_count", sa.Integer, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("registration_metadata", sa.Text, nullable=False),
+    sa.Index("ix_activations_scope_created", "account_id", "region", "created_at", "activation_id"),
+)
+
+# One row per registered host, kept after deregistration (deregistered_at set) so that an id
+# is never handed out twice. `channel_id` names the live channel connection holding the host
+# (NULL when none); `last_ping_at` is when the host was last heard from.
+managed_instances = sa.Table(
+    "managed_instances",
+    metadata,
+    sa.Column("instance_id", sa.String(20), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("activation_id", sa.String(36), nullable=False),
+    sa.Column("name", sa.String(256), nullable=True),
+    sa.Column("iam_role", sa.String(64), nullable=False),
+    sa.Column("public_key", sa.LargeBinary, nullable=False),
+    sa.Column("fingerprint", sa.String(256), nullable=True),
+    sa.Column("registered_at", UTCDateTime, nullable=False),
+    sa.Column("deregistered_at", UTCDateTime, nullable=True),
+    sa.Column("agent_version", sa.String(32), nullable=True),
+    sa.Column("platform_type", sa.String(16), nullable=True),
+    sa.Column("platform_name", sa.String(255), nullable=True),
+    sa.Column("platform_version", sa.String(255), nullable=True),
+    sa.Column("ip_address", sa.String(46), nullable=True),
+    sa.Column("computer_name", sa.String(255), nullable=True),
+    sa.Column("last_ping_at", UTCDateTime, nullable=True),
+    sa.Column("channel_id", sa.String(32), nullable=True),
+    sa.Index("ix_managed_instances_scope_id", "account_id", "region", "instance_id"),
+)

@@ -22,9 +22,13 @@ _ARN_PREFIX = {
 
 
 def _targets() -> dict[str, TagTarget]:
-    from openssm.server.services import parameters
+    from openssm.server.services import documents, instances, parameters
 
-    return {"Parameter": parameters.tag_target}
+    return {
+        "Parameter": parameters.tag_target,
+        "Document": documents.tag_target,
+        "ManagedInstance": instances.tag_target,
+    }
 
 
 def _resource_arn(ctx: RequestContext, body: Body) -> list[str]:

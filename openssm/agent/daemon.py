@@ -1,0 +1,114 @@
+"""`openssm agent run`: the agent process from start to orderly exit.
+
+Start: load the registration and key, open the ledger. Run: the channel
+reconnects until told to stop. Stop (SIGTERM/SIGINT): close the channel,
+bounded by a deadline, then close the ledger and exit 0. A deregistered
+instance exits with EXIT_DEREGISTERED, which the systemd unit does not restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from typing import Protocol
+
+import openssm
+from openssm.agent import platform_info
+from openssm.agent.backoff import Backoff
+from openssm.agent.channel import AgentChannel
+from openssm.agent.ledger import Ledger
+from openssm.agent.state import StateDir
+from openssm.config import AgentSettings
+from openssm.errors import AgentError, InstanceDeregistered
+
+log = logging.getLogger("openssm.agent")
+
+EXIT_OK = 0
+EXIT_NOT_READY = 2
+EXIT_DEREGISTERED = 3
+# Acknowledged results and started ids are kept this long, then forgotten.
+LEDGER_RETENTION_S = 30 * 24 * 3600.0
+
+
+class Service(Protocol):
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set, then wind down and return."""
+        ...
+
+
+async def serve(service: Service, *, deadline_s: float) -> None:
+    """Run `service` until SIGTERM/SIGINT; then give it `deadline_s` to finish, else cancel it."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    runner = asyncio.create_task(service.run(stop), name="service")
+    stopper = asyncio.create_task(stop.wait(), name="stop")
+    try:
+        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set() and not runner.done():
+            log.info("stopping (deadline %.1fs)", deadline_s)
+            try:
+                await asyncio.wait_for(asyncio.shield(runner), timeout=deadline_s)
+            except TimeoutError:
+                log.warning("shutdown took longer than %.1fs; cancelling what is left", deadline_s)
+                runner.cancel()
+                await asyncio.gather(runner, return_exceptions=True)
+                return
+        runner.result()
+    finally:
+        stopper.cancel()
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+def run_agent(settings: AgentSettings) -> int:
+    """The whole agent process; returns its exit code."""
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    # Everything the agent creates (ledger, WAL) is private to its user.
+    os.umask(0o077)
+    state = StateDir(settings.state_dir)
+    try:
+        state.ensure()
+        registration = state.load_registration()
+        key = state.load_private_key()
+    except (AgentError, OSError) as exc:
+        log.error("%s", exc)
+        return EXIT_NOT_READY
+    channel = AgentChannel(
+        server_url=registration.server_url,
+        instance_id=registration.instance_id,
+        private_key=key,
+        backoff=Backoff(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s),
+        info_source=platform_info.gather,
+    )
+    log.info(
+        "openssm agent %s starting as %s for %s",
+        openssm.__version__,
+        registration.instance_id,
+        registration.server_url,
+    )
+    with Ledger(state.ledger_file) as ledger:
+        ledger.prune(older_than=time.time() - LEDGER_RETENTION_S)
+        try:
+            asyncio.run(serve(channel, deadline_s=settings.shutdown_deadline_s))
+        except InstanceDeregistered as exc:
+            log.error(
+                "instance %s was deregistered by the server (%s); the agent stops and will "
+                "not reconnect. To manage this host again, create an activation and run "
+                "`openssm agent register --force`.",
+                registration.instance_id,
+                exc,
+            )
+            return EXIT_DEREGISTERED
+    log.info("openssm agent stopped")
+    return EXIT_OK

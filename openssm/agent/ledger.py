@@ -1,0 +1,126 @@
+"""The agent's durable memory (stdlib sqlite3, WAL): started commands and unacked results.
+
+Delivery is at least once, execution at most once (DESIGN.md §4): a command id
+is recorded as started before it runs, so a re-delivery is recognised; its
+result waits in the outbox until the server acknowledges it, so a lost
+connection or a restart never loses a result. Each write is its own committed
+transaction with ``synchronous=FULL``: once a call returns, the fact survives
+a power cut.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS started (
+    command_id TEXT PRIMARY KEY,
+    started_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    command_id TEXT PRIMARY KEY,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    acked_at REAL
+);
+CREATE INDEX IF NOT EXISTS results_pending ON results (created_at) WHERE acked_at IS NULL;
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingResult:
+    command_id: str
+    payload: str
+    created_at: float
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before sqlite opens it (sqlite would use the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        os.close(os.open(path, flags, 0o600))
+    except FileExistsError:
+        if path.is_symlink():
+            raise PermissionError(f"{path} is a symlink; refusing to open it") from None
+
+
+class Ledger:
+    """One open ledger database; not shared between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        _create_private(path)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
+        # WAL: readers never block the writer, and a commit is one sequential append.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk when it returns; "started" must survive a power cut.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def record_started(self, command_id: str, *, now: float | None = None) -> bool:
+        """Remember that `command_id` starts now; False when it was started before."""
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO started (command_id, started_at) VALUES (?, ?)",
+            (command_id, time.time() if now is None else now),
+        )
+        return cursor.rowcount == 1
+
+    def was_started(self, command_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM started WHERE command_id = ?", (command_id,))
+        return row.fetchone() is not None
+
+    def put_result(self, command_id: str, payload: str, *, now: float | None = None) -> None:
+        """Keep `payload` (usually an encoded result frame) until ack_result(command_id)."""
+        self._db.execute(
+            "INSERT INTO results (command_id, payload, created_at, acked_at) VALUES (?, ?, ?, NULL)"
+            " ON CONFLICT (command_id) DO UPDATE SET payload = excluded.payload, acked_at = NULL",
+            (command_id, payload, time.time() if now is None else now),
+        )
+
+    def pending_results(self) -> list[PendingResult]:
+        """Results not yet acknowledged, oldest first."""
+        rows = self._db.execute(
+            "SELECT command_id, payload, created_at FROM results WHERE acked_at IS NULL"
+            " ORDER BY created_at, command_id"
+        )
+        return [PendingResult(command_id=r[0], payload=r[1], created_at=r[2]) for r in rows]
+
+    def ack_result(self, command_id: str, *, now: float | None = None) -> bool:
+        """Mark a result delivered; False when there was no pending result for that id."""
+        cursor = self._db.execute(
+            "UPDATE results SET acked_at = ? WHERE command_id = ? AND acked_at IS NULL",
+            (time.time() if now is None else now, command_id),
+        )
+        return cursor.rowcount == 1
+
+    def stored_result(self, command_id: str) -> str | None:
+        """The result kept for `command_id`, acknowledged or not (answers a re-delivery)."""
+        row = self._db.execute("SELECT payload FROM results WHERE command_id = ?", (command_id,))
+        found = row.fetchone()
+        return None if found is None else str(found[0])
+
+    def prune(self, *, older_than: float) -> int:
+        """Forget acknowledged results and started ids older than `older_than`; count removed."""
+        removed = self._db.execute(
+            "DELETE FROM results WHERE acked_at IS NOT NULL AND acked_at < ?", (older_than,)
+        ).rowcount
+        removed += self._db.execute(
+            "DELETE FROM started WHERE started_at < ?"
+            " AND command_id NOT IN (SELECT command_id FROM results WHERE acked_at IS NULL)",
+            (older_than,),
+        ).rowcount
+        return removed

@@ -1,0 +1,125 @@
+"""Joining a server: exchange an activation for an instance id and keep the key.
+
+The Ed25519 key pair is generated here, on the host; only the public half is
+sent (SPEC.md "Registration"). The HTTP call uses the standard library so the
+agent never loads boto3.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from openssm.agent.state import Registration, StateDir
+from openssm.errors import AlreadyRegistered, RegistrationError
+from openssm.protocol.handshake import encode_public_key
+
+log = logging.getLogger("openssm.agent")
+
+REGISTER_PATH = "/agent/v1/register"
+REQUEST_TIMEOUT_S = 30.0
+
+
+def normalize_server_url(url: str) -> str:
+    """`http(s)://host[:port][/prefix]` without a trailing slash; RegistrationError otherwise."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RegistrationError(f"server URL must look like https://host:port (got {url!r})")
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _post_json(url: str, body: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310  # scheme checked by normalize_server_url
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310  # as above
+            answer: Any = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise RegistrationError(_refusal_text(exc)) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise RegistrationError(f"cannot reach the server at {url}: {reason}") from exc
+    except ValueError as exc:
+        raise RegistrationError(f"the server at {url} did not answer JSON") from exc
+    if not isinstance(answer, dict):
+        raise RegistrationError(f"the server at {url} answered an unexpected body")
+    return answer
+
+
+def _refusal_text(exc: urllib.error.HTTPError) -> str:
+    try:
+        body: Any = json.loads(exc.read())
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "__type" in body:
+        return f"registration refused: {body['__type']}: {body.get('message', '')}".rstrip(": ")
+    return f"registration refused: HTTP {exc.code} {exc.reason}"
+
+
+def register(
+    *,
+    server_url: str,
+    activation_id: str,
+    activation_code: str,
+    state_dir: Path,
+    name: str | None = None,
+    force: bool = False,
+    timeout_s: float = REQUEST_TIMEOUT_S,
+) -> Registration:
+    """Register this host and store its identity in `state_dir`.
+
+    Refuses (AlreadyRegistered) when the host is registered already, unless
+    `force`. Nothing is written unless the server accepted the activation.
+    """
+    server = normalize_server_url(server_url)
+    state = StateDir(state_dir)
+    state.ensure()
+    if state.is_registered() and not force:
+        existing = state.load_registration()
+        raise AlreadyRegistered(
+            f"this host is already registered as {existing.instance_id} with "
+            f"{existing.server_url} (state dir {state.root}); pass --force to register it "
+            "again as a new instance"
+        )
+    key = Ed25519PrivateKey.generate()
+    body: dict[str, Any] = {
+        "ActivationId": activation_id,
+        "ActivationCode": activation_code,
+        "PublicKey": encode_public_key(key.public_key()),
+    }
+    if name:
+        # Without a name the server uses the activation's DefaultInstanceName, as AWS does.
+        body["Name"] = name
+    answer = _post_json(server + REGISTER_PATH, body, timeout_s)
+    try:
+        registration = Registration(
+            instance_id=str(answer["InstanceId"]),
+            server_url=server,
+            region=str(answer["Region"]),
+            account_id=str(answer.get("AccountId", "")),
+            name=name or "",
+            registered_at=time.time(),
+        )
+    except KeyError as exc:
+        raise RegistrationError(f"the server's answer lacks {exc.args[0]}") from exc
+    # The registration file is what marks the host registered, so it goes first
+    # and comes back last: a crash in between leaves a host that is not
+    # registered, never an old identity paired with a new key.
+    state.registration_file.unlink(missing_ok=True)
+    state.save_private_key(key)
+    state.forget_ledger()
+    state.save_registration(registration)
+    log.info("registered as %s with %s", registration.instance_id, server)
+    return registration

@@ -1,0 +1,79 @@
+"""`openssm agent register|run`: join a server, then stay connected to it.
+
+Only openssm.agent and the standard library are imported here, lazily, so the
+agent process never loads the server's dependencies or boto3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "agent", help="the agent that runs on each managed host"
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    register = verbs.add_parser("register", help="register this host with an activation")
+    register.add_argument(
+        "--server", required=True, help="server URL, e.g. https://ssm.example:8787"
+    )
+    register.add_argument("--activation-id", required=True)
+    register.add_argument("--activation-code", required=True)
+    register.add_argument("--name", help="instance name (default: the activation's, or hostname)")
+    _add_state_dir(register)
+    register.add_argument(
+        "--force", action="store_true", help="register again even if this host is registered"
+    )
+    register.set_defaults(handler=_register)
+
+    run = verbs.add_parser("run", help="connect to the server and serve until stopped")
+    _add_state_dir(run)
+    run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    run.set_defaults(handler=_run)
+
+
+def _add_state_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir",
+        help="agent state directory (default: /var/lib/openssm as root, "
+        "else ~/.local/share/openssm/agent)",
+    )
+
+
+def _register(args: argparse.Namespace) -> int:
+    from openssm.agent.registration import register
+    from openssm.config import load_agent_settings
+    from openssm.errors import AgentError, ConfigError
+
+    try:
+        settings = load_agent_settings(state_dir=args.state_dir)
+        registration = register(
+            server_url=args.server,
+            activation_id=args.activation_id,
+            activation_code=args.activation_code,
+            name=args.name,
+            state_dir=settings.state_dir,
+            force=args.force,
+        )
+    except (AgentError, ConfigError, OSError) as exc:
+        print(f"openssm agent register: {exc}", file=sys.stderr)
+        return 1
+    print(registration.instance_id)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from openssm.agent.daemon import run_agent
+    from openssm.config import load_agent_settings
+    from openssm.errors import ConfigError
+
+    try:
+        settings = load_agent_settings(state_dir=args.state_dir, log_level=args.log_level)
+    except ConfigError as exc:
+        print(f"openssm agent run: {exc}", file=sys.stderr)
+        return 2
+    return run_agent(settings)

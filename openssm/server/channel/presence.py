@@ -1,0 +1,137 @@
+"""Who is connected and when each agent was last heard, written to the store in batches.
+
+A fleet of 10,000 agents heartbeating every 30 s would be 333 writes a second if every frame
+touched the database. Instead channel events (connected, heard, reported info, disconnected)
+are kept in memory and flushed together, in one transaction, every ``interval_s`` — at most a
+quarter of the ConnectionLost threshold, so the stored ping times are never stale enough to
+turn an agent that is talking ConnectionLost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+
+from openssm.server.services import instances
+from openssm.server.services.instances import PresenceBatch
+from openssm.server.store.engine import Store
+from openssm.server.store.repos.instances import InstanceInfo
+
+log = logging.getLogger("openssm.channel.presence")
+
+MAX_INTERVAL_S = 1.0
+STOP_TIMEOUT_S = 10.0
+_MAX_BACKOFF_S = 30.0
+
+
+def flush_interval_s(connection_lost_after_s: float) -> float:
+    return min(MAX_INTERVAL_S, connection_lost_after_s / 4)
+
+
+class Presence:
+    """Pending channel events, and the loop that flushes them (``start``/``stop``)."""
+
+    def __init__(self, store: Store, *, interval_s: float) -> None:
+        self._store = store
+        self._interval_s = interval_s
+        self._connections: dict[str, tuple[str, dt.datetime]] = {}
+        self._pings: dict[str, dt.datetime] = {}
+        self._info: dict[str, InstanceInfo] = {}
+        self._disconnections: set[tuple[str, str]] = set()
+        self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- events (called on the event loop, never block) ---
+
+    def connected(self, instance_id: str, channel_id: str, at: dt.datetime) -> None:
+        self._connections[instance_id] = (channel_id, at)
+
+    def heard(self, instance_id: str, at: dt.datetime) -> None:
+        self._pings[instance_id] = at
+
+    def reported(self, info: InstanceInfo) -> None:
+        self._info[info.instance_id] = info
+
+    def disconnected(self, instance_id: str, channel_id: str) -> None:
+        self._disconnections.add((instance_id, channel_id))
+
+    @property
+    def pending(self) -> int:
+        return (
+            len(self._connections) + len(self._pings) + len(self._info) + len(self._disconnections)
+        )
+
+    # --- flushing ---
+
+    def _take(self) -> PresenceBatch:
+        batch = PresenceBatch(
+            connections=[(i, ch, at) for i, (ch, at) in self._connections.items()],
+            pings=list(self._pings.items()),
+            info=list(self._info.values()),
+            disconnections=sorted(self._disconnections),
+        )
+        self._connections, self._pings, self._info = {}, {}, {}
+        self._disconnections = set()
+        return batch
+
+    def _put_back(self, batch: PresenceBatch) -> None:
+        """After a failed flush: keep the events, unless a newer one of the same kind came."""
+        for instance_id, channel_id, at in batch.connections:
+            self._connections.setdefault(instance_id, (channel_id, at))
+        for instance_id, at in batch.pings:
+            newer = self._pings.get(instance_id)
+            self._pings[instance_id] = at if newer is None else max(at, newer)
+        for info in batch.info:
+            self._info.setdefault(info.instance_id, info)
+        self._disconnections.update(batch.disconnections)
+
+    async def flush(self) -> int:
+        """Write everything pending in one transaction; returns how many events it wrote."""
+        async with self._lock:
+            batch = self._take()
+            if not len(batch):
+                return 0
+            try:
+                await self._store.write(lambda conn: instances.record_presence(conn, batch))
+            except BaseException:
+                self._put_back(batch)
+                raise
+            return len(batch)
+
+    async def start(self) -> None:
+        if self._task is not None:
+            raise RuntimeError("the presence loop is already running")
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="openssm-channel-presence")
+
+    async def stop(self) -> None:
+        """Stop the loop and write what is still pending (disconnections at shutdown)."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), timeout=STOP_TIMEOUT_S)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                log.warning("presence loop cancelled after %.1fs", STOP_TIMEOUT_S)
+        try:
+            await asyncio.wait_for(self.flush(), timeout=STOP_TIMEOUT_S)
+        except Exception:  # the last flush of a background loop: log it, shutdown goes on
+            log.exception("final presence flush failed; %d events not written", self.pending)
+
+    async def _run(self) -> None:
+        delay = self._interval_s
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            try:
+                await self.flush()
+                delay = self._interval_s
+            except Exception:  # the top of a background-loop iteration: log, back off, go on
+                log.exception("presence flush failed; retrying")
+                delay = min(max(delay * 2, self._interval_s), _MAX_BACKOFF_S)

@@ -1,0 +1,113 @@
+"""``POST /agent/v1/register`` (protocol/SPEC.md): a host trades an activation for an instance id.
+
+No SigV4 here: the activation code is the credential. The host sends the public half of the
+Ed25519 key it generated; the private half never leaves it. Errors have the API's shape,
+``{"__type": …, "message": …}`` with HTTP 400, so an agent reports them like any AWS error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from openssm.errors import ApiError, InvalidActivationId, ValidationException
+from openssm.protocol.handshake import decode_public_key
+from openssm.server.runtime import Runtime
+from openssm.server.services import activations, instances
+
+log = logging.getLogger("openssm.channel.registration")
+
+MAX_BODY_BYTES = 64 * 1024
+_ACTIVATION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The model's ActivationCode length limits.
+_CODE_CHARS = range(20, 251)
+
+
+def _error(exc: ApiError) -> JSONResponse:
+    return JSONResponse(exc.to_wire(), status_code=exc.http_status)
+
+
+def _required(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise ValidationException(f"{name} is required, as a string")
+    return value
+
+
+def _optional(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValidationException(f"{name} must be a string")
+    return value or None
+
+
+async def _read_json(request: Request) -> dict[str, Any]:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ValidationException(f"The request body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    try:
+        body = json.loads(b"".join(chunks))
+    except ValueError:
+        raise ValidationException("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ValidationException("The request body must be a JSON object")
+    return body
+
+
+def _parse(body: dict[str, Any]) -> instances.RegisterInput:
+    activation_id = _required(body, "ActivationId")
+    code = _required(body, "ActivationCode")
+    public_key = _required(body, "PublicKey")
+    try:
+        raw_key = decode_public_key(public_key)
+    except ValueError as exc:
+        raise ValidationException(str(exc)) from None
+    if not _ACTIVATION_ID.fullmatch(activation_id) or len(code) not in _CODE_CHARS:
+        raise InvalidActivationId(activations.UNKNOWN_ID_OR_CODE)
+    request = instances.RegisterInput(
+        activation_id=activation_id,
+        activation_code=code,
+        public_key=raw_key,
+        name=_optional(body, "Name"),
+        fingerprint=_optional(body, "Fingerprint"),
+    )
+    instances.check_registration(request)
+    return request
+
+
+class RegistrationEndpoint:
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    async def register(self, request: Request) -> JSONResponse:
+        rt = self._runtime
+        try:
+            parsed = _parse(await _read_json(request))
+            now = rt.clock.now()
+            registered = await rt.store.write(
+                lambda conn: instances.register_instance(conn, parsed, now=now)
+            )
+        except ApiError as exc:
+            log.info("registration refused: %s", exc.code)
+            return _error(exc)
+        log.info(
+            "registered managed instance %s with activation %s",
+            registered.instance_id,
+            parsed.activation_id,
+        )
+        return JSONResponse(
+            {
+                "InstanceId": registered.instance_id,
+                "Region": registered.region,
+                "AccountId": registered.account_id,
+            }
+        )

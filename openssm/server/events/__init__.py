@@ -1,0 +1,1 @@
+"""Events the server emits: written to a transactional outbox, delivered later."""

@@ -1,0 +1,276 @@
+"""The agent channel (protocol/SPEC.md) against a real server: who gets in, what they see.
+
+SECURITY.md #1, #8, #9: a hello without a valid signature, from an unknown or deregistered
+instance, with a stale timestamp, or replaying a nonce from another connection is refused;
+frames before the handshake are refused. DESIGN §4: PingStatus is Online while connected and
+heard from, ConnectionLost after the configured silence (2 s here), Inactive once
+deregistered, and deregistration closes the live channel at once with ``deregistered`` and
+close code 4403.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tests.integration.channel_client import (
+    INFO,
+    ChannelClient,
+    Identity,
+    activate,
+    connect_agent,
+    register,
+)
+from tests.support import ServerProcess, wait_until
+
+SILENCE_S = 2.0
+HEARTBEAT_S = 0.5
+ENV = {
+    "OPENSSM_CONNECTION_LOST_AFTER_S": str(SILENCE_S),
+    "OPENSSM_HEARTBEAT_INTERVAL_S": str(HEARTBEAT_S),
+}
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def channel_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A server with a 2 s ConnectionLost threshold, one per database kind."""
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database()
+    root = tmp_path_factory.mktemp("channel")
+    server = ServerProcess(data_dir=root / request.param, database_url=url, env=ENV)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def ssm(channel_server: ServerProcess) -> Any:
+    return channel_server.client()
+
+
+@pytest.fixture
+def node(ssm: Any, channel_server: ServerProcess) -> Identity:
+    activation_id, code = activate(ssm)
+    return register(channel_server.url, activation_id, code)
+
+
+def _status(ssm: Any, instance_id: str) -> str:
+    found = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]
+    )["InstanceInformationList"]
+    status: str = found[0]["PingStatus"]
+    return status
+
+
+def _wait_status(ssm: Any, instance_id: str, status: str, timeout_s: float = 10.0) -> None:
+    wait_until(lambda: _status(ssm, instance_id) == status, timeout_s=timeout_s, interval_s=0.1)
+
+
+def _refused(client: ChannelClient, answer: dict[str, Any], code: str, close: int) -> None:
+    assert answer == {"type": "rejected", "code": code, "message": answer["message"]}
+    assert answer["message"]
+    assert client.recv_until_closed() == []
+    assert client.close_code == close
+
+
+# --- the handshake ----------------------------------------------------------------------------
+
+
+def test_welcome_carries_the_heartbeat_interval(
+    channel_server: ServerProcess, node: Identity
+) -> None:
+    client = ChannelClient(channel_server.url)
+    try:
+        assert abs(client.challenge["server_time"] - time.time()) < 60
+        answer = client.hello(node)
+        assert answer == {
+            "type": "welcome",
+            "instance_id": node.instance_id,
+            "heartbeat_interval_s": HEARTBEAT_S,
+        }
+        assert client.heartbeat() == {"type": "heartbeat_ack"}
+    finally:
+        client.close()
+
+
+def test_a_hello_signed_with_another_key_is_refused(
+    channel_server: ServerProcess, node: Identity
+) -> None:
+    client = ChannelClient(channel_server.url)
+    answer = client.hello(node, key=Ed25519PrivateKey.generate())
+    _refused(client, answer, "InvalidSignature", 4401)
+
+
+def test_a_replayed_hello_is_refused(channel_server: ServerProcess, node: Identity) -> None:
+    """A hello captured from one connection does not open another: the nonce is single-use."""
+    first = ChannelClient(channel_server.url)
+    assert first.hello(node)["type"] == "welcome"
+    captured = first.last_hello
+    first.close()
+    second = ChannelClient(channel_server.url)
+    assert second.nonce != captured["nonce"]
+    second.send(captured)
+    _refused(second, second.recv(), "BadNonce", 4401)
+
+
+def test_a_hello_is_accepted_once_per_connection(
+    channel_server: ServerProcess, node: Identity
+) -> None:
+    client = ChannelClient(channel_server.url)
+    assert client.hello(node)["type"] == "welcome"
+    client.send(client.last_hello)
+    assert client.recv_until_closed() == []
+    assert client.close_code == 4400
+
+
+def test_a_stale_timestamp_is_refused(channel_server: ServerProcess, node: Identity) -> None:
+    client = ChannelClient(channel_server.url)
+    answer = client.hello(node, timestamp=time.time() - 301)
+    _refused(client, answer, "StaleTimestamp", 4401)
+
+
+def test_an_unknown_instance_is_refused(channel_server: ServerProcess) -> None:
+    stranger = Identity(instance_id="mi-" + "a" * 17, key=Ed25519PrivateKey.generate())
+    client = ChannelClient(channel_server.url)
+    _refused(client, client.hello(stranger), "UnknownInstance", 4401)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "heartbeat", "sent_at": 1.0},
+        INFO,
+        {"type": "welcome", "instance_id": "mi-" + "a" * 17, "heartbeat_interval_s": 1.0},
+        {"type": "no-such-frame"},
+        "not json",
+    ],
+    ids=["heartbeat", "instance_info", "server-frame", "unknown", "garbage"],
+)
+def test_every_frame_before_the_hello_is_refused(
+    channel_server: ServerProcess, frame: dict[str, Any] | str
+) -> None:
+    """SECURITY.md #1: no frame type is accepted from a connection that has not authenticated."""
+    client = ChannelClient(channel_server.url)
+    client.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+    _refused(client, client.recv(), "ProtocolViolation", 4400)
+
+
+def test_an_unknown_frame_after_welcome_closes_the_channel(
+    channel_server: ServerProcess, node: Identity
+) -> None:
+    client = connect_agent(channel_server.url, node)
+    client.send({"type": "shell", "command": "id"})
+    assert [f for f in client.recv_until_closed() if f["type"] != "heartbeat_ack"] == []
+    assert client.close_code == 4400
+
+
+def test_a_newer_connection_replaces_the_older(
+    ssm: Any, channel_server: ServerProcess, node: Identity
+) -> None:
+    old = connect_agent(channel_server.url, node)
+    new = connect_agent(channel_server.url, node)
+    try:
+        assert old.recv_until_closed() == []
+        assert old.close_code == 4409
+        assert new.heartbeat() == {"type": "heartbeat_ack"}
+        new.start_heartbeats(HEARTBEAT_S)
+        _wait_status(ssm, node.instance_id, "Online")
+    finally:
+        new.close()
+
+
+# --- ping status ------------------------------------------------------------------------------
+
+
+def test_ping_status_goes_online_then_connection_lost_when_the_agent_is_silent(
+    ssm: Any, channel_server: ServerProcess, node: Identity
+) -> None:
+    assert _status(ssm, node.instance_id) == "ConnectionLost"
+    agent = connect_agent(channel_server.url, node)
+    try:
+        agent.start_heartbeats(HEARTBEAT_S)
+        _wait_status(ssm, node.instance_id, "Online")
+        # Still Online well past the threshold while it keeps talking.
+        deadline = time.monotonic() + SILENCE_S * 1.5
+        while time.monotonic() < deadline:
+            assert _status(ssm, node.instance_id) == "Online"
+            time.sleep(0.2)
+        first_ping = ssm.describe_instance_information(
+            Filters=[{"Key": "InstanceIds", "Values": [node.instance_id]}]
+        )["InstanceInformationList"][0]["LastPingDateTime"]
+        agent.stop_heartbeats()
+        _wait_status(ssm, node.instance_id, "ConnectionLost", timeout_s=SILENCE_S * 4)
+        # Not before the configured silence has passed since the agent last spoke.
+        assert time.monotonic() - agent.last_beat_at >= SILENCE_S - 0.1
+        lost = ssm.describe_instance_information(
+            Filters=[{"Key": "PingStatus", "Values": ["ConnectionLost"]}]
+        )["InstanceInformationList"]
+        assert node.instance_id in [i["InstanceId"] for i in lost]
+        last = next(i for i in lost if i["InstanceId"] == node.instance_id)["LastPingDateTime"]
+        assert last >= first_ping
+        # Heard from again: Online again.
+        agent.heartbeat()
+        _wait_status(ssm, node.instance_id, "Online")
+    finally:
+        agent.close()
+
+
+def test_ping_status_is_connection_lost_once_the_agent_disconnects(
+    ssm: Any, channel_server: ServerProcess, node: Identity
+) -> None:
+    agent = connect_agent(channel_server.url, node)
+    agent.start_heartbeats(HEARTBEAT_S)
+    _wait_status(ssm, node.instance_id, "Online")
+    agent.close()
+    # Faster than the silence threshold: the server saw the channel close.
+    _wait_status(ssm, node.instance_id, "ConnectionLost", timeout_s=SILENCE_S)
+
+
+# --- deregistration ---------------------------------------------------------------------------
+
+
+def test_deregistration_closes_the_live_channel_and_the_instance_turns_inactive(
+    ssm: Any, channel_server: ServerProcess, node: Identity
+) -> None:
+    agent = connect_agent(channel_server.url, node)
+    agent.start_heartbeats(HEARTBEAT_S)
+    _wait_status(ssm, node.instance_id, "Online")
+    ssm.deregister_managed_instance(InstanceId=node.instance_id)
+    frames = [f for f in agent.recv_until_closed(timeout_s=5) if f["type"] != "heartbeat_ack"]
+    agent.stop_heartbeats()
+    assert [f["type"] for f in frames] == ["deregistered"]
+    assert node.instance_id in frames[0]["message"]
+    assert agent.close_code == 4403
+    assert _status(ssm, node.instance_id) == "Inactive"
+
+
+def test_a_deregistered_instance_cannot_reconnect(
+    ssm: Any, channel_server: ServerProcess, node: Identity
+) -> None:
+    """The credential is revoked at once: its key, though valid, opens nothing."""
+    ssm.deregister_managed_instance(InstanceId=node.instance_id)
+    client = ChannelClient(channel_server.url)
+    _refused(client, client.hello(node), "Deregistered", 4403)
+    assert _status(ssm, node.instance_id) == "Inactive"
+
+
+def test_a_deregistered_instance_with_a_stolen_nonce_and_wrong_key_learns_nothing_more(
+    channel_server: ServerProcess, node: Identity, ssm: Any
+) -> None:
+    ssm.deregister_managed_instance(InstanceId=node.instance_id)
+    client = ChannelClient(channel_server.url)
+    answer = client.hello(node, key=Ed25519PrivateKey.generate())
+    _refused(client, answer, "InvalidSignature", 4401)

@@ -1,0 +1,111 @@
+"""`openssm up`, the README's first command: a server plus this host's agent, a fleet of one."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.agents import instance_information
+from tests.support import TEST_REGION, wait_until
+
+pytestmark = pytest.mark.e2e
+
+ENDPOINT = re.compile(r"describe-instance-information --endpoint-url (\S+)")
+
+
+class Up:
+    """One `openssm up` subprocess with its output in a file."""
+
+    def __init__(self, tmp: Path, run: int) -> None:
+        self.tmp = tmp
+        self.output = tmp / f"up-{run}.log"
+        command = [
+            sys.executable, "-m", "openssm", "up", "--port", "0",
+            "--data-dir", str(tmp / "data"), "--agent-state-dir", str(tmp / "agent"),
+        ]  # fmt: skip
+        with self.output.open("wb") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def wait_online(self) -> tuple[str, str]:
+        """(endpoint URL, instance id) once `up` says the agent is Online."""
+
+        def online() -> re.Match[str] | None:
+            if self.process.poll() is not None:
+                raise AssertionError(f"openssm up exited early:\n{self.text()}")
+            return re.search(r"agent (mi-[0-9a-f]{17}) on this host is Online", self.text())
+
+        found = wait_until(online, timeout_s=60, interval_s=0.1)
+        endpoint = ENDPOINT.search(self.text())
+        assert endpoint is not None
+        return endpoint.group(1), found.group(1)
+
+    def client(self, url: str) -> Any:
+        return boto3.Session(region_name=TEST_REGION).client(
+            "ssm",
+            endpoint_url=url,
+            aws_access_key_id=_credential(self.tmp, "aws_access_key_id"),
+            aws_secret_access_key=_credential(self.tmp, "aws_secret_access_key"),
+        )
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=40)
+
+
+def _credential(tmp: Path, name: str) -> str:
+    text = (tmp / "data" / "credentials").read_text()
+    match = re.search(rf"^{name} = (\S+)$", text, re.MULTILINE)
+    assert match is not None
+    return match.group(1)
+
+
+@pytest.fixture
+def up_runs(tmp_path: Path) -> Iterator[list[Up]]:
+    runs: list[Up] = []
+    yield runs
+    for run in runs:
+        if run.process.poll() is None:
+            run.stop()
+
+
+def _port_is_closed(url: str) -> bool:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.socket() as probe:
+        return probe.connect_ex((host, int(port))) != 0
+
+
+def test_up_gives_a_fleet_of_one_and_a_second_up_reuses_it(
+    up_runs: list[Up], tmp_path: Path
+) -> None:
+    first = Up(tmp_path, 1)
+    up_runs.append(first)
+    url, instance_id = first.wait_online()
+    info = instance_information(first.client(url), [instance_id])[instance_id]
+    assert info["PingStatus"] == "Online"
+    assert info["PlatformType"] == "Linux"
+    assert info["IamRole"] == "openssm-local"
+    assert info["Name"] == socket.gethostname()
+    assert first.stop() == 0
+    assert _port_is_closed(url)
+    assert "openssm server listening on" in first.text()
+
+    second = Up(tmp_path, 2)
+    up_runs.append(second)
+    url, again = second.wait_online()
+    assert again == instance_id
+    assert f"reusing the registration of {instance_id}" in second.text()
+    ssm = second.client(url)
+    assert list(instance_information(ssm, [instance_id])) == [instance_id]
+    assert second.stop() == 0
