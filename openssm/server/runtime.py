@@ -8,6 +8,7 @@ from openssm.clock import Clock
 from openssm.config import ServerSettings
 from openssm.server.channel.hub import Hub
 from openssm.server.secrets import Keyring
+from openssm.server.services.parameter_cache import CurrentVersionCache
 from openssm.server.store.engine import Store
 
 
@@ -19,3 +20,5 @@ class Runtime:
     clock: Clock
     # The agents connected to this process.
     hub: Hub = field(default_factory=Hub)
+    # GetParameter's in-memory current versions (invalidated through the database).
+    parameter_cache: CurrentVersionCache = field(default_factory=CurrentVersionCache)

@@ -114,6 +114,22 @@ def test_disabled_key_is_refused_at_once(sqlite_server: ServerProcess) -> None:
     assert _error(user.describe_parameters)["Code"] == "UnrecognizedClientException"
 
 
+def test_policy_change_applies_at_once(sqlite_server: ServerProcess) -> None:
+    allow_all = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    key_id, user = _new_user(sqlite_server, allow_all)
+    user.describe_parameters()
+    user.describe_parameters()  # the principal is now cached by the server
+    user_name = next(
+        line.split("\t")[1]
+        for line in sqlite_server.admin("key", "list").stdout.splitlines()
+        if line.startswith(key_id)
+    )
+    deny = {"Statement": [{"Effect": "Deny", "Action": "ssm:Describe*", "Resource": "*"}]}
+    put = sqlite_server.admin("policy", "put", user_name, "deny", "--document", json.dumps(deny))
+    assert put.returncode == 0, put.stderr
+    assert _error(user.describe_parameters)["Code"] == "AccessDeniedException"
+
+
 def test_expired_key_is_refused(sqlite_server: ServerProcess) -> None:
     name = "u" + uuid.uuid4().hex[:10]
     sqlite_server.admin("user", "create", name)

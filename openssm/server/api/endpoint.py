@@ -28,11 +28,11 @@ from openssm.errors import (
 )
 from openssm.server.api.authz import Policy, PolicyError, evaluate, parse_policy
 from openssm.server.api.model import ServiceModel
+from openssm.server.api.principals import PrincipalCache
 from openssm.server.api.registry import Operation
-from openssm.server.api.sigv4 import SignedRequest, SigV4Verifier, parse_authorization
+from openssm.server.api.sigv4 import SignedRequest, SigV4Verifier, parse_request
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
-from openssm.server.services import identity
 
 log = logging.getLogger("openssm.api")
 
@@ -52,6 +52,7 @@ class ApiEndpoint:
         self._operations = operations
         self._verifier = SigV4Verifier()
         self._policy_cache: dict[str, Policy] = {}
+        self._principals = PrincipalCache(runtime.store, runtime.keyring)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.request_id()
@@ -89,18 +90,17 @@ class ApiEndpoint:
             headers=headers,
             body=raw,
         )
-        credential, _, _ = parse_authorization(request)
-        principal = await self._runtime.store.read(
-            lambda conn: identity.load_principal(
-                conn, self._runtime.keyring, credential.access_key_id
-            )
-        )
+        parsed = parse_request(request)
+        credential = parsed.credential
+        principal = await self._principals.lookup(credential.access_key_id)
         now = self._runtime.clock.now()
         if principal is None:
             raise UnrecognizedClientException(
                 "The security token included in the request is invalid."
             )
-        self._verifier.verify(request, secret_key=principal.secret_access_key, now=now)
+        self._verifier.verify(
+            request, secret_key=principal.secret_access_key, now=now, parsed=parsed
+        )
         if not principal.is_usable(now):
             # Checked after the signature so that a guesser learns nothing about key state.
             raise UnrecognizedClientException(

@@ -70,7 +70,9 @@ class Credential:
 
 
 @dataclass(frozen=True, slots=True)
-class _Authorization:
+class ParsedAuthorization:
+    """The Authorization header and its date, checked for shape (see parse_request)."""
+
     credential: Credential
     signed_headers: tuple[str, ...]
     signature: str
@@ -86,8 +88,13 @@ def parse_authorization(
     Run it before looking up the secret: AWS reports a malformed header or a bad
     credential scope ahead of an unknown access key.
     """
-    auth = _parse(request, service)
+    auth = parse_request(request, service=service)
     return auth.credential, list(auth.signed_headers), auth.signature
+
+
+def parse_request(request: SignedRequest, *, service: str = "ssm") -> ParsedAuthorization:
+    """The checks of ``parse_authorization``, keeping the result for ``verify(parsed=…)``."""
+    return _parse(request, service)
 
 
 class SigV4Verifier:
@@ -109,17 +116,25 @@ class SigV4Verifier:
         self._keys: OrderedDict[tuple[bytes, str, str, str, str], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def verify(self, request: SignedRequest, *, secret_key: str, now: datetime) -> Credential:
+    def verify(
+        self,
+        request: SignedRequest,
+        *,
+        secret_key: str,
+        now: datetime,
+        parsed: ParsedAuthorization | None = None,
+    ) -> Credential:
         """Return the request's credential if its signature is valid at ``now``.
 
         ``now`` must be timezone-aware. A request dated exactly ``max_skew_s`` away from
-        ``now`` is accepted; one microsecond further is refused.
+        ``now`` is accepted; one microsecond further is refused. ``parsed``, when given,
+        must be ``parse_request`` of this same request: it saves parsing twice.
         """
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         if not secret_key:
             raise ValueError("secret_key must not be empty")
-        auth = _parse(request, self._service)
+        auth = parsed if parsed is not None else _parse(request, self._service)
         self._check_skew(auth, now)
         canonical = _canonical_request(request, auth.signed_headers, _payload_hash(request, auth))
         cred = auth.credential
@@ -138,7 +153,7 @@ class SigV4Verifier:
             raise InvalidSignatureException(SIGNATURE_MISMATCH)
         return cred
 
-    def _check_skew(self, auth: _Authorization, now: datetime) -> None:
+    def _check_skew(self, auth: ParsedAuthorization, now: datetime) -> None:
         skew_s = (now - auth.signed_at).total_seconds()
         if abs(skew_s) <= self._max_skew_s:
             return
@@ -180,7 +195,7 @@ def _derive_signing_key(secret_key: str, cred: Credential) -> bytes:
     return key
 
 
-def _parse(request: SignedRequest, service: str) -> _Authorization:
+def _parse(request: SignedRequest, service: str) -> ParsedAuthorization:
     headers = request.headers
     header = headers.get("authorization", "").strip()
     # AWS treats a header that is not SigV4-shaped at all (e.g. "Bearer …") as absent.
@@ -207,7 +222,7 @@ def _parse(request: SignedRequest, service: str) -> _Authorization:
             f"Unsupported AWS 'algorithm': '{_echo(algorithm)}' (only {ALGORITHM} is supported)."
         )
     credential = _parse_credential(params["Credential"], service, amz_date)
-    return _Authorization(credential, signed_headers, params["Signature"], amz_date, signed_at)
+    return ParsedAuthorization(credential, signed_headers, params["Signature"], amz_date, signed_at)
 
 
 def _split_header(header: str) -> tuple[str, dict[str, str]]:
@@ -291,7 +306,7 @@ def _parse_credential(value: str, service: str, amz_date: str) -> Credential:
     return Credential(access_key_id=access_key_id, date=date, region=region, service=service)
 
 
-def _payload_hash(request: SignedRequest, auth: _Authorization) -> str:
+def _payload_hash(request: SignedRequest, auth: ParsedAuthorization) -> str:
     body_hash = hashlib.sha256(request.body).hexdigest()
     if "x-amz-content-sha256" not in auth.signed_headers:
         return body_hash

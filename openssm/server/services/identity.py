@@ -14,7 +14,10 @@ from sqlalchemy.engine import Connection
 
 from openssm import ids
 from openssm.server.secrets import Keyring
+from openssm.server.store.engine import Store
+from openssm.server.store.repos import generations
 from openssm.server.store.repos import identity as repo
+from openssm.server.store.repos.generations import Generation
 
 ADMIN_USER = "admin"
 ADMIN_POLICY_NAME = "AdministratorAccess"
@@ -38,6 +41,8 @@ class Principal:
     is_active: bool
     expires_at: dt.datetime | None
     policy_documents: tuple[str, ...]
+    # The identity generation this was read at; see PrincipalCache.
+    generation: int
 
     def is_usable(self, now: dt.datetime) -> bool:
         if not self.is_active:
@@ -53,7 +58,13 @@ class NewAccessKey:
     account_id: str
 
 
+async def current_generation(store: Store) -> int:
+    """The counter every identity change bumps: equal values mean nothing changed."""
+    return int(await store.scalar(generations.current_sql(Generation.IDENTITY)))
+
+
 def load_principal(conn: Connection, keyring: Keyring, access_key_id: str) -> Principal | None:
+    generation = generations.current(conn, Generation.IDENTITY)
     row = repo.get_access_key(conn, access_key_id=access_key_id)
     if row is None:
         return None
@@ -66,6 +77,7 @@ def load_principal(conn: Connection, keyring: Keyring, access_key_id: str) -> Pr
         is_active=row.status == "Active",
         expires_at=row.expires_at,
         policy_documents=tuple(doc for _, doc in policies),
+        generation=generation,
     )
 
 

@@ -92,6 +92,13 @@ def _value(ctx: RequestContext, keyring: Keyring, row: repo.VersionRow, decrypt:
         ) from None
 
 
+def value_of(
+    ctx: RequestContext, keyring: Keyring, row: repo.VersionRow, *, decrypt: bool
+) -> ParameterValue:
+    """A current version (no selector) as GetParameter returns it."""
+    return ParameterValue(row=row, value=_value(ctx, keyring, row, decrypt))
+
+
 def _find(conn: Connection, ctx: RequestContext, ref: NameRef) -> repo.VersionRow | None:
     if ref.key is None:
         return None

@@ -71,20 +71,31 @@ def _configure_sqlite(engine: Engine) -> None:
         # A deferred transaction that reads and then writes can fail with
         # SQLITE_BUSY when another writer got in between; IMMEDIATE takes the
         # write lock up front, so writers queue on busy_timeout instead.
-        if conn.info.get("openssm_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # Straight to the driver: SQLAlchemy's statement pipeline would cost more
+        # than the statement on a hot read path.
+        statement = "BEGIN IMMEDIATE" if conn.info.get("openssm_write") else "BEGIN"
+        conn.connection.dbapi_connection.execute(statement)  # type: ignore[union-attr]
 
 
 class Store:
-    """Runs transactions on a bounded pool of worker threads."""
+    """Runs transactions: writes on a bounded pool of worker threads, and reads
+    there too except on SQLite.
+
+    On SQLite in WAL mode a read never waits for a lock (writers append to the
+    WAL, readers keep their snapshot), so a read is pure in-process CPU work; a
+    thread hop would only add its own cost and a fight for the GIL. Writes may
+    queue on the write lock (busy_timeout), so they always leave the event loop.
+    """
 
     def __init__(self, engine: Engine, *, worker_threads: int = 8) -> None:
         self.engine = engine
         self._executor = ThreadPoolExecutor(
             max_workers=worker_threads, thread_name_prefix="openssm-db"
         )
+        # SQLite only: the one connection the event loop reads on. Reads on the loop
+        # never interleave (nothing awaits inside one), so one connection serves them
+        # all and saves a pool checkout per read.
+        self._loop_connection = engine.connect() if is_sqlite(engine) else None
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
@@ -105,6 +116,9 @@ class Store:
             return fn(conn)
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
+        if self._loop_connection is not None:
+            with self._loop_connection.begin():
+                return fn(self._loop_connection)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(self.read_sync, fn))
 
@@ -112,6 +126,20 @@ class Store:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(self.write_sync, fn))
 
+    async def scalar(self, sql: str) -> Any:
+        """The first column of the first row of one constant read-only statement.
+
+        For values read on every request: on SQLite it skips SQLAlchemy and the
+        transaction bookkeeping (a single statement is its own snapshot).
+        """
+        if self._loop_connection is not None:
+            driver = self._loop_connection.connection.dbapi_connection
+            row = driver.execute(sql).fetchone()  # type: ignore[union-attr]
+            return None if row is None else row[0]
+        return await self.read(lambda conn: conn.exec_driver_sql(sql).scalar())
+
     def close(self) -> None:
+        if self._loop_connection is not None:
+            self._loop_connection.close()
         self._executor.shutdown(wait=True)
         self.engine.dispose()

@@ -83,6 +83,16 @@ access_keys = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=True),
 )
 
+# A row per cached kind of data (see repos/generations.py): every change to that data
+# bumps its row in the same transaction, so a server can keep it in memory and still
+# see another process's change on the very next request.
+generations = sa.Table(
+    "generations",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+)
+
 resource_tags = sa.Table(
     "resource_tags",
     metadata,

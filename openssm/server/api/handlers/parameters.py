@@ -146,8 +146,8 @@ async def put_parameter(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
 
 async def get_parameter(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
     decrypt = bool(body.get("WithDecryption", False))
-    found = await rt.store.read(
-        lambda conn: reads.get_parameter(conn, ctx, rt.keyring, body["Name"], decrypt=decrypt)
+    found = await rt.parameter_cache.get_parameter(
+        rt.store, ctx, rt.keyring, body["Name"], decrypt=decrypt
     )
     return {"Parameter": _parameter(ctx, found)}
 

@@ -1,4 +1,8 @@
-"""Rows of users, their inline policies and their access keys."""
+"""Rows of users, their inline policies and their access keys.
+
+Every function that changes one of them also bumps the identity generation, the
+counter that tells a server its cached principals are stale.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from openssm.server.store.repos.generations import Generation, bump
 from openssm.server.store.schema import access_keys, user_policies, users
 
 
@@ -30,6 +35,10 @@ class AccessKeyRow:
     expires_at: dt.datetime | None
 
 
+def _bump_generation(conn: Connection) -> None:
+    bump(conn, Generation.IDENTITY)
+
+
 def _user(row: Any) -> UserRow:
     return UserRow(id=row[0], account_id=row[1], user_name=row[2], created_at=row[3])
 
@@ -43,6 +52,7 @@ def insert_user(conn: Connection, *, account_id: str, user_name: str, now: dt.da
     )
     key = result.inserted_primary_key
     assert key is not None
+    _bump_generation(conn)
     return int(key[0])
 
 
@@ -66,6 +76,7 @@ def delete_user(conn: Connection, *, user_id: int) -> None:
     conn.execute(access_keys.delete().where(access_keys.c.user_id == user_id))
     conn.execute(user_policies.delete().where(user_policies.c.user_id == user_id))
     conn.execute(users.delete().where(users.c.id == user_id))
+    _bump_generation(conn)
 
 
 def insert_access_key(
@@ -87,6 +98,7 @@ def insert_access_key(
             expires_at=expires_at,
         )
     )
+    _bump_generation(conn)
 
 
 def get_access_key(conn: Connection, *, access_key_id: str) -> AccessKeyRow | None:
@@ -140,11 +152,13 @@ def update_access_key(
     result = conn.execute(
         access_keys.update().where(access_keys.c.access_key_id == access_key_id).values(**values)
     )
+    _bump_generation(conn)
     return result.rowcount > 0
 
 
 def delete_access_key(conn: Connection, *, access_key_id: str) -> bool:
     result = conn.execute(access_keys.delete().where(access_keys.c.access_key_id == access_key_id))
+    _bump_generation(conn)
     return result.rowcount > 0
 
 
@@ -157,6 +171,7 @@ def put_policy(conn: Connection, *, user_id: int, policy_name: str, document: st
     conn.execute(
         user_policies.insert().values(user_id=user_id, policy_name=policy_name, document=document)
     )
+    _bump_generation(conn)
 
 
 def delete_policy(conn: Connection, *, user_id: int, policy_name: str) -> bool:
@@ -165,6 +180,7 @@ def delete_policy(conn: Connection, *, user_id: int, policy_name: str) -> bool:
             user_policies.c.user_id == user_id, user_policies.c.policy_name == policy_name
         )
     )
+    _bump_generation(conn)
     return result.rowcount > 0
 
 

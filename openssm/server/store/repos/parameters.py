@@ -1,7 +1,9 @@
 """Rows of Parameter Store: parameters, versions, labels and policy schedules.
 
 Plain functions over a Connection; the caller owns the transaction. Nothing here decides an
-API error or sees a plaintext SecureString (only ``value_sealed`` bytes).
+API error or sees a plaintext SecureString (only ``value_sealed`` bytes). Every write that
+can change what ``get_current`` answers bumps the parameters generation (servers cache
+current versions against it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from openssm.server.store.repos.generations import Generation, bump
 from openssm.server.store.schema import (
     parameter_labels,
     parameter_policies,
@@ -350,6 +353,7 @@ def insert_version(conn: Connection, *, parameter_id: int, version: int, new: Ne
         .where(P.id == parameter_id)
         .values(current_version=version, tier=new.tier)
     )
+    bump(conn, Generation.PARAMETERS)
 
 
 def version_span(conn: Connection, *, parameter_id: int) -> tuple[int, int]:
@@ -364,6 +368,7 @@ def delete_version(conn: Connection, *, parameter_id: int, version: int) -> None
     conn.execute(
         parameter_versions.delete().where(V.parameter_id == parameter_id, V.version == version)
     )
+    bump(conn, Generation.PARAMETERS)
 
 
 def delete_parameter(conn: Connection, *, parameter_id: int) -> None:
@@ -372,6 +377,7 @@ def delete_parameter(conn: Connection, *, parameter_id: int) -> None:
     conn.execute(parameter_labels.delete().where(L.parameter_id == parameter_id))
     conn.execute(parameter_versions.delete().where(V.parameter_id == parameter_id))
     conn.execute(parameters.delete().where(P.id == parameter_id))
+    bump(conn, Generation.PARAMETERS)
 
 
 # --- labels -----------------------------------------------------------------------------------

@@ -1,0 +1,47 @@
+"""A cache of verified principals that never outlives an identity change.
+
+Loading a principal costs two queries and an AES-GCM unwrap of the key's secret;
+checking the cache costs one single-row read of the identity generation, which
+every change to users, keys and policies bumps in its own transaction (also when
+the change comes from `openssm admin` in another process or from another
+replica). So a disabled, deleted or re-scoped key is refused by the very next
+request, while a steady caller pays for the unwrap once.
+"""
+
+from __future__ import annotations
+
+from openssm.server.secrets import Keyring
+from openssm.server.services import identity
+from openssm.server.store.engine import Store
+
+# Unknown keys are never cached, so only real keys take room; this bounds memory
+# should a deployment hold very many.
+MAX_ENTRIES = 4096
+
+
+class PrincipalCache:
+    """Principals by access key id."""
+
+    def __init__(self, store: Store, keyring: Keyring) -> None:
+        self._store = store
+        self._keyring = keyring
+        self._entries: dict[str, identity.Principal] = {}
+
+    async def lookup(self, access_key_id: str) -> identity.Principal | None:
+        generation = await identity.current_generation(self._store)
+        cached = self._entries.get(access_key_id)
+        # Each entry carries the generation it was read at (in the same transaction
+        # as the key and its policies), so a current one is never mistaken for stale
+        # or the other way round, whatever order concurrent requests finish in.
+        if cached is not None and cached.generation == generation:
+            return cached
+        principal = await self._store.read(
+            lambda conn: identity.load_principal(conn, self._keyring, access_key_id)
+        )
+        if principal is None:
+            self._entries.pop(access_key_id, None)
+            return None
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[access_key_id] = principal
+        return principal

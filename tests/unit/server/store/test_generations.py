@@ -1,0 +1,51 @@
+"""Generation counters and the Store's cheap scalar read that checks them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Connection
+
+from openssm.server.store import migrate
+from openssm.server.store.engine import Store, create_engine
+from openssm.server.store.repos import generations
+from openssm.server.store.repos.generations import Generation
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}", pool_size=2)
+    migrate.upgrade(engine)
+    handle = Store(engine, worker_threads=1)
+    yield handle
+    handle.close()
+
+
+def test_every_kind_starts_at_zero_and_its_sql_reads_it(store: Store) -> None:
+    for kind in Generation:
+
+        def read(conn: Connection, kind: Generation = kind) -> int:
+            return generations.current(conn, kind)
+
+        assert store.read_sync(read) == 0
+        assert asyncio.run(store.scalar(generations.current_sql(kind))) == 0
+
+
+def test_a_bump_moves_only_its_own_kind(store: Store) -> None:
+    store.write_sync(lambda conn: generations.bump(conn, Generation.PARAMETERS))
+    store.write_sync(lambda conn: generations.bump(conn, Generation.PARAMETERS))
+    assert asyncio.run(store.scalar(generations.current_sql(Generation.PARAMETERS))) == 2
+    assert asyncio.run(store.scalar(generations.current_sql(Generation.IDENTITY))) == 0
+
+
+def test_a_rolled_back_bump_leaves_the_counter(store: Store) -> None:
+    def bump_then_fail(conn: Connection) -> None:
+        generations.bump(conn, Generation.IDENTITY)
+        raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError):
+        store.write_sync(bump_then_fail)
+    assert asyncio.run(store.scalar(generations.current_sql(Generation.IDENTITY))) == 0
