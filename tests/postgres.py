@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def _pg_bin() -> Path | None:
+def pg_bin() -> Path | None:
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
     return candidates[0].parent if candidates else None
 
 
 def postgres_available() -> str | None:
     """None when PostgreSQL can run here, else the reason it cannot."""
-    if _pg_bin() is None:
+    if pg_bin() is None:
         return "Debian's postgresql package is not installed (make dev installs it)"
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         return "running as root without runuser"
@@ -47,7 +47,7 @@ class PostgresServer:
         return list(command)
 
     def start(self) -> None:
-        bin_dir = _pg_bin()
+        bin_dir = pg_bin()
         assert bin_dir is not None
         self.root.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
@@ -94,7 +94,7 @@ class PostgresServer:
         )
 
     def stop(self) -> None:
-        bin_dir = _pg_bin()
+        bin_dir = pg_bin()
         assert bin_dir is not None
         subprocess.run(
             self._as_owner(
@@ -108,7 +108,7 @@ class PostgresServer:
     def create_database(self) -> str:
         """A fresh, empty database; returns its URL."""
         name = "openssm_" + uuid.uuid4().hex[:12]
-        bin_dir = _pg_bin()
+        bin_dir = pg_bin()
         assert bin_dir is not None
         subprocess.run(
             [

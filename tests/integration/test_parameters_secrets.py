@@ -9,16 +9,14 @@ the raw SQLite file and its WAL, the outbox and the server's stdout/stderr are s
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
-import botocore.exceptions
 import pytest
 
+from tests.canary import assert_absent, command_lines, error_of
 from tests.support import ServerProcess
 
 
@@ -31,28 +29,6 @@ def canary_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
         yield handle
     finally:
         handle.stop()
-
-
-def _forms(secret: str) -> list[bytes]:
-    """The canary as it could leak: UTF-8, UTF-16 (SQLite's other text encoding), base64, hex."""
-    raw = secret.encode()
-    return [
-        raw,
-        secret.encode("utf-16-le"),
-        base64.b64encode(raw),
-        raw.hex().encode(),
-    ]
-
-
-def _assert_absent(secret: str, blob: bytes, where: str) -> None:
-    for form in _forms(secret):
-        assert form not in blob, f"the canary leaked into {where} as {form[:20]!r}"
-
-
-def _try(call: Any, **kwargs: Any) -> str:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    return json.dumps(info.value.response["Error"])
 
 
 def test_canary_secure_strings_appear_nowhere(canary_server: ServerProcess) -> None:
@@ -74,28 +50,28 @@ def test_canary_secure_strings_appear_nowhere(canary_server: ServerProcess) -> N
     control = f"CONTROL-{uuid.uuid4().hex}"
     ssm.put_parameter(Name=f"{root}/plain", Value=control, Type="String")
     # And refused several ways, each with the value in the request.
-    errors.append(_try(
+    errors.append(error_of(
         ssm.put_parameter, Name=f"{root}/d", Value=canary, Type="SecureString",
         AllowedPattern=r"^\d+$",
     ))  # fmt: skip
-    errors.append(_try(
+    errors.append(error_of(
         ssm.put_parameter, Name=f"{root}/e", Value=canary * 200, Type="SecureString"
     ))  # fmt: skip
-    errors.append(_try(
+    errors.append(error_of(
         ssm.put_parameter, Name=f"{root}/f", Value="{{" + canary + "}}", Type="SecureString"
     ))  # fmt: skip
-    errors.append(_try(
+    errors.append(error_of(
         ssm.put_parameter, Name=f"{root}/g", Value=canary, Type="SecureString",
         KeyId="alias/does-not-exist",
     ))  # fmt: skip
-    errors.append(_try(ssm.put_parameter, Name=f"{root}/a", Value=canary, Type="String",
+    errors.append(error_of(ssm.put_parameter, Name=f"{root}/a", Value=canary, Type="String",
                        Overwrite=True))  # fmt: skip
-    errors.append(_try(ssm.put_parameter, Name=f"{root}/a", Value=canary, Type="SecureString"))
-    errors.append(_try(
+    errors.append(error_of(ssm.put_parameter, Name=f"{root}/a", Value=canary, Type="SecureString"))
+    errors.append(error_of(
         ssm.put_parameter, Name=f"{root}/h", Value=canary, Type="SecureString",
         DataType="aws:ec2:image",
     ))  # fmt: skip
-    errors.append(_try(
+    errors.append(error_of(
         ssm.put_parameter, Name=f"{root}/i", Value=canary, Type="SecureString",
         Policies="not json",
     ))  # fmt: skip
@@ -113,24 +89,34 @@ def test_canary_secure_strings_appear_nowhere(canary_server: ServerProcess) -> N
         ("unencrypted reads", json.dumps([sealed, history], default=str)),
         ("DescribeParameters", json.dumps(described, default=str)),
     ]:
-        _assert_absent(canary, payload.encode(), where)
+        assert_absent(canary, payload.encode(), where)
 
     # The events of all those writes, read the way a relay would.
     db = canary_server.data_dir / "openssm.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         events = conn.execute("SELECT resources, detail FROM outbox_events").fetchall()
     assert events, "the writes above should have produced change events"
-    _assert_absent(canary, json.dumps(events).encode(), "outbox events")
+    assert_absent(canary, json.dumps(events).encode(), "outbox events")
+
+    assert_absent(canary, command_lines(), "/proc/*/cmdline")
 
     # The raw bytes, with the server still running (so the WAL holds recent pages) and after
     # a clean stop (checkpointed into the main file).
     for path in sorted(canary_server.data_dir.glob("openssm.db*")):
-        _assert_absent(canary, path.read_bytes(), path.name)
+        assert_absent(canary, path.read_bytes(), path.name)
     canary_server.stop()
     files = b"".join(p.read_bytes() for p in sorted(canary_server.data_dir.glob("openssm.db*")))
     assert control.encode() in files
     for path in sorted(canary_server.data_dir.glob("openssm.db*")):
-        _assert_absent(canary, path.read_bytes(), path.name)
+        assert_absent(canary, path.read_bytes(), path.name)
     for path in (canary_server.stdout_path, canary_server.stderr_path):
-        _assert_absent(canary, path.read_bytes(), path.name)
+        assert_absent(canary, path.read_bytes(), path.name)
+    # Started again, migrations run over the stored data; it still decrypts, and still
+    # only the server holds it in clear.
     canary_server.start()
+    value = canary_server.client().get_parameter(Name=f"{root}/a:1", WithDecryption=True)[
+        "Parameter"
+    ]["Value"]
+    assert value == canary
+    for path in sorted(canary_server.data_dir.glob("openssm.db*")):
+        assert_absent(canary, path.read_bytes(), path.name)
