@@ -19,6 +19,7 @@ from openssm.server.channel.endpoint import ChannelEndpoint
 from openssm.server.channel.presence import Presence, flush_interval_s
 from openssm.server.channel.registration import RegistrationEndpoint
 from openssm.server.runtime import Runtime
+from openssm.server.services import instances
 
 log = logging.getLogger("openssm.server")
 
@@ -38,8 +39,14 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
     model = ServiceModel(strict=runtime.settings.strict_output)
     api = ApiEndpoint(runtime, model, default_registry())
 
+    async def revoke(instance_ids: set[str]) -> None:
+        for instance_id in sorted(instance_ids):
+            await runtime.hub.revoke(instance_id, instances.deregistration_notice(instance_id))
+
     presence = Presence(
-        runtime.store, interval_s=flush_interval_s(runtime.settings.connection_lost_after_s)
+        runtime.store,
+        interval_s=flush_interval_s(runtime.settings.connection_lost_after_s),
+        on_deregistered=revoke,
     )
     # The presence flusher stops last of all: by then the server has closed every agent
     # connection, and their disconnections are written.

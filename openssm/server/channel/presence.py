@@ -5,6 +5,10 @@ touched the database. Instead channel events (connected, heard, reported info, d
 are kept in memory and flushed together, in one transaction, every ``interval_s`` — at most a
 quarter of the ConnectionLost threshold, so the stored ping times are never stale enough to
 turn an agent that is talking ConnectionLost.
+
+A flush also learns which of the agents it heard from were deregistered meanwhile: with
+several server processes on one database, the deregistration may have been committed by
+another one, and only the process that holds the channel can close it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from openssm.server.services import instances
 from openssm.server.services.instances import PresenceBatch
@@ -33,9 +38,17 @@ def flush_interval_s(connection_lost_after_s: float) -> float:
 class Presence:
     """Pending channel events, and the loop that flushes them (``start``/``stop``)."""
 
-    def __init__(self, store: Store, *, interval_s: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        interval_s: float,
+        on_deregistered: Callable[[set[str]], Awaitable[None]] | None = None,
+    ) -> None:
         self._store = store
         self._interval_s = interval_s
+        # Called with the instances a flush found deregistered though still talking here.
+        self._on_deregistered = on_deregistered
         self._connections: dict[str, tuple[str, dt.datetime]] = {}
         self._pings: dict[str, dt.datetime] = {}
         self._info: dict[str, InstanceInfo] = {}
@@ -95,11 +108,15 @@ class Presence:
             if not len(batch):
                 return 0
             try:
-                await self._store.write(lambda conn: instances.record_presence(conn, batch))
+                deregistered = await self._store.write(
+                    lambda conn: instances.record_presence(conn, batch)
+                )
             except BaseException:
                 self._put_back(batch)
                 raise
-            return len(batch)
+        if deregistered and self._on_deregistered is not None:
+            await self._on_deregistered(deregistered)
+        return len(batch)
 
     async def start(self) -> None:
         if self._task is not None:

@@ -165,13 +165,28 @@ class PresenceBatch:
         return len(self.connections) + len(self.pings) + len(self.info) + len(self.disconnections)
 
 
-def record_presence(conn: Connection, batch: PresenceBatch) -> None:
-    """Connections first and disconnections last: a row names the newest channel that held
-    the host, and a stale channel's goodbye clears only its own claim."""
+def record_presence(conn: Connection, batch: PresenceBatch) -> set[str]:
+    """Apply the batch; returns the instances it heard from that are deregistered.
+
+    Connections first and disconnections last: a row names the newest channel that held
+    the host, and a stale channel's goodbye clears only its own claim. The deregistered
+    ones are those whose deregistration another server process committed while their
+    channel was open here: the caller closes those channels.
+    """
     repo.record_connections(conn, batch.connections)
     repo.record_pings(conn, batch.pings)
     repo.record_info(conn, batch.info)
     repo.record_disconnections(conn, batch.disconnections)
+    heard = {i for i, _, _ in batch.connections} | {i for i, _ in batch.pings}
+    return repo.deregistered_among(conn, heard) if heard else set()
+
+
+def deregistration_notice(instance_id: str) -> str:
+    """What the agent of a deregistered instance is told as its channel closes."""
+    return (
+        f"Managed instance {instance_id} was deregistered. This agent stops and will not "
+        "reconnect; register the host again with a new activation to manage it."
+    )
 
 
 # --- DescribeInstanceInformation -------------------------------------------------------------

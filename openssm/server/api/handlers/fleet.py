@@ -134,11 +134,8 @@ async def deregister_managed_instance(rt: Runtime, ctx: RequestContext, body: Bo
     instance_id: str = body["InstanceId"]
     await rt.store.write(lambda conn: instances.deregister_managed_instance(conn, ctx, instance_id))
     # Committed: the key no longer opens a channel. Close the one that is open, if it is here.
-    await rt.hub.revoke(
-        instance_id,
-        f"Managed instance {instance_id} was deregistered. This agent stops and will not "
-        "reconnect; register the host again with a new activation to manage it.",
-    )
+    # On another replica, its Presence loop closes it at the agent's next heartbeat.
+    await rt.hub.revoke(instance_id, instances.deregistration_notice(instance_id))
     return {}
 
 

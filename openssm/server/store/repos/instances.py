@@ -210,6 +210,21 @@ def existing_ids(
     return found
 
 
+def deregistered_among(conn: Connection, instance_ids: Iterable[str]) -> set[str]:
+    """Those of ``instance_ids`` that are deregistered (instance ids are unique server-wide)."""
+    ids = sorted(set(instance_ids))
+    c = managed_instances.c
+    found: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        rows = conn.execute(
+            sa.select(c.instance_id).where(
+                c.instance_id.in_(ids[start : start + _CHUNK]), c.deregistered_at.is_not(None)
+            )
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
 def is_id_taken(conn: Connection, instance_id: str) -> bool:
     c = managed_instances.c
     row = conn.execute(sa.select(c.instance_id).where(c.instance_id == instance_id)).first()
