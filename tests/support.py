@@ -6,7 +6,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -150,3 +151,22 @@ class ServerProcess:
         return subprocess.run(
             [*command, *args], capture_output=True, text=True, env=env, check=False, timeout=60
         )
+
+
+@contextmanager
+def server_pair(
+    data_dir: Path, *, database_url: str | None = None, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two server processes on one database, as replicas of a scale-out deployment.
+
+    They share the data dir too, so one keyring: either decrypts what the other sealed.
+    """
+    first = ServerProcess(data_dir=data_dir, database_url=database_url, env=dict(env or {}))
+    first.start()
+    second = ServerProcess(data_dir=data_dir, database_url=database_url, env=dict(env or {}))
+    try:
+        second.start()
+        yield first, second
+    finally:
+        second.stop()
+        first.stop()

@@ -14,21 +14,13 @@ import pytest
 
 from tests.agents import AgentFactory, wait_ping_status
 from tests.integration.conftest import FLEET_ENV
-from tests.support import ServerProcess
+from tests.support import ServerProcess, server_pair
 
 
 @pytest.fixture
 def replicas(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    # One data dir for both: one SQLite database, one keyring.
-    first = ServerProcess(data_dir=tmp_path / "shared", env=FLEET_ENV)
-    first.start()
-    second = ServerProcess(data_dir=tmp_path / "shared", env=FLEET_ENV)
-    try:
-        second.start()
-        yield first, second
-    finally:
-        second.stop()
-        first.stop()
+    with server_pair(tmp_path / "shared", env=FLEET_ENV) as pair:
+        yield pair
 
 
 def test_deregistering_through_another_replica_stops_the_agent(

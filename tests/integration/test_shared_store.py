@@ -17,27 +17,19 @@ import botocore.exceptions
 import pytest
 
 from tests.postgres import PostgresServer
-from tests.support import ServerProcess
+from tests.support import ServerProcess, server_pair
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def server_pair(
+def replicas(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     url = None
     if request.param == "postgresql":
         postgres: PostgresServer = request.getfixturevalue("postgres")
         url = postgres.create_database()
-    # One data dir for both: the same keyring, so either can decrypt what the other sealed.
-    first = ServerProcess(data_dir=tmp_path / "shared", database_url=url)
-    first.start()
-    second = ServerProcess(data_dir=tmp_path / "shared", database_url=url)
-    try:
-        second.start()
-        yield first, second
-    finally:
-        second.stop()
-        first.stop()
+    with server_pair(tmp_path / "shared", database_url=url) as pair:
+        yield pair
 
 
 def _value(client: Any, name: str) -> str:
@@ -46,9 +38,9 @@ def _value(client: Any, name: str) -> str:
 
 
 def test_overwrite_and_delete_are_seen_by_the_other_server_at_once(
-    server_pair: tuple[ServerProcess, ServerProcess],
+    replicas: tuple[ServerProcess, ServerProcess],
 ) -> None:
-    writer, reader = (s.client() for s in server_pair)
+    writer, reader = (s.client() for s in replicas)
     name = f"/shared/{uuid.uuid4().hex[:8]}/db"
     writer.put_parameter(Name=name, Value="one", Type="String")
     assert _value(reader, name) == "one"
@@ -64,9 +56,9 @@ def test_overwrite_and_delete_are_seen_by_the_other_server_at_once(
 
 
 def test_secure_string_overwrite_is_seen_decrypted(
-    server_pair: tuple[ServerProcess, ServerProcess],
+    replicas: tuple[ServerProcess, ServerProcess],
 ) -> None:
-    writer, reader = (s.client() for s in server_pair)
+    writer, reader = (s.client() for s in replicas)
     name = f"/shared/{uuid.uuid4().hex[:8]}/secret"
     writer.put_parameter(Name=name, Value="first-secret", Type="SecureString")
     assert _value(reader, name) == "first-secret"
@@ -79,9 +71,9 @@ def test_secure_string_overwrite_is_seen_decrypted(
 
 
 def test_a_selector_still_reads_the_store(
-    server_pair: tuple[ServerProcess, ServerProcess],
+    replicas: tuple[ServerProcess, ServerProcess],
 ) -> None:
-    writer, reader = (s.client() for s in server_pair)
+    writer, reader = (s.client() for s in replicas)
     name = f"/shared/{uuid.uuid4().hex[:8]}/labelled"
     writer.put_parameter(Name=name, Value="v1", Type="String")
     assert _value(reader, name) == "v1"

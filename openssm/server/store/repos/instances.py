@@ -195,32 +195,24 @@ def existing_ids(
     conn: Connection, *, account_id: str, region: str, instance_ids: Iterable[str]
 ) -> set[str]:
     """Those of ``instance_ids`` registered in the scope (deregistered ones included)."""
-    ids = sorted(set(instance_ids))
     c = managed_instances.c
-    found: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
-        rows = conn.execute(
-            sa.select(c.instance_id).where(
-                c.account_id == account_id,
-                c.region == region,
-                c.instance_id.in_(ids[start : start + _CHUNK]),
-            )
-        )
-        found.update(r[0] for r in rows)
-    return found
+    return _ids_where(conn, instance_ids, c.account_id == account_id, c.region == region)
 
 
 def deregistered_among(conn: Connection, instance_ids: Iterable[str]) -> set[str]:
     """Those of ``instance_ids`` that are deregistered (instance ids are unique server-wide)."""
+    return _ids_where(conn, instance_ids, managed_instances.c.deregistered_at.is_not(None))
+
+
+def _ids_where(
+    conn: Connection, instance_ids: Iterable[str], *conditions: sa.ColumnElement[bool]
+) -> set[str]:
     ids = sorted(set(instance_ids))
     c = managed_instances.c
     found: set[str] = set()
     for start in range(0, len(ids), _CHUNK):
-        rows = conn.execute(
-            sa.select(c.instance_id).where(
-                c.instance_id.in_(ids[start : start + _CHUNK]), c.deregistered_at.is_not(None)
-            )
-        )
+        chunk = ids[start : start + _CHUNK]
+        rows = conn.execute(sa.select(c.instance_id).where(c.instance_id.in_(chunk), *conditions))
         found.update(r[0] for r in rows)
     return found
 
