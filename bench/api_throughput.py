@@ -26,6 +26,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.postgres import PostgresServer
 from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess
 
 
@@ -91,12 +92,22 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--secure", action="store_true", help="GetParameter on a SecureString")
+    parser.add_argument(
+        "--postgres", action="store_true", help="store in a PostgreSQL started for the run"
+    )
     args = parser.parse_args()
     server = None
+    postgres = None
     url = args.url
     if url is None:
+        database_url = None
+        if args.postgres:
+            postgres = PostgresServer(root=Path(tempfile.mkdtemp(prefix="openssm-bench-pg-")))
+            postgres.start()
+            database_url = postgres.create_database()
         server = ServerProcess(
             data_dir=Path(tempfile.mkdtemp(prefix="openssm-bench-")) / "server",
+            database_url=database_url,
             env={"OPENSSM_STRICT_OUTPUT": "0", "OPENSSM_LOG_LEVEL": "warning"},
         )
         server.start()
@@ -116,7 +127,8 @@ def main() -> int:
         done, errors = uvloop.run(drive(url, payload, args.connections, args.seconds))
         elapsed = time.monotonic() - started
         print(
-            f"GetParameter ({kind}): {done / elapsed:,.0f} requests/s "
+            f"GetParameter ({kind}, {'PostgreSQL' if args.postgres else 'SQLite'}): "
+            f"{done / elapsed:,.0f} requests/s "
             f"({done} in {elapsed:.1f} s, {args.connections} connections, {errors} non-200)"
         )
         if server_proc:
@@ -128,6 +140,8 @@ def main() -> int:
     finally:
         if server:
             server.stop()
+        if postgres:
+            postgres.stop()
     return 0
 
 

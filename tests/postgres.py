@@ -93,6 +93,28 @@ class PostgresServer:
             timeout=90,
         )
 
+    def restart(self) -> None:
+        """Stop and start again on the same port: every open connection is cut."""
+        bin_dir = pg_bin()
+        assert bin_dir is not None
+        subprocess.run(
+            self._as_owner(
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(self.root / "data"),
+                # The log file, not our pipe: else the new postmaster holds the pipe open.
+                "-l",
+                str(self.root / "postgres.log"),
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+            ),
+            check=True,
+            capture_output=True,
+            timeout=90,
+        )
+
     def stop(self) -> None:
         bin_dir = pg_bin()
         assert bin_dir is not None

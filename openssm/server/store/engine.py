@@ -8,7 +8,9 @@ opens the transaction, commits or rolls back, and never lets a repository commit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -96,6 +98,11 @@ class Store:
         # never interleave (nothing awaits inside one), so one connection serves them
         # all and saves a pool checkout per read.
         self._loop_connection = engine.connect() if is_sqlite(engine) else None
+        # Elsewhere: one autocommit driver connection for ``scalar`` (one round trip per
+        # call instead of checkout, ping, BEGIN, statement and COMMIT), used by one
+        # worker thread at a time.
+        self._scalar_lock = threading.Lock()
+        self._scalar_connection: Any = None
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Connection]:
@@ -136,10 +143,43 @@ class Store:
             driver = self._loop_connection.connection.dbapi_connection
             row = driver.execute(sql).fetchone()  # type: ignore[union-attr]
             return None if row is None else row[0]
-        return await self.read(lambda conn: conn.exec_driver_sql(sql).scalar())
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._scalar_sync, sql)
+
+    def _scalar_sync(self, sql: str) -> Any:
+        with self._scalar_lock:
+            try:
+                return self._scalar_once(sql)
+            except self.engine.dialect.loaded_dbapi.OperationalError:
+                # The database restarted or the connection dropped: one fresh try.
+                self._drop_scalar_connection()
+                return self._scalar_once(sql)
+
+    def _scalar_once(self, sql: str) -> Any:
+        if self._scalar_connection is None:
+            connection = self.engine.raw_connection()
+            # Out of the pool for good: its autocommit mode must never reach a transaction.
+            connection.detach()
+            connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+            self._scalar_connection = connection
+        cursor = self._scalar_connection.cursor()
+        try:
+            cursor.execute(sql)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else row[0]
+
+    def _drop_scalar_connection(self) -> None:
+        connection, self._scalar_connection = self._scalar_connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # it is broken already; only let it go
+                connection.close()
 
     def close(self) -> None:
         if self._loop_connection is not None:
             self._loop_connection.close()
+        with self._scalar_lock:
+            self._drop_scalar_connection()
         self._executor.shutdown(wait=True)
         self.engine.dispose()
