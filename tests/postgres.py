@@ -14,6 +14,17 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+
+def database_url_for(request: pytest.FixtureRequest) -> str | None:
+    """A fresh database on the session's PostgreSQL when a fixture is parametrised with
+    "postgresql"; None (the server's SQLite default) otherwise."""
+    if getattr(request, "param", None) != "postgresql":
+        return None
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    return postgres.create_database()
+
 
 def pg_bin() -> Path | None:
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)

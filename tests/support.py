@@ -154,6 +154,19 @@ class ServerProcess:
 
 
 @contextmanager
+def running_server(
+    data_dir: Path, *, database_url: str | None = None, env: Mapping[str, str] | None = None
+) -> Iterator[ServerProcess]:
+    """One server process, stopped on the way out."""
+    process = ServerProcess(data_dir=data_dir, database_url=database_url, env=dict(env or {}))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@contextmanager
 def server_pair(
     data_dir: Path, *, database_url: str | None = None, env: Mapping[str, str] | None = None
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:

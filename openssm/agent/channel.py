@@ -168,7 +168,9 @@ class AgentChannel:
                 welcome = await self._handshake(ws)
                 self.state = ChannelState.CONNECTED
                 self.sessions_count += 1
-                self._backoff.reset()
+                # No backoff reset here: a server that welcomes and then drops the channel at
+                # once must still be met with growing delays. _read resets it on the first
+                # heartbeat_ack, once the session has been seen to work.
                 log.info("connected to %s as %s", self.url, self.instance_id)
                 await self._serve(ws, welcome, stop)
 
@@ -246,7 +248,9 @@ class AgentChannel:
                 continue
             if isinstance(frame, DeregisteredFrame):
                 raise InstanceDeregistered(frame.message or "this instance was deregistered")
-            if not isinstance(frame, HeartbeatAckFrame):
+            if isinstance(frame, HeartbeatAckFrame):
+                self._backoff.reset()
+            else:
                 log.debug("ignoring %s frame", frame.TYPE)
         raise ConnectionClosed(f"the server closed the connection (code {ws.close_code})")
 

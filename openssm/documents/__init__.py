@@ -11,6 +11,7 @@ agent or the CLI.
     actions.py         plugin actions and the platforms they run on
     parameters.py      ParameterDef, typing and checking supplied values
     parameter_defs.py  parsing a document's ``parameters`` block
+    patterns.py        refusing allowedPattern regexes that backtrack exponentially
     placeholders.py    ``{{ name }}``, ``{{ssm:…}}``, ``{{ssm-secure:…}}`` substitution
     plan.py            render(): document + values → the steps an agent runs
     names.py           document/step name rules, reserved prefixes

@@ -11,7 +11,10 @@ would run differently on the server and the agent:
 - duplicate mapping keys are refused (both formats);
 - YAML anchors and aliases are refused (alias bombs; no AWS document needs them);
 - YAML timestamps stay strings, so any document converts to JSON;
-- mapping keys must be strings, floats finite, nesting at most ``MAX_DEPTH``.
+- mapping keys must be strings, floats finite, nesting at most ``MAX_DEPTH``;
+- integer literals longer than CPython's conversion limit are refused, not crashed on;
+- strings (keys too) must be encodable UTF-8 without NUL: a lone surrogate can't be
+  hashed or stored, PostgreSQL text can't hold NUL, and no script line or argument can.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from openssm.documents.errors import DocumentContentError, child_path
 
 HASH_TYPE = "Sha256"
 MAX_DEPTH = 50
+_LONG_NUMBER = "a number has too many digits (at most 4300)"
 
 
 class DocumentFormat(StrEnum):
@@ -113,6 +117,9 @@ def _load_json(content: str) -> object:
         raise DocumentContentError(
             f"JSON not well-formed at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except ValueError:
+        # int() refuses literals past sys.get_int_max_str_digits(); nothing else raises it here.
+        raise DocumentContentError(_LONG_NUMBER) from None
     except RecursionError:
         raise DocumentContentError(f"JSON nesting deeper than {MAX_DEPTH} levels") from None
 
@@ -174,6 +181,9 @@ def _load_yaml(content: str) -> object:
         raise DocumentContentError(f"YAML not well-formed{where}: {problem}") from None
     except yaml.YAMLError as exc:
         raise DocumentContentError(f"YAML not well-formed: {exc}") from None
+    except ValueError:
+        # SafeLoader's int constructor: a literal past sys.get_int_max_str_digits().
+        raise DocumentContentError(_LONG_NUMBER) from None
     except RecursionError:
         raise DocumentContentError(f"YAML nesting deeper than {MAX_DEPTH} levels") from None
 
@@ -191,8 +201,17 @@ class _BlockDumper(yaml.SafeDumper):
     """Writes multi-line strings as ``|`` blocks so scripts stay readable."""
 
 
+# YAML 1.1 line breaks besides \n: written raw in a plain or block scalar, the loader folds
+# them into spaces or newlines, so a script would change on the way JSON → YAML.
+_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    style: str | None = None
+    if any(mark in value for mark in _OTHER_BREAKS):
+        style = '"'  # double-quoted escapes them (\r, \N, \L, \P)
+    elif "\n" in value:
+        style = "|"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -212,16 +231,33 @@ def _check_plain(value: object, path: str, depth: int) -> None:
                     f"mapping key {key!r} at {path or 'the top level'} must be a string",
                     path=path,
                 )
+            _check_text(key, f"a mapping key at {path or 'the top level'}", path)
             _check_plain(item, child_path(path, key), depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_plain(item, child_path(path, index), depth + 1)
+    elif isinstance(value, str):
+        _check_text(value, path, path)
     elif isinstance(value, float) and not math.isfinite(value):
         raise DocumentContentError(f"{path} is not a finite number", path=path)
     elif value is not None and not isinstance(value, str | int | float | bool):
         raise DocumentContentError(
             f"{path} holds a {type(value).__name__}, which JSON cannot represent", path=path
         )
+
+
+def _check_text(text: str, subject: str, path: str) -> None:
+    # Never quotes the text: the message must stay printable and encodable itself.
+    if "\x00" in text:
+        raise DocumentContentError(f"{subject} contains the NUL character (U+0000)", path=path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DocumentContentError(
+            f"{subject} contains a lone UTF-16 surrogate (\\ud800-\\udfff), "
+            "which is not a character",
+            path=path,
+        ) from None
 
 
 def _kind(value: object) -> str:

@@ -22,8 +22,8 @@ from openssm.documents.parameters import (
     ParameterType,
     check_value,
     coerce_value,
-    compiled_pattern,
     default_as_wire,
+    pattern_problem,
 )
 from openssm.documents.placeholders import find_parameter_references
 
@@ -199,13 +199,10 @@ def _allowed_pattern(spec: dict[str, Any], name: str, path: str) -> str | None:
     pattern = _text(spec, "allowedPattern", name, path)
     if pattern is None:
         return None
-    try:
-        compiled_pattern(pattern)
-    except re.error as exc:
-        raise DocumentContentError(
-            f"parameter '{name}' allowedPattern is not a valid regular expression: {exc}",
-            path=child_path(path, "allowedPattern"),
-        ) from None
+    problem = pattern_problem(pattern)
+    if problem is not None:
+        where = child_path(path, "allowedPattern")
+        raise DocumentContentError(f"{where}: {problem}", path=where)
     return pattern
 
 

@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from openssm.documents.errors import DocumentParameterError
+from openssm.documents.patterns import backtracking_risk
 
 
 class ParameterType(StrEnum):
@@ -201,6 +202,12 @@ def _check_scalar(defn: ParameterDef, text: str, subject: str) -> None:
     if defn.allowed_values is not None and text not in defn.allowed_values:
         allowed = ", ".join(defn.allowed_values)
         raise DocumentParameterError(f"{subject} must be one of: {allowed}", path=path)
+    if defn.allowed_pattern is not None and (problem := pattern_problem(defn.allowed_pattern)):
+        # A version stored before the backtracking check: refuse rather than stall the server.
+        raise DocumentParameterError(
+            f"parameter '{defn.name}' has an allowedPattern that can't be used: {problem}",
+            path=path,
+        )
     if defn.allowed_pattern is not None and not compiled_pattern(defn.allowed_pattern).fullmatch(
         text
     ):
@@ -238,3 +245,15 @@ def _json_or_none(text: str) -> object:
 @functools.lru_cache(maxsize=256)
 def compiled_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
+
+
+@functools.lru_cache(maxsize=256)
+def pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` can't serve as an allowedPattern (it does not compile, or it can
+    backtrack exponentially, see ``patterns.py``), or None when it can."""
+    try:
+        compiled_pattern(pattern)
+    except re.error as exc:
+        return f"it is not a valid regular expression: {exc}"
+    risk = backtracking_risk(pattern)
+    return None if risk is None else f"it can backtrack exponentially: {risk}"

@@ -175,6 +175,8 @@ def decode(text: str | bytes) -> Frame:
         raise ProtocolViolation(f"frame is not JSON: {exc.msg}") from exc
     except RecursionError as exc:
         raise ProtocolViolation("frame nests too deeply") from exc
+    except ValueError as exc:  # an integer past Python's int_max_str_digits
+        raise ProtocolViolation(f"frame is not acceptable JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise ProtocolViolation("frame must be a JSON object")
     kind = body.get("type")
@@ -191,9 +193,15 @@ def decode(text: str | bytes) -> Frame:
         # bool is an int in Python but not a number on the wire.
         if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
             raise ProtocolViolation(f"{kind} frame member {name!r} has the wrong type")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ProtocolViolation(f"{kind} frame member {name!r} is not finite")
-        values[name] = float(typing.cast(float, value)) if float in accepted else value
+        if float in accepted:
+            try:
+                # An integer of a few hundred digits is valid JSON but no float.
+                value = float(typing.cast(float, value))
+            except OverflowError:
+                value = math.inf
+            if not math.isfinite(value):
+                raise ProtocolViolation(f"{kind} frame member {name!r} is not finite")
+        values[name] = value
     return cls(**values)
 
 

@@ -85,6 +85,8 @@ def verify(
         return False
     try:
         key = Ed25519PublicKey.from_public_bytes(public_key_bytes)
+        # UnicodeEncodeError (a ValueError) when a member holds a lone surrogate: no key signed
+        # that payload.
         key.verify(signature, signing_payload(instance_id, nonce, timestamp))
     except (InvalidSignature, ValueError):
         return False
@@ -125,7 +127,10 @@ def check_hello(
     """
     if hello.protocol != PROTOCOL_VERSION:
         return RejectCode.PROTOCOL_VIOLATION
-    if not secrets.compare_digest(hello.nonce.encode(), expected_nonce.encode()):
+    # surrogatepass: a decoded JSON string may hold lone surrogates, which strict UTF-8
+    # refuses to encode; such a nonce is simply not the one that was sent.
+    sent = hello.nonce.encode("utf-8", "surrogatepass")
+    if not secrets.compare_digest(sent, expected_nonce.encode("utf-8", "surrogatepass")):
         return RejectCode.BAD_NONCE
     if not is_fresh(hello.timestamp, now, max_skew_s):
         return RejectCode.STALE_TIMESTAMP
@@ -142,6 +147,40 @@ def encode_public_key(key: Ed25519PublicKey) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+# Curve25519's field prime and Edwards constants (RFC 8032 §5.1), for _is_weak_key only.
+_P = 2**255 - 19
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _edwards_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    (x1, y1), (x2, y2) = a, b
+    t = _D * x1 * x2 * y1 * y2 % _P
+    x3 = (x1 * y2 + y1 * x2) * pow(1 + t, _P - 2, _P) % _P
+    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, _P - 2, _P) % _P
+    return x3, y3
+
+
+def _is_weak_key(raw: bytes) -> bool:
+    """True for an encoding no honest Ed25519 key has: non-canonical, off the curve, or a
+    point of small order. OpenSSL accepts small-order keys, and against one (the identity, for
+    instance) a signature of R = identity, S = 0 verifies for every message, so anyone who knew
+    the instance id could open its channel."""
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    if y >= _P:
+        return True
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P:
+        return True
+    point = (x, y)
+    for _ in range(3):  # times the cofactor 8: a small-order point becomes the identity
+        point = _edwards_add(point, point)
+    return point == (0, 1)
+
+
 def decode_public_key(text: str) -> bytes:
     """The raw 32 bytes of a registration ``PublicKey``; ValueError saying why when invalid."""
     raw = _b64decode(text)
@@ -155,4 +194,6 @@ def decode_public_key(text: str) -> bytes:
         Ed25519PublicKey.from_public_bytes(raw)
     except ValueError as exc:
         raise ValueError("PublicKey is not an Ed25519 public key") from exc
+    if _is_weak_key(raw):
+        raise ValueError("PublicKey is not a usable Ed25519 public key; generate a new key pair")
     return raw

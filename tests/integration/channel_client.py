@@ -32,9 +32,15 @@ def public_key_b64(key: Ed25519PrivateKey) -> str:
 
 def post_register(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """POST /agent/v1/register; returns (HTTP status, decoded JSON body)."""
+    return post_register_raw(url, json.dumps(body).encode())
+
+
+def post_register_raw(url: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST these exact bytes to /agent/v1/register; a body that isn't JSON comes back as
+    ``{"raw": text}``."""
     request = urllib.request.Request(
         url + "/agent/v1/register",
-        data=json.dumps(body).encode(),
+        data=body,
         headers={"Content-Type": "application/json"},
         method="POST",
     )
@@ -42,7 +48,11 @@ def post_register(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+        raw = exc.read() or b"{}"
+        try:
+            return exc.code, json.loads(raw)
+        except ValueError:
+            return exc.code, {"raw": raw.decode(errors="replace")}
 
 
 @dataclass

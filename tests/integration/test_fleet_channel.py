@@ -26,7 +26,8 @@ from tests.integration.channel_client import (
     connect_agent,
     register,
 )
-from tests.support import ServerProcess, wait_until
+from tests.postgres import database_url_for
+from tests.support import ServerProcess, running_server, wait_until
 
 SILENCE_S = 2.0
 HEARTBEAT_S = 0.5
@@ -44,16 +45,9 @@ def channel_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
     """A server with a 2 s ConnectionLost threshold, one per database kind."""
-    url = None
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres").create_database()
-    root = tmp_path_factory.mktemp("channel")
-    server = ServerProcess(data_dir=root / request.param, database_url=url, env=ENV)
-    server.start()
-    try:
+    data_dir = tmp_path_factory.mktemp("channel") / request.param
+    with running_server(data_dir, database_url=database_url_for(request), env=ENV) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -137,6 +137,17 @@ async def _next_message(receive: Receive, timeout_s: float | None = None) -> str
     return data
 
 
+def _decode(message: str | bytes) -> Frame:
+    """The agent's frame in `message`; ProtocolViolation for anything else.
+
+    SPEC.md: frames are JSON *text* messages. A binary message is refused even when its bytes
+    happen to be a valid frame, so there is one way in, not two.
+    """
+    if isinstance(message, bytes):
+        raise ProtocolViolation("binary messages are not frames; send JSON text")
+    return frames.decode_from_agent(message)
+
+
 _REJECT_MESSAGES = {
     RejectCode.INVALID_SIGNATURE: "the signature does not verify with this instance's key",
     RejectCode.STALE_TIMESTAMP: (
@@ -197,7 +208,7 @@ class ChannelEndpoint:
         if text is None:
             return False
         try:
-            hello = frames.decode_from_agent(text)
+            hello = _decode(text)
         except ProtocolViolation as exc:
             return await self._reject(channel, RejectCode.PROTOCOL_VIOLATION, str(exc))
         if not isinstance(hello, HelloFrame):
@@ -247,7 +258,7 @@ class ChannelEndpoint:
             if text is None:
                 return
             try:
-                frame = frames.decode_from_agent(text)
+                frame = _decode(text)
             except ProtocolViolation as exc:
                 await channel.close(handshake.CLOSE_PROTOCOL, reason=str(exc))
                 return

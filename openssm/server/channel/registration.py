@@ -58,6 +58,9 @@ async def _read_json(request: Request) -> dict[str, Any]:
         body = json.loads(b"".join(chunks))
     except ValueError:
         raise ValidationException("The request body is not valid JSON") from None
+    except RecursionError:
+        # 64 KiB of "[" nests deeper than the parser's recursion limit.
+        raise ValidationException("The request body nests too deeply") from None
     if not isinstance(body, dict):
         raise ValidationException("The request body must be a JSON object")
     return body

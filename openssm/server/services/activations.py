@@ -66,7 +66,9 @@ class NewActivation:
 
 
 def _digest(salt: bytes, code: str) -> bytes:
-    return hmac.new(salt, code.encode("utf-8"), hashlib.sha256).digest()
+    # surrogatepass: JSON can carry lone surrogates, which strict UTF-8 cannot encode; such a
+    # code must be refused as a wrong code, not crash the registration.
+    return hmac.new(salt, code.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
 
 
 def new_code() -> str:

@@ -305,30 +305,32 @@ def list_document_versions(
                 document_format=record.document_format,
             )
         ]
+        return Page(items=[i for i in infos if i.version > after])
+    size = max_results or DEFAULT_PAGE
+    shared = located.shared_version
+    if shared in (docs.DEFAULT, docs.LATEST):
+        # The reader may see exactly one version: fetch it, rather than filter a page of
+        # versions that may all come before it.
+        only = row.default_version if shared == docs.DEFAULT else row.latest_version
+        found = repo.get_summaries(conn, [(row.id, only)]).get((row.id, only))
+        summaries = [found] if found is not None and found.version > after else []
     else:
-        size = max_results or DEFAULT_PAGE
         summaries = repo.list_versions(conn, document_id=row.id, after=after, limit=size + 1)
-        shared = located.shared_version
-        if shared == docs.DEFAULT:
-            summaries = [s for s in summaries if s.version == row.default_version]
-        elif shared == docs.LATEST:
-            summaries = [s for s in summaries if s.version == row.latest_version]
-        infos = [
-            VersionInfo(
-                name=row.name,
-                display_name=s.display_name,
-                version=s.version,
-                version_name=s.version_name,
-                created_at=s.created_at,
-                is_default=s.version == row.default_version,
-                document_format=s.document_format,
-            )
-            for s in summaries
-        ]
-        if len(infos) > size:
-            infos = infos[:size]
-            token = paging.encode_token(
-                "ListDocumentVersions", {"v": infos[-1].version}, bound_to=bound_to
-            )
-            return Page(items=infos, next_token=token)
-    return Page(items=[i for i in infos if i.version > after])
+    # Each entry names the document the way the reader reaches it: its ARN when shared.
+    infos = [
+        VersionInfo(
+            name=located.shown_name,
+            display_name=s.display_name,
+            version=s.version,
+            version_name=s.version_name,
+            created_at=s.created_at,
+            is_default=s.version == row.default_version,
+            document_format=s.document_format,
+        )
+        for s in summaries
+    ]
+    if len(infos) <= size:
+        return Page(items=infos)
+    infos = infos[:size]
+    token = paging.encode_token("ListDocumentVersions", {"v": infos[-1].version}, bound_to=bound_to)
+    return Page(items=infos, next_token=token)

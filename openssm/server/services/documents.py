@@ -51,6 +51,9 @@ from openssm.server.store.repos import tags as tags_repo
 LATEST = "$LATEST"
 DEFAULT = "$DEFAULT"
 ALL = "$ALL"
+# Version numbers are 64-bit in the store; a wider number names no version and must not reach
+# the database driver, which would overflow.
+MAX_VERSION_NUMBER = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,7 +210,7 @@ def version_number(
     elif document_version == DEFAULT:
         number = row.default_version
     elif document_version is not None:
-        if not document_version.isdigit():
+        if not document_version.isdigit() or int(document_version) > MAX_VERSION_NUMBER:
             raise version_not_found(name, document_version)
         number = int(document_version)
     if version_name is not None:

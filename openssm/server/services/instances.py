@@ -39,6 +39,15 @@ MAX_FINGERPRINT_CHARS = 256
 # DefaultInstanceName's pattern in the model, ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$; Python's
 # Unicode \w is \p{L} + \p{N} + _, and \p{Z} is spelled out.
 _NAME = re.compile("[\\w \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000.:/=+\\-@]*")
+# What a text column cannot hold or a person cannot read: C0/C1 controls (PostgreSQL refuses
+# NUL) and lone surrogates (no UTF-8 encoding; JSON can still carry them as \udXXX).
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def is_storable_text(value: str) -> bool:
+    """True when `value` can go to the store and into a log line as it is."""
+    return _UNSTORABLE.search(value) is None
+
 
 # --- registration ------------------------------------------------------------------------------
 
@@ -76,8 +85,13 @@ def check_registration(request: RegisterInput) -> None:
         raise ValidationException(
             f"Name must be at most {MAX_NAME_CHARS} letters, digits, spaces and _.:/=+-@"
         )
-    if request.fingerprint is not None and len(request.fingerprint) > MAX_FINGERPRINT_CHARS:
-        raise ValidationException(f"Fingerprint must be at most {MAX_FINGERPRINT_CHARS} characters")
+    if request.fingerprint is not None and (
+        len(request.fingerprint) > MAX_FINGERPRINT_CHARS
+        or not is_storable_text(request.fingerprint)
+    ):
+        raise ValidationException(
+            f"Fingerprint must be at most {MAX_FINGERPRINT_CHARS} printable characters"
+        )
 
 
 def register_instance(conn: Connection, request: RegisterInput, *, now: dt.datetime) -> Registered:
@@ -124,8 +138,10 @@ _AGENT_VERSION = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6}){2,3}")
 
 
 def _text(value: str, limit: int) -> str | None:
+    # An unstorable value is dropped rather than cleaned: one agent's report must never fail
+    # the presence batch that carries every other agent's pings.
     value = value.strip()
-    return value[:limit] if value else None
+    return value[:limit] if value and is_storable_text(value) else None
 
 
 def instance_info(
@@ -140,14 +156,15 @@ def instance_info(
 ) -> InstanceInfo:
     """What an agent reported, kept only where it fits the model's InstanceInformation shape
     (AgentVersion pattern, PlatformType enum, lengths); anything else is dropped."""
-    ip = ip_address.strip()
+    ip = _text(ip_address, 47)
     return InstanceInfo(
         instance_id=instance_id,
+        # fullmatch, not match: `$` would let a trailing newline through.
         agent_version=agent_version if _AGENT_VERSION.fullmatch(agent_version) else None,
         platform_type=platform_type if platform_type in PLATFORM_TYPES else None,
         platform_name=_text(platform_name, 255),
         platform_version=_text(platform_version, 255),
-        ip_address=ip if 0 < len(ip) <= 46 else None,
+        ip_address=ip if ip is not None and len(ip) <= 46 else None,
         computer_name=_text(computer_name, 255),
     )
 

@@ -104,6 +104,7 @@ def _legacy(item: Mapping[str, Any]) -> Condition:
     key: str = item["Key"]
     values = tuple(item["Values"])
     if key == "Name":
+        _check_values(key, BEGINS_WITH, values)
         return Condition(key, BEGINS_WITH, tuple(key_of(v) for v in values))
     _check_values(key, EQUALS, values)
     return Condition(key, EQUALS, values)
@@ -142,10 +143,14 @@ def _condition(
 
 def _check_values(key: str, option: str, values: Iterable[str]) -> None:
     allowed = _ALLOWED_VALUES.get(key)
-    if allowed is None or option != EQUALS:
-        return
     for value in values:
-        if value not in allowed:
+        if "\x00" in value:
+            # Nothing stored holds a NUL, and PostgreSQL can't compare one: refused, not a 500.
+            raise InvalidFilterValue(
+                f"The following filter value is not valid for filterKey {key}: it contains "
+                "the NUL character (U+0000)."
+            )
+        if allowed is not None and option == EQUALS and value not in allowed:
             raise InvalidFilterValue(
                 f"The following filter value is not valid: {value}. "
                 f"Valid values include: [{', '.join(allowed)}]."

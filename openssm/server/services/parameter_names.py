@@ -26,6 +26,9 @@ MAX_LEVELS = 15
 # of 1011 characters includes the characters in the ARN that precede the name you specify."
 MAX_ARN_CHARS = 1011
 MAX_LABEL_CHARS = 100
+# Versions are 64-bit (the model's ``PSParameterVersion`` is a long, stored as BIGINT): a
+# selector above this names no version, and must not reach the store, which can't bind it.
+MAX_VERSION = 2**63 - 1
 
 PREFIX_MESSAGE = 'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).'
 NAME_MESSAGE = (
@@ -48,6 +51,8 @@ LEVELS_MESSAGE = (
 
 _SEGMENT = re.compile(r"[a-zA-Z0-9_.\-]+")
 _LABEL = re.compile(r"[a-zA-Z0-9_.\-]+")
+# ASCII only: str.isdigit() also takes "²" or "٣", which are labels here, not versions.
+_VERSION = re.compile(r"[0-9]+")
 _RESERVED = ("aws", "ssm")
 
 
@@ -147,7 +152,8 @@ class Selector:
 
     @property
     def version(self) -> int | None:
-        return int(self.text) if self.text.isdigit() else None
+        """The version a selector of ASCII digits names (maybe beyond MAX_VERSION), else None."""
+        return int(self.text) if _VERSION.fullmatch(self.text) else None
 
     @property
     def wire(self) -> str:
@@ -175,6 +181,9 @@ def parse_ref(text: str, *, region: str, account_id: str, allow_selector: bool =
     another account is not something this server has, so a foreign ARN names nothing.
     """
     name = strip_spaces(text)
+    if "\x00" in name:
+        # No name or label holds a NUL, and PostgreSQL can't even compare one: names nothing.
+        return NameRef(text, None, None)
     if name.startswith("arn:"):
         arn = arns.parse(name)
         if (
@@ -193,6 +202,12 @@ def parse_ref(text: str, *, region: str, account_id: str, allow_selector: bool =
     if "/" in bare.lstrip("/") and not bare.startswith("/"):
         return NameRef(text, None, selector)
     return NameRef(text, key_of(bare) if bare else None, selector)
+
+
+def lookup_key(name: str) -> str | None:
+    """The key a plain name (no selector, no ARN) is stored under; None if it can't be one."""
+    name = strip_spaces(name)
+    return None if "\x00" in name else key_of(name)
 
 
 def resource_arn(text: str, *, region: str, account_id: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +32,10 @@ from openssm.errors import (
 
 MAX_POLICIES = 10
 POLICY_VERSION = "1.0"
+# AWS documents no ceiling for Before/After; ours keeps every due date a policy can reach
+# (now + period, and the next period after that) far inside what a datetime holds, so a
+# huge period is refused up front instead of overflowing in a request or in the scheduler.
+MAX_PERIOD_DAYS = 36_500
 
 
 class PolicyType(StrEnum):
@@ -53,6 +58,8 @@ _ATTRIBUTES: Mapping[PolicyType, frozenset[str]] = {
     PolicyType.NO_CHANGE_NOTIFICATION: frozenset({"After", "Unit"}),
 }
 _MEMBERS = frozenset({"Type", "Version", "Attributes"})
+# ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+_AMOUNT = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +99,7 @@ def parse_policies(text: str, *, now: dt.datetime) -> list[Policy]:
     return policies
 
 
-def _parse_one(item: Mapping[str, Any], now: dt.datetime) -> Policy:
+def _parse_one(item: Mapping[str, Any], now: dt.datetime, *, stored: bool = False) -> Policy:
     raw_type = item.get("Type")
     try:
         kind = PolicyType(raw_type) if isinstance(raw_type, str) else None
@@ -133,7 +140,8 @@ def _parse_one(item: Mapping[str, Any], now: dt.datetime) -> Policy:
             )
         return Policy(type=kind, text=text, expires_at=expires_at)
     key = "Before" if kind == PolicyType.EXPIRATION_NOTIFICATION else "After"
-    return Policy(type=kind, text=text, period=_period(kind, attributes[key], attributes["Unit"]))
+    period = _period(kind, attributes[key], attributes["Unit"], capped=not stored)
+    return Policy(type=kind, text=text, period=period)
 
 
 def parse_timestamp(raw: object) -> dt.datetime:
@@ -142,27 +150,36 @@ def parse_timestamp(raw: object) -> dt.datetime:
         raise InvalidPolicyAttributeException("Expiration policy Timestamp must be a string.")
     try:
         parsed = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or "T" not in raw:
+        # In UTC a time late on 9999-12-31 with a negative offset falls past year 9999.
+        utc = parsed.astimezone(dt.UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        utc = None
+    if utc is None or "T" not in raw:
         raise InvalidPolicyAttributeException(
             f"Expiration policy Timestamp {raw} is not an ISO-8601 date and time with a zone, "
-            "such as 2030-12-02T21:34:33.000Z."
+            "such as 2030-12-02T21:34:33.000Z, before the year 10000 in UTC."
         )
-    return parsed.astimezone(dt.UTC)
+    return utc
 
 
-def _period(kind: PolicyType, amount: object, unit: object) -> dt.timedelta:
+def _period(kind: PolicyType, amount: object, unit: object, *, capped: bool) -> dt.timedelta:
     text = str(amount) if isinstance(amount, int | str) and not isinstance(amount, bool) else ""
-    if not text.isdigit() or int(text) < 1:
+    if not _AMOUNT.fullmatch(text) or int(text) < 1:
         raise InvalidPolicyAttributeException(
             f"{kind} policy amount {amount} must be a positive whole number."
         )
-    if unit not in _UNITS:
+    if not isinstance(unit, str) or unit not in _UNITS:
         raise InvalidPolicyAttributeException(
             f"{kind} policy Unit {unit} is not valid. Valid units: Days, Hours."
         )
-    return int(text) * _UNITS[str(unit)]
+    most = dt.timedelta(days=MAX_PERIOD_DAYS) // _UNITS[unit]
+    # Compared before multiplying: a timedelta of 10**20 days is itself an OverflowError.
+    # A set stored before the cap existed still loads (and is due "never", see _later).
+    if capped and int(text) > most:
+        raise InvalidPolicyAttributeException(
+            f"{kind} policy period {text} {unit} is too long: at most {most} {unit}."
+        )
+    return min(int(text), dt.timedelta.max // _UNITS[unit]) * _UNITS[unit]
 
 
 def _check_compatible(policies: Sequence[Policy]) -> None:
@@ -190,11 +207,22 @@ def load_policies(text: str | None) -> list[Policy]:
     if not text:
         return []
     far_past = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return [_parse_one(item, far_past) for item in json.loads(text)]
+    return [_parse_one(item, far_past, stored=True) for item in json.loads(text)]
 
 
 def expiration_of(policies: Sequence[Policy]) -> dt.datetime | None:
     return next((p.expires_at for p in policies if p.type == PolicyType.EXPIRATION), None)
+
+
+def _later(at: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``at + delta``, saturated at the calendar's ends: a due date past year 9999 is "never",
+    and an OverflowError here would fail every scheduler tick that met the policy."""
+    try:
+        return at + delta
+    except OverflowError:
+        if delta > dt.timedelta(0):
+            return dt.datetime.max.replace(tzinfo=dt.UTC)
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def first_due(
@@ -205,8 +233,8 @@ def first_due(
         return policy.expires_at
     assert policy.period is not None
     if policy.type == PolicyType.EXPIRATION_NOTIFICATION:
-        return None if expires_at is None else expires_at - policy.period
-    return modified_at + policy.period
+        return None if expires_at is None else _later(expires_at, -policy.period)
+    return _later(modified_at, policy.period)
 
 
 def next_no_change_due(due_at: dt.datetime, period: dt.timedelta, now: dt.datetime) -> dt.datetime:
@@ -214,8 +242,8 @@ def next_no_change_due(due_at: dt.datetime, period: dt.timedelta, now: dt.dateti
 
     A server that was down for several periods sends one catch-up event, not one per period.
     """
-    following = due_at + period
+    following = _later(due_at, period)
     if following <= now:
         skipped = (now - due_at) // period
-        following = due_at + (skipped + 1) * period
+        following = _later(due_at, (skipped + 1) * period)
     return following

@@ -111,6 +111,8 @@ def _find(conn: Connection, ctx: RequestContext, ref: NameRef) -> repo.VersionRo
         return repo.get_current(conn, **scope)
     version = ref.selector.version
     if version is not None:
+        if version > names.MAX_VERSION:
+            return None
         return repo.get_version(conn, version=version, **scope)
     return repo.get_labelled(conn, label=ref.selector.text, **scope)
 

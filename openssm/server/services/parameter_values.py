@@ -121,6 +121,16 @@ def check_value(value: str, *, tier: Tier, has_policies: bool) -> None:
         raise ValidationException(NESTED_MESSAGE)
 
 
+def check_no_nul(member: str, text: str | None) -> None:
+    """A NUL (U+0000) can't be stored: PostgreSQL text refuses it, so every store refuses it
+    up front (a SecureString too, so one rule holds for every type). Never quotes the text."""
+    if text is not None and "\x00" in text:
+        raise ValidationException(
+            f"The parameter {member} contains the NUL character (U+0000), which Parameter "
+            "Store can't keep. Remove it, or encode the data (for example as base64)."
+        )
+
+
 def check_data_type(data_type: str, *, parameter_type: str, value: str) -> DataType:
     """``text`` (the default), ``aws:ec2:image`` or ``aws:ssm:integration``.
 
@@ -148,9 +158,14 @@ def check_data_type(data_type: str, *, parameter_type: str, value: str) -> DataT
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile an ``AllowedPattern``; a malformed one is InvalidAllowedPatternException."""
+    """Compile an ``AllowedPattern``; a malformed one is InvalidAllowedPatternException.
+
+    AWS runs the pattern as a Java regex, where ``\\d``, ``\\w``, ``\\s``, ``\\b`` and
+    case-insensitive matching are ASCII-only by default: ``re.ASCII`` gives Python the same
+    meaning, so Arabic-Indic digits are not ``^\\d+$`` here either.
+    """
     try:
-        return re.compile(pattern)
+        return re.compile(pattern, re.ASCII)
     except re.error as exc:
         raise InvalidAllowedPatternException(
             f"The allowed pattern {pattern} is not a valid regular expression: {exc.msg}."

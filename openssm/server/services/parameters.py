@@ -98,6 +98,9 @@ def put_parameter(
     if request.tags and request.overwrite:
         raise ValidationException(TAGS_AND_OVERWRITE_MESSAGE)
     name = names.check_new_name(request.name, region=ctx.region, account_id=ctx.account_id)
+    values.check_no_nul("value", request.value)
+    values.check_no_nul("description", request.description)
+    values.check_no_nul("allowed pattern", request.allowed_pattern)
     key = names.key_of(name)
     param = repo.get_parameter(
         conn, account_id=ctx.account_id, region=ctx.region, name_key=key, for_update=True
@@ -271,7 +274,9 @@ def delete_parameters(
 
 
 def _delete(conn: Connection, ctx: RequestContext, name: str) -> bool:
-    key = names.key_of(names.strip_spaces(name))
+    key = names.lookup_key(name)
+    if key is None:
+        return False
     param = repo.get_parameter(
         conn, account_id=ctx.account_id, region=ctx.region, name_key=key, for_update=True
     )
@@ -289,10 +294,12 @@ def _delete(conn: Connection, ctx: RequestContext, name: str) -> bool:
 def _labelled_parameter(
     conn: Connection, ctx: RequestContext, name: str, version: int | None
 ) -> tuple[repo.ParameterRow, int]:
-    key = names.key_of(names.strip_spaces(name))
-    param = repo.get_parameter(
-        conn, account_id=ctx.account_id, region=ctx.region, name_key=key, for_update=True
-    )
+    key = names.lookup_key(name)
+    param = None
+    if key is not None:
+        param = repo.get_parameter(
+            conn, account_id=ctx.account_id, region=ctx.region, name_key=key, for_update=True
+        )
     if param is None:
         raise not_found(name.strip(" "))
     if version is None:

@@ -137,3 +137,37 @@ def test_text_format_is_not_parsed() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(DocumentContentError, match="unknown DocumentFormat"):
         parse_content("{}", "XML")
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "needle"),
+    [
+        ('{"a": ' + "9" * 5000 + "}", DocumentFormat.JSON, "too many digits"),
+        ("a: " + "9" * 5000 + "\n", DocumentFormat.YAML, "too many digits"),
+        ('{"a": {"b": ["\\ud800"]}}', DocumentFormat.JSON, "a.b[0] contains a lone UTF-16"),
+        ('a: "\\udfff"\n', DocumentFormat.YAML, "a contains a lone UTF-16"),
+        ('{"\\ud800": 1}', DocumentFormat.JSON, "a mapping key at the top level"),
+        ('{"a": "x\\u0000y"}', DocumentFormat.JSON, "a contains the NUL character"),
+        ('a: "\\0"\n', DocumentFormat.YAML, "a contains the NUL character"),
+    ],
+)
+def test_text_that_cannot_be_stored_or_run_is_refused(
+    text: str, fmt: DocumentFormat, needle: str
+) -> None:
+    with pytest.raises(DocumentContentError) as info:
+        parse_content(text, fmt)
+    assert needle in info.value.message
+    # The message itself must be encodable: it goes into a JSON error response and logs.
+    info.value.message.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\x85b", "x\x85", "line\x85\nnext\n", "a\u2028b", "a\u2029b", "a\r\nb", "\x85"],
+)
+def test_yaml_conversion_keeps_yaml_1_1_line_breaks(text: str) -> None:
+    # YAML 1.1 folds an unescaped NEL (U+0085) in a plain or block scalar into a space or
+    # newline, so GetDocument's JSON→YAML conversion must escape it, not write it raw.
+    data = {"schemaVersion": "2.2", "s": text, text: 1}
+    as_yaml = convert_content(json.dumps(data), DocumentFormat.JSON, DocumentFormat.YAML)
+    assert parse_content(as_yaml, DocumentFormat.YAML) == data

@@ -84,6 +84,9 @@ def test_decode_ignores_unknown_members_for_forward_compatibility() -> None:
         ('{"type": "heartbeat", "sent_at": NaN}', "NaN"),
         ('{"type": "heartbeat", "sent_at": Infinity}', "Infinity"),
         ('{"type": "heartbeat", "sent_at": 1e999}', "not finite"),
+        # Valid JSON integers that are no float, and past Python's int_max_str_digits.
+        ('{"type": "heartbeat", "sent_at": ' + "9" * 400 + "}", "not finite"),
+        ('{"type": "heartbeat", "sent_at": ' + "9" * 5000 + "}", "not acceptable JSON"),
         (
             '{"type": "hello", "protocol": 1.5, "instance_id": "i", "nonce": "n",'
             ' "timestamp": 1, "signature": "s"}',

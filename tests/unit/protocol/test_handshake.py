@@ -66,6 +66,11 @@ def test_verify_refuses_malformed_signature(key: Ed25519PrivateKey, signature: s
     assert not handshake.verify(raw_public(key), signature, INSTANCE, "n", NOW)
 
 
+def test_verify_refuses_a_payload_that_is_not_unicode_text(key: Ed25519PrivateKey) -> None:
+    signature = handshake.sign(key, INSTANCE, "nonce", NOW)
+    assert not handshake.verify(raw_public(key), signature, "mi-\ud800", "nonce", NOW)
+
+
 def test_verify_refuses_malformed_public_key(key: Ed25519PrivateKey) -> None:
     signature = handshake.sign(key, INSTANCE, "n", NOW)
     assert not handshake.verify(b"\x00" * 31, signature, INSTANCE, "n", NOW)
@@ -117,6 +122,8 @@ def test_check_hello_survives_the_json_round_trip(key: Ed25519PrivateKey) -> Non
     ("change", "expected"),
     [
         ({"nonce": "replayed"}, RejectCode.BAD_NONCE),
+        # JSON can carry lone surrogates; they must be refused, not crash the encoder.
+        ({"nonce": "\ud800"}, RejectCode.BAD_NONCE),
         ({"timestamp": NOW - 301}, RejectCode.STALE_TIMESTAMP),
         ({"protocol": 2}, RejectCode.PROTOCOL_VIOLATION),
         ({"instance_id": "mi-fffffffffffffffff"}, RejectCode.INVALID_SIGNATURE),
@@ -159,6 +166,34 @@ def test_close_code_for_reject_code(code: RejectCode, close: int) -> None:
 def test_public_key_round_trips_through_registration_encoding(key: Ed25519PrivateKey) -> None:
     text = handshake.encode_public_key(key.public_key())
     assert handshake.decode_public_key(text) == raw_public(key)
+
+
+P = 2**255 - 19
+SMALL_ORDER = {
+    "identity": (1).to_bytes(32, "little"),
+    "order 2": (P - 1).to_bytes(32, "little"),
+    "order 4": bytes(32),
+    "order 4, other sign": bytes(31) + b"\x80",
+    "non-canonical": b"\xff" * 31 + b"\x7f",
+}
+
+
+@pytest.mark.parametrize("raw", SMALL_ORDER.values(), ids=SMALL_ORDER.keys())
+def test_decode_public_key_refuses_keys_any_signature_could_match(raw: bytes) -> None:
+    with pytest.raises(ValueError, match="usable"):
+        handshake.decode_public_key(base64.b64encode(raw).decode())
+
+
+def test_the_identity_key_would_verify_a_forged_hello() -> None:
+    """Why the check above exists: R = identity, S = 0 verifies for any payload."""
+    forged = base64.b64encode((1).to_bytes(32, "little") + bytes(32)).decode()
+    assert handshake.verify(SMALL_ORDER["identity"], forged, INSTANCE, "nonce", NOW)
+
+
+def test_decode_public_key_accepts_generated_keys() -> None:
+    for _ in range(50):
+        key = Ed25519PrivateKey.generate()
+        assert handshake.decode_public_key(handshake.encode_public_key(key.public_key()))
 
 
 @pytest.mark.parametrize(

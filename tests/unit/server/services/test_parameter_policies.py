@@ -148,3 +148,19 @@ def test_load_policies_round_trips_the_stored_text() -> None:
     assert stored is not None
     assert pol.load_policies(stored) == parsed
     assert pol.load_policies(None) == []
+
+
+def test_a_stored_period_beyond_the_cap_still_loads_and_is_due_never() -> None:
+    """A set stored before MAX_PERIOD_DAYS existed must not break overwrites or the scheduler."""
+    text = json.dumps([
+        {"Type": "NoChangeNotification", "Version": "1.0",
+         "Attributes": {"After": "3000000", "Unit": "Days"}}
+    ])  # fmt: skip
+    (policy,) = pol.load_policies(text)
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    due = pol.first_due(policy, expires_at=None, modified_at=now)
+    assert due == dt.datetime.max.replace(tzinfo=dt.UTC)
+    assert policy.period is not None
+    assert pol.next_no_change_due(now, policy.period, now) == due
+    with pytest.raises(InvalidPolicyAttributeException):
+        pol.parse_policies(text, now=now)

@@ -1,0 +1,203 @@
+"""Hostile input on the fleet's two agent-facing doors, against a real server.
+
+Registration is open to anyone who can reach the server, and every registered host speaks the
+channel, so neither may answer malformed input with an HTTP 500 or a dropped socket (1006):
+each is refused with the protocol's own answer, and the server logs no exception. One agent's
+absurd instance information must not stop the server from recording everybody else's pings.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tests.integration.channel_client import (
+    INFO,
+    ChannelClient,
+    Identity,
+    activate,
+    connect_agent,
+    post_register_raw,
+    public_key_b64,
+    register,
+    signed_hello,
+)
+from tests.postgres import database_url_for
+from tests.support import ServerProcess, running_server, wait_until
+
+SILENCE_S = 2.0
+ENV = {"OPENSSM_CONNECTION_LOST_AFTER_S": str(SILENCE_S), "OPENSSM_HEARTBEAT_INTERVAL_S": "0.5"}
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """Per database kind: PostgreSQL refuses NUL in text where SQLite stores it."""
+    data_dir = tmp_path_factory.mktemp("hostile") / request.param
+    with running_server(data_dir, database_url=database_url_for(request), env=ENV) as process:
+        yield process
+
+
+@pytest.fixture
+def ssm(server: ServerProcess) -> Any:
+    return server.client()
+
+
+@pytest.fixture
+def node(server: ServerProcess, ssm: Any) -> Identity:
+    return register(server.url, *activate(ssm))
+
+
+@pytest.fixture(autouse=True)
+def no_server_exception(server: ServerProcess) -> Iterator[None]:
+    """Whatever a test sends, the server logs no traceback for it."""
+    before = server.logs().count("Traceback")
+    yield
+    assert server.logs().count("Traceback") == before, server.logs()
+
+
+def _register_body(ssm: Any, **overrides: Any) -> bytes:
+    """A registration body; ``json.dumps`` escapes lone surrogates as ``\\udXXX``, as an
+    attacker's client would send them."""
+    activation_id, code = activate(ssm)
+    body = {
+        "ActivationId": activation_id,
+        "ActivationCode": code,
+        "PublicKey": public_key_b64(Ed25519PrivateKey.generate()),
+        **overrides,
+    }
+    return json.dumps(body).encode()
+
+
+def test_register_refuses_deeply_nested_json(server: ServerProcess) -> None:
+    status, body = post_register_raw(server.url, b"[" * 50_000)
+    assert (status, body.get("__type")) == (400, "ValidationException"), body
+
+
+def test_register_refuses_an_activation_code_that_is_not_unicode_text(
+    server: ServerProcess, ssm: Any
+) -> None:
+    status, body = post_register_raw(server.url, _register_body(ssm, ActivationCode="\ud800" * 20))
+    assert (status, body.get("__type")) == (400, "InvalidActivationId"), body
+
+
+@pytest.mark.parametrize("fingerprint", ["\ud800", "host\x00id", "line\nbreak"])
+def test_register_refuses_a_fingerprint_that_cannot_be_stored(
+    server: ServerProcess, ssm: Any, fingerprint: str
+) -> None:
+    status, body = post_register_raw(server.url, _register_body(ssm, Fingerprint=fingerprint))
+    assert (status, body.get("__type")) == (400, "ValidationException"), body
+
+
+def _rejected(client: ChannelClient) -> tuple[list[dict[str, Any]], int | None]:
+    frames = client.recv_until_closed()
+    return frames, client.close_code
+
+
+def test_a_hello_with_a_nonce_that_is_not_unicode_text_is_a_bad_nonce(
+    server: ServerProcess, node: Identity
+) -> None:
+    client = ChannelClient(server.url)
+    hello = json.dumps({**_hello_fields(node), "nonce": "\ud800"})
+    client.ws.send(hello)
+    frames, code = _rejected(client)
+    assert [f.get("code") for f in frames] == ["BadNonce"]
+    assert code == 4401
+
+
+def _hello_fields(node: Identity) -> dict[str, Any]:
+    return {
+        "type": "hello",
+        "protocol": 1,
+        "instance_id": node.instance_id,
+        "nonce": "x",
+        "timestamp": time.time(),
+        "signature": "AAAA",
+    }
+
+
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_a_number_too_large_for_a_float_is_a_protocol_violation(
+    server: ServerProcess, node: Identity, digits: int
+) -> None:
+    client = ChannelClient(server.url)
+    fields = {**_hello_fields(node), "nonce": client.nonce, "timestamp": 0}
+    client.ws.send(json.dumps(fields).replace('"timestamp": 0', '"timestamp": ' + "9" * digits))
+    frames, code = _rejected(client)
+    assert [f.get("code") for f in frames] == ["ProtocolViolation"]
+    assert code == 4400
+
+
+def test_binary_frames_are_a_protocol_violation(server: ServerProcess, node: Identity) -> None:
+    """SPEC.md: frames are JSON *text* messages; a hello sent as binary is not one."""
+    client = ChannelClient(server.url)
+    client.ws.send(json.dumps(signed_hello(node, client.nonce)).encode())
+    frames, code = _rejected(client)
+    assert [f.get("code") for f in frames] == ["ProtocolViolation"]
+    assert code == 4400
+
+
+def test_binary_frames_after_welcome_close_the_channel(
+    server: ServerProcess, node: Identity
+) -> None:
+    client = connect_agent(server.url, node)
+    client.ws.send(json.dumps({"type": "heartbeat", "sent_at": time.time()}).encode())
+    client.recv_until_closed()
+    assert client.close_code == 4400
+
+
+def _ping_statuses(ssm: Any, *instance_ids: str) -> dict[str, dict[str, Any]]:
+    answer = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": list(instance_ids)}]
+    )
+    return {i["InstanceId"]: i for i in answer["InstanceInformationList"]}
+
+
+@pytest.mark.parametrize("poison", ["\ud800", "nul\x00byte"])
+def test_one_agents_unstorable_info_does_not_stop_the_fleets_pings(
+    server: ServerProcess, ssm: Any, poison: str
+) -> None:
+    activation = activate(ssm, limit=2)
+    honest, hostile = register(server.url, *activation), register(server.url, *activation)
+    bystander = connect_agent(server.url, honest)
+    bystander.start_heartbeats(0.3)
+    poisoned = {**INFO, "computer_name": poison, "platform_name": poison}
+    attacker = connect_agent(server.url, hostile, info=poisoned)
+    attacker.start_heartbeats(0.3)
+    try:
+        # Longer than the ConnectionLost threshold: only stored pings keep them Online.
+        time.sleep(SILENCE_S * 2)
+
+        def both_online() -> dict[str, dict[str, Any]] | None:
+            found = _ping_statuses(ssm, honest.instance_id, hostile.instance_id)
+            statuses = {i["PingStatus"] for i in found.values()}
+            return found if statuses == {"Online"} else None
+
+        found = wait_until(both_online, timeout_s=5)
+        info = found[hostile.instance_id]
+        # What cannot be stored is dropped, the rest of the report is kept.
+        assert "ComputerName" not in info
+        assert "PlatformName" not in info
+        assert info["PlatformType"] == "Linux"
+    finally:
+        bystander.close()
+        attacker.close()
+    assert "presence flush failed" not in server.logs()
+
+
+def test_register_refuses_a_small_order_public_key(server: ServerProcess, ssm: Any) -> None:
+    """Against the identity point a forged signature verifies for every hello, so such a key
+    would let anyone who learned the instance id open its channel."""
+    identity_point = base64.b64encode((1).to_bytes(32, "little")).decode()
+    status, body = post_register_raw(server.url, _register_body(ssm, PublicKey=identity_point))
+    assert (status, body.get("__type")) == (400, "ValidationException"), body

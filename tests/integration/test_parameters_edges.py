@@ -1,0 +1,188 @@
+"""Parameter Store input at the edges: odd selectors, NUL characters, out-of-range policies.
+
+Whatever a caller sends, the answer is a client error AWS would name (or a normal result),
+never an InternalServerError, and a refused call leaves nothing behind. Rules (ssm-api.md §2.6,
+§2.14): a selector is a version (ASCII digits) or else a label; names, labels and filter
+values never hold a NUL, so they name nothing; a value, description or pattern with a NUL
+cannot be stored on PostgreSQL and is refused on every store alike.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import botocore.exceptions
+import pytest
+
+
+def _root() -> str:
+    return f"/edge{uuid.uuid4().hex[:10]}"
+
+
+def _error(call: Any, **kwargs: Any) -> dict[str, Any]:
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        call(**kwargs)
+    error = info.value.response["Error"]
+    status = info.value.response["ResponseMetadata"]["HTTPStatusCode"]
+    return {
+        "Code": str(error.get("Code")),
+        "Message": str(error.get("Message", "")),
+        "Status": status,
+    }
+
+
+@pytest.mark.parametrize("selector", ["\u00b2", "\u0663", "\uff11"])
+def test_non_ascii_digit_selector_is_a_label_not_a_version(ssm: Any, selector: str) -> None:
+    """Only ASCII digits make a version: superscript two, Arabic-Indic three and fullwidth one
+    are labels (that don't exist), not versions."""
+    name = f"{_root()}/sel"
+    for value in ("one", "two", "three"):
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+    error = _error(ssm.get_parameter, Name=f"{name}:{selector}")
+    assert (error["Code"], error["Status"]) == ("ParameterNotFound", 400)
+    out = ssm.get_parameters(Names=[f"{name}:{selector}", name])
+    assert out["InvalidParameters"] == [f"{name}:{selector}"]
+    assert [p["Value"] for p in out["Parameters"]] == ["three"]
+
+
+@pytest.mark.parametrize("version", ["9223372036854775808", "99999999999999999999"])
+def test_version_selector_beyond_64_bits_is_version_not_found(ssm: Any, version: str) -> None:
+    name = f"{_root()}/big"
+    ssm.put_parameter(Name=name, Value="v", Type="String")
+    error = _error(ssm.get_parameter, Name=f"{name}:{version}")
+    assert (error["Code"], error["Status"]) == ("ParameterVersionNotFound", 400)
+    assert error["Message"] == (
+        f"Systems Manager could not find version {version} of {name}. "
+        "Verify the version and try again."
+    )
+    out = ssm.get_parameters(Names=[f"{name}:{version}"])
+    assert (out["Parameters"], out["InvalidParameters"]) == ([], [f"{name}:{version}"])
+
+
+def test_names_with_nul_name_nothing(ssm: Any) -> None:
+    name = f"{_root()}/nul"
+    ssm.put_parameter(Name=name, Value="v", Type="String")
+    ssm.label_parameter_version(Name=name, Labels=["stable"])
+    for bad in (f"{name}\x00", f"{name}:stable\x00", f"{name}:\x00"):
+        assert _error(ssm.get_parameter, Name=bad)["Code"] == "ParameterNotFound"
+        assert ssm.get_parameters(Names=[bad])["InvalidParameters"] == [bad]
+    assert _error(ssm.get_parameter_history, Name=f"{name}\x00")["Code"] == "ParameterNotFound"
+    assert _error(ssm.delete_parameter, Name=f"{name}\x00")["Code"] == "ParameterNotFound"
+    out = ssm.delete_parameters(Names=[f"{name}\x00"])
+    assert (out["DeletedParameters"], out["InvalidParameters"]) == ([], [f"{name}\x00"])
+    assert _error(ssm.label_parameter_version, Name=f"{name}\x00", Labels=["x"])["Code"] == (
+        "ParameterNotFound"
+    )
+    tags = _error(ssm.list_tags_for_resource, ResourceType="Parameter", ResourceId=f"{name}\x00")
+    assert tags["Code"] == "InvalidResourceId"
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "v"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"Value": "a\x00b"},
+        {"Value": "a\x00b", "Type": "SecureString"},
+        {"Description": "d\x00"},
+        {"AllowedPattern": "a\x00?b"},
+    ],
+)
+def test_nul_in_stored_text_is_refused_and_nothing_is_stored(
+    ssm: Any, extra: dict[str, str]
+) -> None:
+    name = f"{_root()}/nulput"
+    request = {"Name": name, "Value": "ab", "Type": "String", **extra}
+    error = _error(ssm.put_parameter, **request)
+    assert (error["Code"], error["Status"]) == ("ValidationException", 400)
+    assert "NUL" in error["Message"]
+    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [{"Key": "Name", "Values": ["/a\x00"]}],
+        [{"Key": "Name", "Option": "BeginsWith", "Values": ["/a\x00"]}],
+        [{"Key": "Path", "Option": "Recursive", "Values": ["/a\x00"]}],
+        [{"Key": "KeyId", "Values": ["k\x00"]}],
+    ],
+)
+def test_nul_in_describe_filter_value_is_invalid_filter_value(
+    ssm: Any, filters: list[dict[str, Any]]
+) -> None:
+    error = _error(ssm.describe_parameters, ParameterFilters=filters)
+    assert (error["Code"], error["Status"]) == ("InvalidFilterValue", 400)
+
+
+def test_nul_in_legacy_filter_and_by_path_filter_is_invalid_filter_value(ssm: Any) -> None:
+    legacy = _error(ssm.describe_parameters, Filters=[{"Key": "Name", "Values": ["/a\x00"]}])
+    assert legacy["Code"] == "InvalidFilterValue"
+    by_path = _error(
+        ssm.get_parameters_by_path,
+        Path="/",
+        ParameterFilters=[{"Key": "Label", "Values": ["l\x00"]}],
+    )
+    assert by_path["Code"] == "InvalidFilterValue"
+
+
+def _policy(kind: str, **attributes: Any) -> dict[str, Any]:
+    return {"Type": kind, "Version": "1.0", "Attributes": attributes}
+
+
+_EXPIRATION = _policy("Expiration", Timestamp="2035-01-01T00:00:00.000Z")
+
+
+@pytest.mark.parametrize(
+    "policies",
+    [
+        [_policy("NoChangeNotification", After="3000000", Unit="Days")],
+        [_policy("NoChangeNotification", After="99999999999999999999", Unit="Hours")],
+        [_policy("NoChangeNotification", After="\u00b2", Unit="Days")],
+        [_policy("NoChangeNotification", After="\u0663", Unit="Days")],
+        [_policy("NoChangeNotification", After="1", Unit=["Days"])],
+        [_policy("NoChangeNotification", After="1", Unit={"Days": 1})],
+        [_EXPIRATION, _policy("ExpirationNotification", Before="99999999999", Unit="Days")],
+        [_policy("Expiration", Timestamp="9999-12-31T23:59:59-05:00")],
+    ],
+)
+def test_out_of_range_policy_attributes_are_refused(
+    ssm: Any, policies: list[dict[str, Any]]
+) -> None:
+    name = f"{_root()}/pol"
+    error = _error(
+        ssm.put_parameter,
+        Name=name,
+        Value="v",
+        Type="String",
+        Tier="Advanced",
+        Policies=json.dumps(policies),
+    )
+    assert (error["Code"], error["Status"]) == ("InvalidPolicyAttributeException", 400)
+    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+
+
+def test_longest_allowed_policy_period_is_accepted(ssm: Any) -> None:
+    name = f"{_root()}/longest"
+    policies = [_policy("NoChangeNotification", After="36500", Unit="Days")]
+    ssm.put_parameter(
+        Name=name, Value="v", Type="String", Tier="Advanced", Policies=json.dumps(policies)
+    )
+    described = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])
+    assert [p["PolicyType"] for p in described["Parameters"][0]["Policies"]] == [
+        "NoChangeNotification"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value"),
+    [(r"^\d+$", "\u0661\u0662"), (r"^\w+$", "caf\u00e9"), (r"(?i)^[a-z]+$", "\u017f")],
+)
+def test_allowed_pattern_classes_are_ascii_as_in_java(ssm: Any, pattern: str, value: str) -> None:
+    """AWS evaluates AllowedPattern as a Java regex, whose \\d, \\w, \\s and case folding are
+    ASCII-only: Arabic-Indic digits are not \\d, "é" is not \\w."""
+    name = f"{_root()}/ascii"
+    error = _error(ssm.put_parameter, Name=name, Value=value, Type="String", AllowedPattern=pattern)
+    assert error["Code"] == "ParameterPatternMismatchException"
+    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
