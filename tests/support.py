@@ -132,14 +132,18 @@ class ServerProcess:
         access_key_id: str = ADMIN_KEY_ID,
         secret_access_key: str = ADMIN_SECRET,
         region: str = TEST_REGION,
+        validate: bool = True,
     ) -> Any:
+        """A boto3 SSM client; ``validate=False`` sends what botocore would refuse to."""
         return boto3.client(
             "ssm",
             endpoint_url=self.url,
             region_name=region,
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            config=Config(
+                retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=validate
+            ),
         )
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:

@@ -73,16 +73,18 @@ def test_unrepresentable_content_is_invalid_document_content(
 
 
 @pytest.mark.parametrize("document_format", ["JSON", "YAML"])
-def test_content_with_a_raw_lone_surrogate_is_invalid_document_content(
+def test_content_with_a_raw_lone_surrogate_is_refused_naming_the_member(
     ssm: Any, document_format: str
 ) -> None:
     # botocore sends the surrogate as a \\ud800 escape in the request body; the server's
-    # Content string then holds it raw, before any document parser runs.
+    # Content string then holds it raw, so the request's validation refuses it, as it does
+    # for any string member.
     content = json.dumps(_document(description="x"))[:-1] + ', "z": "\ud800"}'
     found = error(
         ssm.create_document, Name=unique(), Content=content, DocumentFormat=document_format
     )
-    assert found["Code"] == "InvalidDocumentContent"
+    assert found["Code"] == "ValidationException"
+    assert "'content'" in found["Message"]
     assert "surrogate" in found["Message"]
 
 

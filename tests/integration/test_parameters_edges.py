@@ -186,3 +186,34 @@ def test_allowed_pattern_classes_are_ascii_as_in_java(ssm: Any, pattern: str, va
     error = _error(ssm.put_parameter, Name=name, Value=value, Type="String", AllowedPattern=pattern)
     assert error["Code"] == "ParameterPatternMismatchException"
     assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+
+
+@pytest.mark.parametrize("pattern", ["^(a+)+$", "^(\\w+\\s?)+$", "^(a|aa)+$"])
+def test_exponentially_backtracking_allowed_pattern_is_refused_at_once(
+    ssm: Any, pattern: str
+) -> None:
+    """Matched as given, forty ``a`` and a ``!`` would hold the server's only thread for hours;
+    the pattern is refused before any value meets it, and nothing is stored."""
+    name = f"{_root()}/redos"
+    error = _error(
+        ssm.put_parameter, Name=name, Value="a" * 40 + "!", Type="String", AllowedPattern=pattern
+    )
+    assert error["Code"] == "InvalidAllowedPatternException"
+    assert "backtrack" in error["Message"]
+    assert pattern in error["Message"]
+    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+
+
+def test_delimited_repeats_stay_allowed(ssm: Any) -> None:
+    """Patterns whose repeated parts start with a delimiter are linear, and common: kept."""
+    root = _root()
+    for index, (pattern, value) in enumerate(
+        [
+            (r"^(/[a-zA-Z0-9_.-]+)+$", "/app/db/host"),
+            (r"^[0-9]+(\.[0-9]+){3}$", "10.0.0.1"),
+            (r"^([a-z]+,)*[a-z]+$", "red,green,blue"),
+        ]
+    ):
+        name = f"{root}/ok{index}"
+        ssm.put_parameter(Name=name, Value=value, Type="String", AllowedPattern=pattern)
+        assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == value

@@ -138,7 +138,22 @@ def _render(value: object) -> str:
 
 def _problem(value: object, path: str, text: str, mask: bool) -> str:
     shown = "'***'" if mask else f"'{_render(value)}'"
+    # A lone surrogate is echoed as its escape: the message must encode, in logs too.
+    shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
     return f"Value {shown} at '{path}' failed to satisfy constraint: {text}"
+
+
+# JSON can carry a lone UTF-16 surrogate as an escape (\ud800); it is no character, so it has
+# no UTF-8 form to store, hash, log or send on to an agent. Refused here, once, for every member.
+_SURROGATE_TEXT = "Member must not contain a lone UTF-16 surrogate (U+D800 to U+DFFF)"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _null(path: str) -> str:
@@ -202,8 +217,11 @@ class _Scalar(_Node):
         if type(value) not in self.types:  # exact types: True is not an integer here
             raise _mismatch(path, kind, value)
         measure: Any = value
+        out: list[str] = []
         if kind == "string":
             measure = len(value)
+            if not value.isascii() and not _encodable(value):
+                out.append(_SURROGATE_TEXT)
         elif kind == "blob":
             try:
                 measure = len(binascii.a2b_base64(value, strict_mode=True))
@@ -211,7 +229,6 @@ class _Scalar(_Node):
                 raise _mismatch(path, kind, value) from None
         elif kind in _INT_RANGE and not -_INT_RANGE[kind] <= value < _INT_RANGE[kind]:
             raise _mismatch(path, kind, value)
-        out: list[str] = []
         if self.limits is not None:
             self.limits.texts(measure, out)
         if self.regex is not None and self.regex.fullmatch(value) is None:  # strings only

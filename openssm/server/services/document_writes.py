@@ -105,15 +105,7 @@ def validate_content(
     content: str, document_format: str | None, document_type: str
 ) -> tuple[Document, str]:
     """Size, format and schema checks of submitted Content; returns (document, format)."""
-    try:
-        size = len(content.encode("utf-8"))
-    except UnicodeEncodeError:
-        # A \ud800-style escape in the request body decodes to a lone surrogate, which has no
-        # UTF-8 form to measure, hash or store.
-        raise InvalidDocumentContent(
-            "Invalid document content: the content holds a lone UTF-16 surrogate "
-            "(\\ud800-\\udfff), which is not a character."
-        ) from None
+    size = len(content.encode("utf-8"))  # the request's validation refused lone surrogates
     if size > MAX_CONTENT_BYTES:
         raise MaxDocumentSizeExceeded(
             f"The content is {size} bytes; a document can be at most {MAX_CONTENT_BYTES} bytes."

@@ -7,10 +7,12 @@ may be a SecureString is never put into a message here.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from enum import StrEnum
 
+from openssm.documents.patterns import backtracking_risk
 from openssm.errors import (
     InvalidAllowedPatternException,
     ParameterPatternMismatchException,
@@ -163,13 +165,29 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     AWS runs the pattern as a Java regex, where ``\\d``, ``\\w``, ``\\s``, ``\\b`` and
     case-insensitive matching are ASCII-only by default: ``re.ASCII`` gives Python the same
     meaning, so Arabic-Indic digits are not ``^\\d+$`` here either.
+
+    Python's ``re`` has no time limit and holds the GIL, so a pattern that backtracks
+    exponentially (``^(a+)+$``) would stall the whole server on one crafted value: such a
+    pattern is refused too, here rather than at match time, so a parameter stored with one
+    before this check can still be overwritten once its pattern is replaced.
     """
     try:
-        return re.compile(pattern, re.ASCII)
+        regex = re.compile(pattern, re.ASCII)
     except re.error as exc:
         raise InvalidAllowedPatternException(
             f"The allowed pattern {pattern} is not a valid regular expression: {exc.msg}."
         ) from None
+    if (risk := _backtracking_risk(pattern)) is not None:
+        raise InvalidAllowedPatternException(
+            f"The allowed pattern {pattern} can backtrack exponentially, which would stall "
+            f"the server: {risk}."
+        )
+    return regex
+
+
+@functools.lru_cache(maxsize=256)
+def _backtracking_risk(pattern: str) -> str | None:
+    return backtracking_risk(pattern)
 
 
 def check_pattern(value: str, pattern: str, *, parameter_type: str) -> None:

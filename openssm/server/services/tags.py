@@ -7,12 +7,12 @@ or instances.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from openssm.errors import InvalidResourceId, TooManyTagsError
+from openssm.errors import InvalidResourceId, TooManyTagsError, ValidationException
 from openssm.server.context import RequestContext
 from openssm.server.store.repos import tags as repo
 
@@ -23,9 +23,25 @@ MAX_TAGS_PER_RESOURCE = 50
 TagTarget = Callable[[Connection, RequestContext, str], str | None]
 
 
+# AWS keeps tag keys beginning "aws:" (any case) for its own tags: no caller may set or remove
+# one. Every request's tags pass through tags_from_wire or remove_tags, so both check.
+RESERVED_KEY_PREFIX = "aws:"
+
+
 def tags_from_wire(tags: Sequence[Mapping[str, Any]] | None) -> dict[str, str]:
     """`[{"Key": k, "Value": v}]` → `{k: v}`; a later duplicate key wins, as in AWS."""
-    return {str(t["Key"]): str(t.get("Value", "")) for t in tags or ()}
+    out = {str(t["Key"]): str(t.get("Value", "")) for t in tags or ()}
+    _refuse_reserved(out)
+    return out
+
+
+def _refuse_reserved(keys: Iterable[str]) -> None:
+    for key in keys:
+        if key[: len(RESERVED_KEY_PREFIX)].lower() == RESERVED_KEY_PREFIX:
+            raise ValidationException(
+                f"Tag key {key} is not valid: keys beginning with "
+                f"'{RESERVED_KEY_PREFIX}' (in any case) are reserved for system use."
+            )
 
 
 def tags_to_wire(tags: Mapping[str, str]) -> list[dict[str, str]]:
@@ -104,6 +120,7 @@ def remove_tags(
     resource_id: str,
     keys: Sequence[str],
 ) -> None:
+    _refuse_reserved(keys)
     stored_id = _resolve(conn, ctx, target, resource_type, resource_id)
     repo.delete_tags(
         conn,
