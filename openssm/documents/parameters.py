@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from openssm import java_regex
 from openssm.documents.errors import DocumentParameterError
 from openssm.documents.patterns import backtracking_risk
 
@@ -244,7 +245,10 @@ def _json_or_none(text: str) -> object:
 
 @functools.lru_cache(maxsize=256)
 def compiled_pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    """An allowedPattern is a Java regex on AWS: Java-only syntax is rewritten, and ``re.ASCII``
+    keeps ``\\d \\w \\s \\b`` and case folding ASCII, as in Java. Raises ValueError or
+    re.error for a pattern with no Python meaning."""
+    return re.compile(java_regex.translate(pattern), re.ASCII)
 
 
 @functools.lru_cache(maxsize=256)
@@ -253,7 +257,7 @@ def pattern_problem(pattern: str) -> str | None:
     backtrack exponentially, see ``patterns.py``), or None when it can."""
     try:
         compiled_pattern(pattern)
-    except re.error as exc:
+    except (re.error, ValueError) as exc:
         return f"it is not a valid regular expression: {exc}"
-    risk = backtracking_risk(pattern)
+    risk = backtracking_risk(java_regex.translate(pattern))
     return None if risk is None else f"it can backtrack exponentially: {risk}"

@@ -217,3 +217,41 @@ def test_delimited_repeats_stay_allowed(ssm: Any) -> None:
         name = f"{root}/ok{index}"
         ssm.put_parameter(Name=name, Value=value, Type="String", AllowedPattern=pattern)
         assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == value
+
+
+@pytest.mark.parametrize(
+    ("pattern", "good", "bad"),
+    [
+        (r"^\p{Alpha}+$", "abcXYZ", "abc1"),
+        (r"^[\p{Alnum}_-]{3,}$", "db-1_x", "db.1"),
+        (r"^prod-(?i)[a-z]+$", "prod-WEB", "PROD-web"),
+        (r"^\Q1.2\E\.\d+$", "1.2.7", "1x2.7"),
+        (r"^\p{Lu}\p{Ll}+$", "\u00c9mile", "emile"),
+    ],
+)
+def test_java_only_pattern_syntax_works_as_on_aws(
+    ssm: Any, pattern: str, good: str, bad: str
+) -> None:
+    """AllowedPattern is a Java regex on AWS: POSIX and Unicode property classes, a flag group
+    after the start and quoted text all mean what they mean in Java."""
+    name = f"{_root()}/java"
+    ssm.put_parameter(Name=name, Value=good, Type="String", AllowedPattern=pattern)
+    error = _error(
+        ssm.put_parameter,
+        Name=name,
+        Value=bad,
+        Type="String",
+        AllowedPattern=pattern,
+        Overwrite=True,
+    )
+    assert error["Code"] == "ParameterPatternMismatchException"
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == good
+
+
+def test_java_syntax_without_a_python_meaning_is_refused_by_name(ssm: Any) -> None:
+    name = f"{_root()}/java"
+    error = _error(
+        ssm.put_parameter, Name=name, Value="b", Type="String", AllowedPattern="^[a-z&&[^aeiou]]$"
+    )
+    assert error["Code"] == "InvalidAllowedPatternException"
+    assert "&&" in error["Message"]

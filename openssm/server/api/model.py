@@ -36,6 +36,7 @@ from typing import Any
 
 import botocore.session
 
+from openssm import java_regex as java_regex_syntax
 from openssm.errors import SerializationException, UnknownOperationException, ValidationException
 
 _Shapes = Mapping[str, Mapping[str, Any]]
@@ -80,31 +81,6 @@ _ESCAPES: dict[str, tuple[str, str]] = {
 }
 
 
-def _translate(pattern: str) -> str:
-    out: list[str] = []
-    in_class = False
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            end = i + 2
-            if pattern[i + 1 : end] in ("p", "P"):  # \p{Name}: only the classes in _ESCAPES
-                end = pattern.find("}", i) + 1 or len(pattern)
-                if pattern[i:end] not in _ESCAPES:
-                    raise ValueError(f"unsupported class {pattern[i:end]}")
-            token = pattern[i:end]
-            out.append(_ESCAPES[token][in_class] if token in _ESCAPES else token)
-            i = end
-            continue
-        if ch == "[" and not in_class:
-            in_class = True
-        elif ch == "]" and in_class:
-            in_class = False
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
 @functools.cache
 def java_regex(pattern: str) -> re.Pattern[str] | None:
     """Compile a model (Java) regex for ``fullmatch``, as AWS matches the whole value.
@@ -115,7 +91,7 @@ def java_regex(pattern: str) -> re.Pattern[str] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # "possible nested set": today's meaning
-            return re.compile(_translate(pattern))
+            return re.compile(java_regex_syntax.translate(pattern, _ESCAPES))
     except (re.error, ValueError):
         return None
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 
+from openssm import java_regex
 from openssm.documents.patterns import backtracking_risk
 from openssm.errors import (
     InvalidAllowedPatternException,
@@ -159,12 +160,15 @@ def check_data_type(data_type: str, *, parameter_type: str, value: str) -> DataT
     return kind
 
 
+@functools.lru_cache(maxsize=256)
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     """Compile an ``AllowedPattern``; a malformed one is InvalidAllowedPatternException.
 
-    AWS runs the pattern as a Java regex, where ``\\d``, ``\\w``, ``\\s``, ``\\b`` and
-    case-insensitive matching are ASCII-only by default: ``re.ASCII`` gives Python the same
-    meaning, so Arabic-Indic digits are not ``^\\d+$`` here either.
+    AWS runs the pattern as a Java regex: Java-only syntax (``\\p{Alpha}``, ``(?i)`` after
+    the start, ``\\Q…\\E``…) is rewritten by ``openssm.java_regex``. In Java ``\\d``,
+    ``\\w``, ``\\s``, ``\\b`` and case-insensitive matching are ASCII-only by default:
+    ``re.ASCII`` gives Python the same meaning, so Arabic-Indic digits are not ``^\\d+$``
+    here either.
 
     Python's ``re`` has no time limit and holds the GIL, so a pattern that backtracks
     exponentially (``^(a+)+$``) would stall the whole server on one crafted value: such a
@@ -172,22 +176,19 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     before this check can still be overwritten once its pattern is replaced.
     """
     try:
-        regex = re.compile(pattern, re.ASCII)
-    except re.error as exc:
+        python_pattern = java_regex.translate(pattern)
+        regex = re.compile(python_pattern, re.ASCII)
+    except (re.error, ValueError) as exc:  # ValueError: Java syntax with no Python spelling
+        reason = exc.msg if isinstance(exc, re.error) else str(exc)
         raise InvalidAllowedPatternException(
-            f"The allowed pattern {pattern} is not a valid regular expression: {exc.msg}."
+            f"The allowed pattern {pattern} is not a valid regular expression: {reason}."
         ) from None
-    if (risk := _backtracking_risk(pattern)) is not None:
+    if (risk := backtracking_risk(python_pattern)) is not None:
         raise InvalidAllowedPatternException(
             f"The allowed pattern {pattern} can backtrack exponentially, which would stall "
             f"the server: {risk}."
         )
     return regex
-
-
-@functools.lru_cache(maxsize=256)
-def _backtracking_risk(pattern: str) -> str | None:
-    return backtracking_risk(pattern)
 
 
 def check_pattern(value: str, pattern: str, *, parameter_type: str) -> None:

@@ -125,6 +125,19 @@ def test_allowed_pattern_must_match_the_whole_value() -> None:
     assert "does not match allowedPattern [a-z]+" in error.message
 
 
+def test_allowed_pattern_is_a_java_regex() -> None:
+    """Java's POSIX classes and a flag after the start work; \\w stays ASCII, as in Java."""
+    spec = {"type": "String", "allowedPattern": r"^\p{Alpha}+-(?i)[a-z]+$"}
+    assert one(spec, ["web-PROD"]) == "web-PROD"
+    refused(spec, ["web1-prod"])
+    refused({"type": "String", "allowedPattern": r"^\w+$"}, ["caf\u00e9"])
+
+
+def test_java_pattern_without_a_python_meaning_is_refused_when_defined() -> None:
+    with pytest.raises(DocumentContentError, match="&&"):
+        defs(p={"type": "String", "allowedPattern": "^[a-z&&[^aeiou]]$"})
+
+
 def test_allowed_pattern_applies_to_each_string_list_item() -> None:
     spec = {"type": "StringList", "allowedPattern": "^[0-9]+$"}
     assert one(spec, ["1", "22"]) == ["1", "22"]
