@@ -6,6 +6,7 @@ written through a symlink someone could have planted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
@@ -13,10 +14,24 @@ from pathlib import Path
 
 
 def ensure_private_dir(path: Path) -> None:
-    """Create `path` (and parents) with mode 0700; refuse a symlink in its place."""
+    """Create `path` and every missing parent with mode 0700; refuse a symlink in its place.
+
+    Not ``mkdir(parents=True)``: that gives the parents the umask's mode, and a parent
+    others can write lets them swap the directory below it.
+    """
     if path.is_symlink():
         raise PermissionError(f"{path} is a symlink; refusing to use it for private state")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    missing = []
+    for candidate in (path, *path.parents):
+        if candidate.exists() or candidate.is_symlink():
+            break
+        missing.append(candidate)
+    for directory in reversed(missing):
+        # Made meanwhile by another process? Then it is checked below like any existing one.
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+    if path.is_symlink() or not path.is_dir():
+        raise PermissionError(f"{path} is not a directory; refusing to use it for private state")
 
 
 def write_private_file(path: Path, data: bytes) -> None:

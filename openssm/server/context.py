@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from openssm import arns
@@ -15,6 +16,10 @@ class RequestContext:
     principal_arn: str
     request_id: str
     now: dt.datetime
+    # Whether the caller is explicitly denied this call on one resource ARN; None when the
+    # caller's policies deny nothing. Calls answering with many resources (by path,
+    # describe) leave out what it hides, so a Deny holds in every form of a call.
+    hides: Callable[[str], bool] | None = None
 
     @property
     def partition(self) -> str:

@@ -96,6 +96,77 @@ def test_explicit_deny_wins(sqlite_server: ServerProcess) -> None:
     assert "explicit deny" in error["Message"]
 
 
+def test_a_deny_holds_in_every_form_of_a_read(sqlite_server: ServerProcess) -> None:
+    """SECURITY.md #2: a Deny of GetParameter can't be stepped around by a batch, a path
+    walk, the history or a listing; the paths leave the parameter out, the rest refuse."""
+    prefix = f"/forms{uuid.uuid4().hex[:8]}"
+    secret, plain = f"{prefix}/app/secret", f"{prefix}/app/plain"
+    admin = sqlite_server.client()
+    admin.put_parameter(Name=secret, Value="canary-value", Type="SecureString")
+    admin.put_parameter(Name=plain, Value="p", Type="String")
+    admin.put_parameter(Name=f"{prefix}/app/z", Value="z", Type="String")
+    secret_arn = f"arn:aws:ssm:us-east-1:{TEST_ACCOUNT_ID}:parameter{secret}"
+    _, user = _new_user(
+        sqlite_server,
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Action": ["ssm:GetParameter", "ssm:DescribeParameters"],
+                    "Resource": secret_arn,
+                },
+            ]
+        },
+    )
+    assert user.get_parameter(Name=plain)["Parameter"]["Value"] == "p"
+    refusals = [
+        _error(user.get_parameter, Name=secret),
+        _error(user.get_parameters, Names=[plain, secret]),
+        _error(user.get_parameter_history, Name=secret),
+    ]
+    for error in refusals:
+        assert error["Code"] == "AccessDeniedException"
+        assert "explicit deny" in error["Message"]
+    # Every page of a path walk and of a listing leaves the denied parameter out.
+    for page_size in (10, 1):
+        seen: list[str] = []
+        for page in user.get_paginator("get_parameters_by_path").paginate(
+            Path=prefix, Recursive=True, WithDecryption=True, MaxResults=page_size
+        ):
+            seen += [p["Name"] for p in page["Parameters"]]
+            assert "canary-value" not in json.dumps(page, default=str)
+        assert seen == [plain, f"{prefix}/app/z"]
+        listed: list[str] = []
+        for page in user.get_paginator("describe_parameters").paginate(
+            ParameterFilters=[{"Key": "Path", "Option": "Recursive", "Values": [prefix]}],
+            MaxResults=page_size,
+        ):
+            listed += [p["Name"] for p in page["Parameters"]]
+        assert sorted(listed) == [plain, f"{prefix}/app/z"]
+    # The administrator, denied nothing, sees all three.
+    everything = admin.get_parameters_by_path(Path=prefix, Recursive=True)["Parameters"]
+    assert len(everything) == 3
+
+
+def test_a_deny_of_one_delete_form_holds_for_the_other(sqlite_server: ServerProcess) -> None:
+    name = f"/deldeny{uuid.uuid4().hex[:8]}/x"
+    admin = sqlite_server.client()
+    admin.put_parameter(Name=name, Value="v", Type="String")
+    _, user = _new_user(
+        sqlite_server,
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "ssm:DeleteParameters", "Resource": "*"},
+            ]
+        },
+    )
+    assert _error(user.delete_parameter, Name=name)["Code"] == "AccessDeniedException"
+    assert _error(user.delete_parameters, Names=[name])["Code"] == "AccessDeniedException"
+    assert admin.get_parameter(Name=name)["Parameter"]["Value"] == "v"
+
+
 def test_user_without_policy_can_do_nothing(sqlite_server: ServerProcess) -> None:
     _, user = _new_user(sqlite_server, None)
     assert _error(user.describe_parameters)["Code"] == "AccessDeniedException"

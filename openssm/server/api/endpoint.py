@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -106,15 +106,6 @@ class ApiEndpoint:
             raise UnrecognizedClientException(
                 "The security token included in the request is invalid."
             )
-        ctx = RequestContext(
-            account_id=principal.account_id,
-            region=credential.region,
-            principal_arn=arns.user_arn(
-                credential.region, principal.account_id, principal.user_name
-            ),
-            request_id=request_id,
-            now=now,
-        )
         name = _operation_name(headers.get("x-amz-target", ""))
         try:
             decoded = json.loads(raw) if raw else {}
@@ -126,17 +117,36 @@ class ApiEndpoint:
                 raise UnsupportedOperationException(f"openssm does not implement {name} yet")
             raise UnknownOperationException(f"Unknown operation {name}")
         body = self._model.validate_input(name, decoded)
-        self._authorize(ctx, principal.policy_documents, name, operation.resources(ctx, body))
+        policies = [self._policy(doc) for doc in principal.policy_documents]
+        ctx = RequestContext(
+            account_id=principal.account_id,
+            region=credential.region,
+            principal_arn=arns.user_arn(
+                credential.region, principal.account_id, principal.user_name
+            ),
+            request_id=request_id,
+            now=now,
+            hides=_hider(policies, operation),
+        )
+        self._authorize(ctx, policies, operation, operation.resources(ctx, body))
         output = await operation.handler(self._runtime, ctx, body)
         return 200, self._model.shape_output(name, output)
 
     def _authorize(
-        self, ctx: RequestContext, documents: tuple[str, ...], name: str, resources: list[str]
+        self,
+        ctx: RequestContext,
+        policies: list[Policy],
+        operation: Operation,
+        resources: list[str],
     ) -> None:
-        policies = [self._policy(doc) for doc in documents]
-        action = f"ssm:{name}"
+        action = f"ssm:{operation.name}"
         for resource in resources:
             decision = evaluate(policies, action, resource)
+            if decision == "Allow" and any(
+                evaluate(policies, f"ssm:{other}", resource) == "ExplicitDeny"
+                for other in operation.denied_with
+            ):
+                decision = "ExplicitDeny"
             if decision == "Allow":
                 continue
             reason = (
@@ -162,6 +172,18 @@ class ApiEndpoint:
                 self._policy_cache.clear()
             self._policy_cache[document] = policy
         return policy
+
+
+def _hider(policies: list[Policy], operation: Operation) -> Callable[[str], bool] | None:
+    """``RequestContext.hides`` for this caller and call; None if nothing is ever denied."""
+    if not any(s.effect == "Deny" for p in policies for s in p.statements):
+        return None
+    actions = [f"ssm:{operation.name}", *(f"ssm:{other}" for other in operation.denied_with)]
+
+    def hides(resource: str) -> bool:
+        return any(evaluate(policies, a, resource) == "ExplicitDeny" for a in actions)
+
+    return hides
 
 
 def _operation_name(target: str) -> str:

@@ -25,9 +25,17 @@ def any_resource(_ctx: RequestContext, _body: Body) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Operation:
+    """One wire operation.
+
+    ``denied_with`` names the other actions that read or change the same resources (the
+    single form of a batch call, say): an explicit Deny of any of them on a resource refuses
+    this call too, so a Deny can't be stepped around by choosing another form of the call.
+    """
+
     name: str
     handler: Handler
     resources: ResourceResolver = any_resource
+    denied_with: tuple[str, ...] = ()
 
 
 def build_registry(groups: Iterable[Iterable[Operation]]) -> dict[str, Operation]:

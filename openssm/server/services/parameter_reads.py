@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection
 
+from openssm import arns
 from openssm.errors import InvalidKeyId, InvalidNextToken
 from openssm.server.context import RequestContext
 from openssm.server.secrets import DecryptionError, Keyring, UnknownKeyError
@@ -232,6 +233,13 @@ def _scan(
             return Page(items=found, next_token=token(batch[-1].name_key))
 
 
+def _hidden(ctx: RequestContext, row: repo.VersionRow) -> bool:
+    """Whether a Deny in the caller's policies covers this parameter (SECURITY.md #2)."""
+    if ctx.hides is None:
+        return False
+    return ctx.hides(arns.parameter_arn(ctx.region, ctx.account_id, row.name))
+
+
 def _subject(row: repo.VersionRow, **extra: Any) -> filters.Subject:
     return filters.Subject(
         key=row.name_key,
@@ -293,7 +301,7 @@ def get_parameters_by_path(
         for row in rows:
             by_version = labels.get(row.parameter_id, {})
             subject = _subject(row, labels={lb for ls in by_version.values() for lb in ls})
-            if not filters.matches_all(conditions, subject):
+            if _hidden(ctx, row) or not filters.matches_all(conditions, subject):
                 chosen.append(None)
                 continue
             hits = [v for v, ls in by_version.items() if wanted_labels.intersection(ls)]
@@ -319,7 +327,7 @@ def get_parameters_by_path(
         keep,
         page_size=max_results,
         token=lambda k: paging.encode_token(kind, {"k": k}, bound_to=bound),
-        filtered=bool(conditions),
+        filtered=bool(conditions) or ctx.hides is not None,
     )
 
 
@@ -365,7 +373,8 @@ def describe_parameters(
             )
         return [
             row
-            if filters.matches_all(conditions, _subject(row, tags=found_tags.get(row.name, {})))
+            if not _hidden(ctx, row)
+            and filters.matches_all(conditions, _subject(row, tags=found_tags.get(row.name, {})))
             else None
             for row in rows
         ]
@@ -376,7 +385,7 @@ def describe_parameters(
         keep,
         page_size=max_results,
         token=lambda k: paging.encode_token(kind, {"k": k}, bound_to=bound),
-        filtered=bool(conditions),
+        filtered=bool(conditions) or ctx.hides is not None,
     )
     policies = policies_repo.policies_for(conn, [row.parameter_id for row in page.items])
     items = [Described(row=r, policies=_inline(policies[r.parameter_id])) for r in page.items]

@@ -239,15 +239,18 @@ async def unlabel_parameter_version(rt: Runtime, ctx: RequestContext, body: Body
     return {"RemovedLabels": removed, "InvalidLabels": invalid}
 
 
+# The calls that return values: a Deny of any one of them on a parameter holds for all.
+_READS_VALUES = ("GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory")
+
 OPERATIONS = (
     Operation("PutParameter", put_parameter, _name_arn),
-    Operation("GetParameter", get_parameter, _name_arn),
-    Operation("GetParameters", get_parameters, _names_arns),
-    Operation("GetParametersByPath", get_parameters_by_path, _path_arn),
+    Operation("GetParameter", get_parameter, _name_arn, _READS_VALUES),
+    Operation("GetParameters", get_parameters, _names_arns, _READS_VALUES),
+    Operation("GetParametersByPath", get_parameters_by_path, _path_arn, _READS_VALUES),
     Operation("DescribeParameters", describe_parameters),
-    Operation("GetParameterHistory", get_parameter_history, _name_arn),
-    Operation("DeleteParameter", delete_parameter, _name_arn),
-    Operation("DeleteParameters", delete_parameters, _names_arns),
+    Operation("GetParameterHistory", get_parameter_history, _name_arn, _READS_VALUES),
+    Operation("DeleteParameter", delete_parameter, _name_arn, ("DeleteParameters",)),
+    Operation("DeleteParameters", delete_parameters, _names_arns, ("DeleteParameter",)),
     Operation("LabelParameterVersion", label_parameter_version, _name_arn),
     Operation("UnlabelParameterVersion", unlabel_parameter_version, _name_arn),
 )
