@@ -67,6 +67,14 @@ def sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 
 
 @pytest.fixture
+def no_traceback(server: ServerProcess) -> Iterator[None]:
+    """The test fails if the shared server logs a traceback while it runs."""
+    before = server.logs().count("Traceback")
+    yield
+    assert server.logs().count("Traceback") == before, server.logs()
+
+
+@pytest.fixture
 def ssm(server: ServerProcess) -> Any:
     return server.client()
 

@@ -172,6 +172,9 @@ def test_token_of_another_listing_is_refused(ssm: Any) -> None:
 def test_bad_filters_are_refused(ssm: Any) -> None:
     unknown = error(ssm.list_documents, Filters=[{"Key": "Colour", "Values": ["x"]}])
     assert unknown["Code"] == "InvalidFilterKey"
+    keyless = error(ssm.list_documents, Filters=[{"Values": ["x"]}])  # Key is optional
+    assert keyless["Code"] == "InvalidFilterKey"
+    assert "no Key" in keyless["Message"]
     two = error(ssm.list_documents, Filters=[{"Key": "Owner", "Values": ["Self", "Amazon"]}])
     assert two["Code"] == "ValidationException"
     wrong = error(ssm.list_documents, Filters=[{"Key": "Owner", "Values": ["Someone"]}])

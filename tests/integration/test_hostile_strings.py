@@ -10,7 +10,6 @@ is covered without editing this file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import botocore.session
@@ -54,13 +53,6 @@ def _fill(shape: Shape, text: str, depth: int = 0) -> object:
 def lax_client(server: ServerProcess) -> Any:
     """A client that sends what it is given: botocore would refuse some of it before sending."""
     return server.client(validate=False)
-
-
-@pytest.fixture
-def no_traceback(server: ServerProcess) -> Iterator[None]:
-    before = server.logs().count("Traceback")
-    yield
-    assert server.logs().count("Traceback") == before, server.logs()
 
 
 @pytest.mark.parametrize("operation", sorted(default_registry()))

@@ -92,11 +92,11 @@ def conditions(
     """Filters and DocumentFilterList as key → accepted values (keys AND, values OR)."""
     found: dict[str, list[str]] = {}
     for item in filters or ():
-        key = str(item["Key"])
+        key = str(item.get("Key", ""))  # Key is optional in the model
         if key not in FILTER_KEYS and not (key.startswith(TAG_PREFIX) and len(key) > 4):
+            fault = f"The filter key {key} is not valid." if key else "A filter has no Key."
             raise InvalidFilterKey(
-                f"The filter key {key} is not valid. Valid keys are "
-                f"{', '.join(FILTER_KEYS)} and tag:<key>."
+                f"{fault} Valid keys are {', '.join(FILTER_KEYS)} and tag:<key>."
             )
         found.setdefault(key, []).extend(item.get("Values") or ())
     for item in legacy or ():
