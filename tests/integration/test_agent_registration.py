@@ -83,6 +83,46 @@ def test_register_again_is_refused_without_force(
     assert (tmp_path / "agent" / "instance.key").read_bytes() != key_before
 
 
+def test_a_host_registered_again_after_deregistration_inherits_nothing(
+    fleet_server: ServerProcess, tmp_path: Path
+) -> None:
+    """SECURITY.md 9: a new id, none of the old instance's tags or name; the old id stays
+    Inactive and its credential stays revoked."""
+    ssm = fleet_server.client()
+    old = ssm.create_activation(
+        IamRole="openssm-test", DefaultInstanceName="old-name", Tags=[{"Key": "env", "Value": "a"}]
+    )
+    done = register_cli(
+        fleet_server.url, tmp_path / "agent", old["ActivationId"], old["ActivationCode"]
+    )
+    assert done.returncode == 0, done.stderr
+    old_id = done.stdout.strip()
+    ssm.add_tags_to_resource(
+        ResourceType="ManagedInstance", ResourceId=old_id, Tags=[{"Key": "owner", "Value": "x"}]
+    )
+    assert (
+        len(
+            ssm.list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=old_id)["TagList"]
+        )
+        == 2
+    )
+    ssm.deregister_managed_instance(InstanceId=old_id)
+
+    new_id, new_code = create_activation(ssm)
+    again = register_cli(fleet_server.url, tmp_path / "agent", new_id, new_code, "--force")
+    assert again.returncode == 0, again.stderr
+    fresh_id = again.stdout.strip()
+    assert fresh_id != old_id
+    assert (
+        ssm.list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=fresh_id)["TagList"]
+        == []
+    )
+    by_id = instance_information(ssm, [old_id, fresh_id])
+    assert by_id[old_id]["PingStatus"] == "Inactive"
+    assert by_id[fresh_id]["ActivationId"] == new_id
+    assert by_id[fresh_id].get("Name") != "old-name"
+
+
 def test_register_with_a_wrong_code_is_refused_and_writes_nothing(
     fleet_server: ServerProcess, tmp_path: Path
 ) -> None:
