@@ -69,6 +69,20 @@ def translate(pattern: str, escapes: Escapes | None = None) -> str:
     return _Translator(pattern, {**DEFAULT_ESCAPES, **(escapes or {})}).run()
 
 
+def compile_java(pattern: str, flags: int = re.ASCII) -> re.Pattern[str]:
+    """``pattern`` (Java syntax) compiled; ValueError naming the fault for any pattern that
+    has no Python form or that ``re`` can't compile (bad syntax, a repetition count past its
+    limit, groups nested past the recursion limit)."""
+    try:
+        return re.compile(translate(pattern), flags)
+    except re.error as exc:
+        raise ValueError(exc.msg) from None
+    except OverflowError:
+        raise ValueError("a repetition count is too large") from None
+    except RecursionError:
+        raise ValueError("its groups are nested too deeply") from None
+
+
 class _Translator:
     def __init__(self, pattern: str, escapes: Escapes) -> None:
         self.pattern = pattern
@@ -129,6 +143,8 @@ class _Translator:
         pattern = self.pattern
         letter = pattern[i + 1 : i + 2]
         end = i + 2
+        if not letter:
+            raise ValueError("the pattern ends with a lone backslash")
         if letter in ("p", "P"):
             if pattern[end : end + 1] == "{":
                 close = pattern.find("}", end)

@@ -23,7 +23,9 @@ def add_parser(sub: Any) -> None:
     )
     register.add_argument("--activation-id", required=True)
     register.add_argument("--activation-code", required=True)
-    register.add_argument("--name", help="instance name (default: the activation's, or hostname)")
+    register.add_argument(
+        "--name", help="instance name (default: the activation's DefaultInstanceName)"
+    )
     _add_state_dir(register)
     register.add_argument(
         "--force", action="store_true", help="register again even if this host is registered"

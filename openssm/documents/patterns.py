@@ -61,11 +61,16 @@ class _First:
 
 def backtracking_risk(pattern: str) -> str | None:
     """Why ``pattern`` can backtrack exponentially, or None. The pattern must compile."""
-    parsed = _parser.parse(pattern)
-    flags = int(parsed.state.flags)
-    return _Analysis(ignore_case=bool(flags & re.IGNORECASE), dotall=bool(flags & re.DOTALL)).scan(
-        list(parsed)
-    )
+    try:
+        parsed = _parser.parse(pattern)
+        flags = int(parsed.state.flags)
+        analysis = _Analysis(
+            ignore_case=bool(flags & re.IGNORECASE), dotall=bool(flags & re.DOTALL)
+        )
+        return analysis.scan(list(parsed))
+    except RecursionError:
+        # Refused rather than passed unchecked: a pattern is never that deep by need.
+        return "its groups are nested too deeply to check"
 
 
 class _Analysis:

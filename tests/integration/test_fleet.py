@@ -59,6 +59,9 @@ def test_a_registered_instance_is_listed_before_it_connects(
     info = _one(ssm, instance_id)
     assert info["PingStatus"] == "ConnectionLost"
     assert "LastPingDateTime" not in info
+    # Not known until the agent says which version it runs.
+    assert "AgentVersion" not in info
+    assert "IsLatestVersion" not in info
     assert info["ResourceType"] == "ManagedInstance"
     assert info["SourceType"] == "AWS::SSM::ManagedInstance"
     assert info["SourceId"] == instance_id
@@ -265,6 +268,12 @@ def test_update_managed_instance_role(ssm: Any, server: ServerProcess) -> None:
     assert _one(ssm, instance_id)["IamRole"] == "NewRole"
     error = _error(ssm.update_managed_instance_role, InstanceId="mi-" + "e" * 17, IamRole="r")
     assert error["Code"] == "InvalidInstanceId"
+    # The model: "You can't specify an IAM service-linked role for this parameter."
+    linked = "aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM"
+    refused = _error(ssm.update_managed_instance_role, InstanceId=instance_id, IamRole=linked)
+    assert refused["Code"] == "ValidationException"
+    assert "service-linked" in refused["Message"]
+    assert _one(ssm, instance_id)["IamRole"] == "NewRole"
 
 
 def test_tags_on_managed_instances(ssm: Any, server: ServerProcess) -> None:

@@ -255,3 +255,23 @@ def test_java_syntax_without_a_python_meaning_is_refused_by_name(ssm: Any) -> No
     )
     assert error["Code"] == "InvalidAllowedPatternException"
     assert "&&" in error["Message"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "fault"),
+    [
+        ("\\", "lone backslash"),
+        ("^abc\\", "lone backslash"),
+        ("[a\\", "lone backslash"),
+        ("^a{99999999999999999999}$", "repetition count"),
+        ("(" * 500 + ")" * 500, "nested too deeply"),
+    ],
+)
+@pytest.mark.usefixtures("no_traceback")
+def test_a_pattern_re_cannot_compile_is_refused_by_name(ssm: Any, pattern: str, fault: str) -> None:
+    """Before, each of these was an InternalServerError (and botocore retried it)."""
+    name = f"{_root()}/uncompilable"
+    error = _error(ssm.put_parameter, Name=name, Value="a", Type="String", AllowedPattern=pattern)
+    assert error["Code"] == "InvalidAllowedPatternException"
+    assert fault in error["Message"]
+    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"

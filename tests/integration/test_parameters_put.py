@@ -222,6 +222,30 @@ def test_data_types(ssm: Any) -> None:
     assert "data type is not supported: binary" in unknown["Message"]
 
 
+def test_data_type_cannot_change_to_or_from_an_aws_type(ssm: Any) -> None:
+    """AWS user guide, parameter data types: no change to or from aws:ec2:image (nor
+    aws:ssm:integration); an overwrite that leaves DataType out keeps it."""
+    root = _root()
+    ami, plain = f"{root}/ami", f"{root}/plain"
+    ssm.put_parameter(
+        Name=ami, Value="ami-0123456789abcdef0", Type="String", DataType="aws:ec2:image"
+    )
+    ssm.put_parameter(Name=plain, Value="hello", Type="String")
+    away = _error(ssm.put_parameter, Name=ami, Value="hello", Overwrite=True, DataType="text")
+    assert away["Code"] == "ValidationException"
+    assert "aws:ec2:image" in away["Message"]
+    to = _error(
+        ssm.put_parameter, Name=plain, Value="ami-0123456789abcdef1", Overwrite=True,
+        DataType="aws:ec2:image",
+    )  # fmt: skip
+    assert to["Code"] == "ValidationException"
+    kept = ssm.put_parameter(Name=ami, Value="ami-0123456789abcdef1", Overwrite=True)
+    assert kept["Version"] == 2
+    got = ssm.get_parameter(Name=ami)["Parameter"]
+    assert (got["DataType"], got["Value"]) == ("aws:ec2:image", "ami-0123456789abcdef1")
+    assert ssm.get_parameter(Name=plain)["Parameter"]["DataType"] == "text"
+
+
 def test_allowed_pattern(ssm: Any) -> None:
     """Mismatch: ParameterPatternMismatchException naming the pattern; bad regex:
     InvalidAllowedPatternException."""

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from openssm.errors import (
+    ApiError,
     InvalidActivation,
     InvalidActivationId,
     InvalidFilter,
@@ -43,8 +44,8 @@ _SALT_BYTES = 16
 _FILTER_KEYS = ("ActivationIds", "DefaultInstanceName", "IamRole")
 # The same words for an unknown id and a wrong code, so that neither can be probed alone.
 UNKNOWN_ID_OR_CODE = (
-    "The activation ID or activation code is not valid. Check both values, or create a new "
-    "activation with CreateActivation."
+    "The activation ID or activation code is not valid, or the activation was deleted. "
+    "Check both values, or create a new activation with CreateActivation."
 )
 
 
@@ -76,13 +77,15 @@ def new_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _check_role(iam_role: str) -> None:
+def check_role(iam_role: str, error: type[ApiError] = InvalidParameters) -> None:
+    """The role a node takes: not empty, and not a service-linked role (AWS refuses those
+    for activations and for UpdateManagedInstanceRole alike)."""
     if not iam_role.strip():
-        raise InvalidParameters("IamRole must name an IAM role; it was empty.")
+        raise error("IamRole must name an IAM role; it was empty.")
     if iam_role.startswith("aws-service-role/"):
-        raise InvalidParameters(
-            f"IamRole {iam_role!r} is a service-linked role, which an activation cannot use. "
-            "Name a role you created for your managed nodes."
+        raise error(
+            f"IamRole {iam_role!r} is a service-linked role, which a managed node cannot "
+            "use. Name a role you created for your managed nodes."
         )
 
 
@@ -103,7 +106,7 @@ def expiration_date(requested: dt.datetime | None, now: dt.datetime) -> dt.datet
 
 
 def create_activation(conn: Connection, ctx: RequestContext, request: CreateInput) -> NewActivation:
-    _check_role(request.iam_role)
+    check_role(request.iam_role)
     expires_at = expiration_date(request.expiration_date, ctx.now)
     if len(request.tags) > MAX_TAGS_PER_RESOURCE:
         raise InvalidParameters(

@@ -289,8 +289,7 @@ def deregister_managed_instance(conn: Connection, ctx: RequestContext, instance_
 def update_managed_instance_role(
     conn: Connection, ctx: RequestContext, instance_id: str, iam_role: str
 ) -> None:
-    if not iam_role.strip():
-        raise ValidationException("IamRole must name an IAM role; it was empty.")
+    activations.check_role(iam_role, ValidationException)
     if not repo.update_iam_role(
         conn,
         account_id=ctx.account_id,

@@ -134,11 +134,15 @@ def check_no_nul(member: str, text: str | None) -> None:
         )
 
 
-def check_data_type(data_type: str, *, parameter_type: str, value: str) -> DataType:
+def check_data_type(
+    data_type: str, *, parameter_type: str, value: str, current: str | None = None
+) -> DataType:
     """``text`` (the default), ``aws:ec2:image`` or ``aws:ssm:integration``.
 
     ``aws:ec2:image`` is for String parameters holding an AMI id; AWS also checks the image
     exists, asynchronously, which a self-hosted server cannot, so only the format is checked.
+    A parameter can't be changed to or from the two ``aws:`` data types (``current`` is the
+    data type of the version being overwritten).
     """
     try:
         kind = DataType(data_type)
@@ -147,6 +151,13 @@ def check_data_type(data_type: str, *, parameter_type: str, value: str) -> DataT
             f"The following data type is not supported: {data_type} (Data type names are "
             "all lowercase.)"
         ) from None
+    if current is not None and current != kind:
+        # Of three data types, any change is to or from one of the two aws: ones.
+        special = kind if kind != DataType.TEXT else current
+        raise ValidationException(
+            f"A parameter can't be changed to or from the {special} data type; it is "
+            f"{current}. Delete it and create it again with data type {kind}."
+        )
     if kind == DataType.EC2_IMAGE:
         if parameter_type != ParameterType.STRING:
             raise ValidationException(
@@ -176,14 +187,12 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     before this check can still be overwritten once its pattern is replaced.
     """
     try:
-        python_pattern = java_regex.translate(pattern)
-        regex = re.compile(python_pattern, re.ASCII)
-    except (re.error, ValueError) as exc:  # ValueError: Java syntax with no Python spelling
-        reason = exc.msg if isinstance(exc, re.error) else str(exc)
+        regex = java_regex.compile_java(pattern)
+    except ValueError as exc:
         raise InvalidAllowedPatternException(
-            f"The allowed pattern {pattern} is not a valid regular expression: {reason}."
+            f"The allowed pattern {pattern} is not a valid regular expression: {exc}."
         ) from None
-    if (risk := backtracking_risk(python_pattern)) is not None:
+    if (risk := backtracking_risk(regex.pattern)) is not None:
         raise InvalidAllowedPatternException(
             f"The allowed pattern {pattern} can backtrack exponentially, which would stall "
             f"the server: {risk}."

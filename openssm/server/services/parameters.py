@@ -146,6 +146,7 @@ def put_parameter(
         request.data_type or (current.data_type if current else values.DataType.TEXT),
         parameter_type=kind,
         value=value,
+        current=current.data_type if current else None,
     )
     pattern = _keep(request.allowed_pattern, current.allowed_pattern if current else None)
     if pattern:

@@ -98,8 +98,11 @@ def _information(item: instances.Described) -> dict[str, Any]:
         "PingStatus": item.ping_status,
         "LastPingDateTime": row.last_ping_at,
         "AgentVersion": row.agent_version,
-        # The agent ships with the server, so "latest" is the server's own version.
-        "IsLatestVersion": row.agent_version == openssm.__version__,
+        # The agent ships with the server, so "latest" is the server's own version; left
+        # out until the agent has said which version it runs.
+        "IsLatestVersion": (
+            None if row.agent_version is None else row.agent_version == openssm.__version__
+        ),
         "PlatformType": row.platform_type,
         "PlatformName": row.platform_name,
         "PlatformVersion": row.platform_version,
