@@ -12,6 +12,8 @@ server can say so in documentation and the console.
 Platforms follow what DescribeDocument reports for documents built from each
 plugin (``Windows``, ``Linux``, ``MacOS``). ``required_inputs`` are checked when a
 document is created; everything else about inputs is the plugin's business.
+``text_properties``: in a schema 1.2 document the plugin's ``properties`` may be
+one string (its configuration as JSON text) instead of maps.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Action:
     platforms: frozenset[PlatformType]
     required_inputs: tuple[str, ...] = ()
     is_openssm_extension: bool = False
+    text_properties: bool = False
 
 
 _W, _L, _M = PlatformType.WINDOWS, PlatformType.LINUX, PlatformType.MACOS
@@ -76,7 +79,7 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(name="aws:domainJoin", platforms=frozenset({_W, _L})),
         Action(name="aws:applications", platforms=frozenset({_W})),
-        Action(name="aws:cloudWatch", platforms=frozenset({_W})),
+        Action(name="aws:cloudWatch", platforms=frozenset({_W}), text_properties=True),
         Action(name="aws:psModule", platforms=frozenset({_W})),
         Action(name="aws:updateAgent", platforms=frozenset({_W})),
         Action(

@@ -6,9 +6,16 @@ allow; unknown attribute keys and attributes that mean nothing for the type
 (say ``minItems`` on a String), so a typo cannot silently drop a check; bad
 regular expressions; and defaults that do not have the parameter's type or
 break its own constraints. A default holding an ``{{ssm:…}}`` reference is
-checked once resolved, at render time; ``{{ssm-secure:…}}`` is refused in
-defaults (AWS allows only String and StringList Parameter Store references
-there).
+checked once resolved, at render time; a default that is nothing but one such
+reference may be given for a parameter of any type (AWS's own example gives a
+StringList ``"{{ssm:RunCommand:2}}"``), since its type is only known once
+resolved. ``{{ssm-secure:…}}`` is refused in defaults (AWS allows only String
+and StringList Parameter Store references there).
+
+``interpolationType`` is accepted with its one value, ``ENV_VAR`` (on AWS the
+agent then also passes the value to the step as an environment variable).
+openssm keeps it only in the stored Content: DescribeDocument has no field for
+it and ParameterDef does not carry it.
 """
 
 from __future__ import annotations
@@ -25,22 +32,26 @@ from openssm.documents.parameters import (
     default_as_wire,
     pattern_problem,
 )
-from openssm.documents.placeholders import find_parameter_references
+from openssm.documents.placeholders import REFERENCE_RE, find_parameter_references
 
 PARAMETER_NAME_RE = re.compile(r"[a-zA-Z0-9_]{1,128}")
 DISPLAY_TYPES = ("textfield", "textarea")
+INTERPOLATION_TYPES = ("ENV_VAR",)
 
 _S, _SL, _B, _I, _SM, _ML = ParameterType
-# Which optional attributes each type accepts (besides description, default, displayType).
+# Which optional attributes each type accepts (besides the _COMMON_ATTRIBUTES).
 _ATTRIBUTES: dict[str, frozenset[ParameterType]] = {
     "allowedValues": frozenset({_S, _SL, _I}),
     "allowedPattern": frozenset({_S, _SL}),
-    "minChars": frozenset({_S, _SL}),
-    "maxChars": frozenset({_S, _SL}),
+    # For a StringMap the limit applies to the value as compact JSON text (parameters.py).
+    "minChars": frozenset({_S, _SL, _SM}),
+    "maxChars": frozenset({_S, _SL, _SM}),
     "minItems": frozenset({_SL, _ML}),
     "maxItems": frozenset({_SL, _ML}),
 }
-_COMMON_ATTRIBUTES = frozenset({"type", "description", "default", "displayType"})
+_COMMON_ATTRIBUTES = frozenset(
+    {"type", "description", "default", "displayType", "interpolationType"}
+)
 
 
 def parse_parameter_defs(
@@ -94,6 +105,7 @@ def _parse_def(
         max_chars=_count(spec, "maxChars", name, path),
         display_type=_display_type(spec, name, path),
     )
+    _check_interpolation_type(spec, name, path)
     for low, high in (("minItems", "maxItems"), ("minChars", "maxChars")):
         if low in spec and high in spec and spec[low] > spec[high]:
             raise DocumentContentError(
@@ -128,6 +140,13 @@ def _parse_type(
 
 def _check_default(defn: ParameterDef, path: str) -> None:
     value = defn.default
+    references = find_parameter_references(value)
+    if any(ref.is_secure for ref in references):
+        raise DocumentContentError(
+            f"parameter '{defn.name}' cannot default to an ssm-secure reference", path=path
+        )
+    if isinstance(value, str) and REFERENCE_RE.fullmatch(value):
+        return  # typed and checked once resolved, at render time
     expected = {
         _S: isinstance(value, str),
         _SL: isinstance(value, list) and all(isinstance(i, str) for i in value),
@@ -140,11 +159,6 @@ def _check_default(defn: ParameterDef, path: str) -> None:
         raise DocumentContentError(
             f"parameter '{defn.name}' has a default that is not of type {defn.type.value}",
             path=path,
-        )
-    references = find_parameter_references(value)
-    if any(ref.is_secure for ref in references):
-        raise DocumentContentError(
-            f"parameter '{defn.name}' cannot default to an ssm-secure reference", path=path
         )
     if references:
         return
@@ -204,6 +218,15 @@ def _allowed_pattern(spec: dict[str, Any], name: str, path: str) -> str | None:
         where = child_path(path, "allowedPattern")
         raise DocumentContentError(f"{where}: {problem}", path=where)
     return pattern
+
+
+def _check_interpolation_type(spec: dict[str, Any], name: str, path: str) -> None:
+    value = spec.get("interpolationType")
+    if value is not None and value not in INTERPOLATION_TYPES:
+        raise DocumentContentError(
+            f"parameter '{name}' interpolationType must be ENV_VAR",
+            path=child_path(path, "interpolationType"),
+        )
 
 
 def _display_type(spec: dict[str, Any], name: str, path: str) -> str | None:

@@ -17,6 +17,9 @@ Decisions where AWS is silent or loose:
 - Constraints apply per item for StringList (``allowedValues``,
   ``allowedPattern``, ``minChars``/``maxChars``); ``allowedPattern`` must match
   the whole value (Java ``matches()`` semantics, as the AWS service checks it).
+- ``minChars``/``maxChars`` on a StringMap count the characters of the value as
+  compact JSON, the text it becomes inside a step (``placeholders.as_text``),
+  so a caller's spacing neither helps nor hurts and a default counts alike.
 - Defaults take the same path as supplied values (``default_as_wire``), so they
   are typed and checked exactly alike.
 """
@@ -34,6 +37,7 @@ from typing import Any
 from openssm import java_regex
 from openssm.documents.errors import DocumentParameterError
 from openssm.documents.patterns import backtracking_risk
+from openssm.documents.placeholders import as_text
 
 
 class ParameterType(StrEnum):
@@ -184,6 +188,8 @@ def check_value(defn: ParameterDef, value: ParamValue) -> ParamValue:
                 _check_scalar(defn, str(item), f"parameter '{name}' item {index + 1}")
     elif isinstance(value, str | int) and defn.type in (_S, _I):
         _check_scalar(defn, str(value), f"parameter '{name}'")
+    elif isinstance(value, dict) and (defn.min_chars, defn.max_chars) != (None, None):
+        _check_length(defn, as_text(value), f"parameter '{name}' as JSON text")
     return value
 
 
@@ -215,6 +221,11 @@ def _check_scalar(defn: ParameterDef, text: str, subject: str) -> None:
         raise DocumentParameterError(
             f"{subject} does not match allowedPattern {defn.allowed_pattern}", path=path
         )
+    _check_length(defn, text, subject)
+
+
+def _check_length(defn: ParameterDef, text: str, subject: str) -> None:
+    path = defn.name
     if defn.min_chars is not None and len(text) < defn.min_chars:
         raise DocumentParameterError(
             f"{subject} must have at least {defn.min_chars} character(s)", path=path
@@ -246,9 +257,9 @@ def _json_or_none(text: str) -> object:
 @functools.lru_cache(maxsize=256)
 def compiled_pattern(pattern: str) -> re.Pattern[str]:
     """An allowedPattern is a Java regex on AWS: Java-only syntax is rewritten, and ``re.ASCII``
-    keeps ``\\d \\w \\s \\b`` and case folding ASCII, as in Java. Raises ValueError or
-    re.error for a pattern with no Python meaning."""
-    return re.compile(java_regex.translate(pattern), re.ASCII)
+    keeps ``\\d \\w \\s \\b`` and case folding ASCII, as in Java. Raises ValueError for a
+    pattern with no Python meaning or one ``re`` can't compile."""
+    return java_regex.compile_java(pattern, re.ASCII)
 
 
 @functools.lru_cache(maxsize=256)
@@ -256,8 +267,8 @@ def pattern_problem(pattern: str) -> str | None:
     """Why ``pattern`` can't serve as an allowedPattern (it does not compile, or it can
     backtrack exponentially, see ``patterns.py``), or None when it can."""
     try:
-        compiled_pattern(pattern)
-    except (re.error, ValueError) as exc:
+        compiled = compiled_pattern(pattern)
+    except ValueError as exc:
         return f"it is not a valid regular expression: {exc}"
-    risk = backtracking_risk(java_regex.translate(pattern))
+    risk = backtracking_risk(compiled.pattern)
     return None if risk is None else f"it can backtrack exponentially: {risk}"

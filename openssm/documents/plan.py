@@ -71,6 +71,7 @@ class RenderedStep:
     timeout_s: int | None = None
     is_critical: bool = True
     is_end: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def skip_reason(self, platform: PlatformType) -> str | None:
         """Why the step must be skipped on ``platform``, or None to run it."""
@@ -149,7 +150,7 @@ def render(
 
 def document_references(document: Document) -> set[Reference]:
     """Parameter Store references written in the document's steps or session."""
-    parts: list[object] = [step.inputs for step in document.steps]
+    parts: list[object] = [[step.inputs, step.settings] for step in document.steps]
     if document.session is not None:
         parts += [document.session.inputs, document.session.properties]
     return find_parameter_references(parts)
@@ -204,6 +205,9 @@ def _render_step(
         timeout_s=step.timeout_s,
         is_critical=step.is_critical,
         is_end=step.is_end,
+        settings=interpolate(
+            step.settings, values, references=references, path=f"{step.path}.settings"
+        ),
     )
 
 
@@ -296,6 +300,7 @@ def _step_to_dict(step: RenderedStep) -> dict[str, Any]:
         "timeoutSeconds": step.timeout_s,
         "isCritical": step.is_critical,
         "isEnd": step.is_end,
+        "settings": step.settings,
     }
 
 
@@ -323,6 +328,8 @@ def _step_from_dict(data: Mapping[str, Any]) -> RenderedStep:
         timeout_s=_typed_or_none(data["timeoutSeconds"], int),
         is_critical=_typed(data["isCritical"], bool),
         is_end=_typed(data["isEnd"], bool),
+        # Absent from plans written before settings existed.
+        settings=_typed(data.get("settings", {}), dict),
     )
 
 

@@ -5,6 +5,13 @@ profile); ``properties`` say what the session does: the port to forward for
 ``Port``, the command per platform for ``InteractiveCommands`` and
 ``NonInteractiveCommands``. Standard_Stream sessions take no properties.
 
+A Port session's properties are those the session-manager-plugin reads:
+``portNumber``, ``localPortNumber``, ``localUnixSocket``, ``localConnectionType``
+and ``type``, plus ``host`` for forwarding to another host. Only ``type``
+LocalPortForwarding makes the client listen locally (on a port, or on a Unix
+socket); without a type the session carries one connection over the client's
+stdin and stdout, which is how SSH's ProxyCommand uses AWS-StartSSHSession.
+
 Any string may be a ``{{ name }}`` placeholder, so typed members (booleans,
 minutes, ports) accept either their type or a string; literal values are
 range-checked here, placeholders after rendering by whoever uses them.
@@ -30,11 +37,22 @@ class SessionType(StrEnum):
     NON_INTERACTIVE_COMMANDS = "NonInteractiveCommands"
 
 
+LOCAL_PORT_FORWARDING = "LocalPortForwarding"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionSpec:
     session_type: SessionType
     inputs: dict[str, Any] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def forwards_local_port(self) -> bool:
+        """A Port session whose client listens locally; otherwise it uses stdin and stdout."""
+        return (
+            self.session_type is SessionType.PORT
+            and self.properties.get("type") == LOCAL_PORT_FORWARDING
+        )
 
     @property
     def platforms(self) -> frozenset[PlatformType]:
@@ -100,6 +118,8 @@ _PORT = _whole_number(1, 65535)
 PORT_PROPERTIES: dict[str, Check] = {
     "portNumber": _PORT,
     "localPortNumber": _whole_number(0, 65535, blank_ok=True),
+    "localUnixSocket": _string,
+    "localConnectionType": _string,
     "host": _string,
     "type": _string,
 }
@@ -126,10 +146,12 @@ def parse_session(data: dict[str, Any]) -> SessionSpec:
             )
     elif session_type is SessionType.PORT:
         _members(properties, PORT_PROPERTIES, "properties", required=("portNumber",))
-        kind = properties.get("type", "LocalPortForwarding")
-        if kind != "LocalPortForwarding":
+        kind = properties.get("type")
+        if kind is not None and kind != LOCAL_PORT_FORWARDING:
             raise DocumentContentError(
-                "properties.type must be LocalPortForwarding", path="properties.type"
+                "properties.type must be LocalPortForwarding, or left out to forward over "
+                "the client's standard input and output",
+                path="properties.type",
             )
     else:
         per_platform = {p.value.lower(): _command_properties for p in PlatformType}

@@ -3,7 +3,11 @@
 - schemaVersion 1.2: ``runtimeConfig`` maps plugin name to ``{"properties": [...]}``;
   each properties entry is one step, run in document order. Its step name is
   the plugin name (what GetCommandInvocation reports as PluginName), or the
-  entry's ``id`` when a plugin has several entries.
+  entry's ``id`` when a plugin has several entries. A ``settings`` map beside
+  ``properties`` goes to every step of the plugin. A plugin that takes its
+  configuration as text (``aws:cloudWatch``) may give ``properties`` as one
+  string, often a ``{{ parameter }}``; its step's inputs are then
+  ``{"properties": <that text>}``.
 - schemaVersion 2.0 and 2.2: ordered ``mainSteps`` with unique names;
   ``precondition`` exists only in 2.2.
 
@@ -65,6 +69,7 @@ class Step:
     ``exit_on_success``: stop after this step succeeds. ``is_finally``: run even
     when an earlier step stopped the document. ``is_end``: stop after this step
     whatever its outcome. ``is_critical``: its failure fails the invocation.
+    ``settings``: the schema 1.2 plugin's ``settings`` map (empty otherwise).
     """
 
     name: str
@@ -80,6 +85,7 @@ class Step:
     timeout_s: int | None = None
     is_critical: bool = True
     is_end: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def platforms(self) -> frozenset[PlatformType]:
@@ -179,36 +185,60 @@ def parse_runtime_config(raw: object) -> tuple[Step, ...]:
     steps: list[Step] = []
     seen: set[str] = set()
     for action, plugin in raw.items():
-        path = child_path("runtimeConfig", action)
-        _check_action(action, f"plugin '{action}'", path)
-        entries = plugin.get("properties") if isinstance(plugin, dict) else None
-        if isinstance(entries, dict):
-            entries = [entries]
-        if not isinstance(entries, list) or not entries:
-            raise DocumentContentError(
-                f"plugin '{action}' needs properties: a map or a non-empty list of maps",
-                path=child_path(path, "properties"),
-            )
-        for index, entry in enumerate(entries):
-            entry_path = child_path(child_path(path, "properties"), index)
-            if not isinstance(entry, dict):
-                raise DocumentContentError(f"{entry_path} must be a map", path=entry_path)
-            plugin_id = entry.get("id", f"{index}.{action}")
-            if not isinstance(plugin_id, str) or not is_valid_plugin_id(plugin_id):
-                raise DocumentContentError(
-                    f"plugin '{action}' has an invalid id at {entry_path}",
-                    path=child_path(entry_path, "id"),
-                )
-            where = f"plugin '{plugin_id}' ({entry_path})"
-            if plugin_id in seen:
-                raise DocumentContentError(f"{where} repeats an id", path=entry_path)
-            seen.add(plugin_id)
-            inputs = _inputs(entry, action, where, entry_path)
-            name = action if len(entries) == 1 else plugin_id
-            steps.append(
-                Step(name=name, action=action, plugin_id=plugin_id, path=entry_path, inputs=inputs)
-            )
+        steps.extend(_plugin_steps(action, plugin, seen))
     return tuple(steps)
+
+
+def _plugin_steps(action: str, plugin: object, seen: set[str]) -> list[Step]:
+    path = child_path("runtimeConfig", action)
+    _check_action(action, f"plugin '{action}'", path)
+    config = plugin if isinstance(plugin, dict) else {}
+    settings = config.get("settings")
+    if settings is None:
+        settings = {}
+    elif not isinstance(settings, dict):
+        raise DocumentContentError(
+            f"plugin '{action}' settings must be a map", path=child_path(path, "settings")
+        )
+    entries = config.get("properties")
+    known = get_action(action)
+    if isinstance(entries, str) and known is not None and known.text_properties:
+        entries = [{"properties": entries}]  # one step, whose inputs hold the text
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list) or not entries:
+        raise DocumentContentError(
+            f"plugin '{action}' needs properties: a map or a non-empty list of maps",
+            path=child_path(path, "properties"),
+        )
+    steps: list[Step] = []
+    for index, entry in enumerate(entries):
+        entry_path = child_path(child_path(path, "properties"), index)
+        if not isinstance(entry, dict):
+            raise DocumentContentError(f"{entry_path} must be a map", path=entry_path)
+        plugin_id = entry.get("id", f"{index}.{action}")
+        if not isinstance(plugin_id, str) or not is_valid_plugin_id(plugin_id):
+            raise DocumentContentError(
+                f"plugin '{action}' has an invalid id at {entry_path}",
+                path=child_path(entry_path, "id"),
+            )
+        where = f"plugin '{plugin_id}' ({entry_path})"
+        if plugin_id in seen:
+            raise DocumentContentError(f"{where} repeats an id", path=entry_path)
+        seen.add(plugin_id)
+        inputs = _inputs(entry, action, where, entry_path)
+        name = action if len(entries) == 1 else plugin_id
+        steps.append(
+            Step(
+                name=name,
+                action=action,
+                plugin_id=plugin_id,
+                path=entry_path,
+                inputs=inputs,
+                settings=settings,
+            )
+        )
+    return steps
 
 
 def _check_action(action: object, where: str, path: str) -> None:

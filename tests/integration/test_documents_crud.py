@@ -230,6 +230,121 @@ def test_session_document_is_created_and_described(ssm: Any) -> None:
     assert desc["SchemaVersion"] == "1.0"
 
 
+# Shapes from AWS's documentation and its own documents that an audit found refused.
+AWS_SHAPES = {
+    "string-map-max-chars": (
+        "Command",
+        {
+            "schemaVersion": "2.2",
+            "parameters": {
+                "settings": {"type": "StringMap", "default": {}, "maxChars": 150},
+                "extra": {"type": "StringMap", "default": {}, "minChars": 2, "maxChars": 4096},
+            },
+            "mainSteps": [
+                {
+                    "action": "aws:runShellScript",
+                    "name": "show",
+                    "inputs": {"runCommand": ["echo '{{ settings }}'"]},
+                }
+            ],
+        },
+    ),
+    "interpolation-type": (
+        "Command",
+        {
+            "schemaVersion": "2.2",
+            "parameters": {
+                "message": {
+                    "type": "String",
+                    "interpolationType": "ENV_VAR",
+                    "allowedPattern": '^[^"]*$',
+                }
+            },
+            "mainSteps": [
+                {
+                    "action": "aws:runShellScript",
+                    "name": "say",
+                    "inputs": {"runCommand": ['echo "$SSM_message"']},
+                }
+            ],
+        },
+    ),
+    "string-list-default-reference": (
+        "Command",
+        {
+            "schemaVersion": "1.2",
+            "parameters": {
+                "commands": {
+                    "type": "StringList",
+                    "minItems": 1,
+                    "default": "{{ssm:RunCommand:2}}",
+                },
+                "more": {"type": "StringList", "default": "{{ ssm:/app/cmds }}"},
+            },
+            "runtimeConfig": {
+                "aws:runShellScript": {
+                    "properties": [{"id": "0.aws:runShellScript", "runCommand": "{{ commands }}"}]
+                }
+            },
+        },
+    ),
+    "cloudwatch-12": (
+        "Command",
+        {
+            "schemaVersion": "1.2",
+            "parameters": {
+                "status": {"type": "String", "default": "Enabled"},
+                "properties": {"type": "String", "default": ""},
+            },
+            "runtimeConfig": {
+                "aws:cloudWatch": {
+                    "settings": {"startType": "{{ status }}"},
+                    "properties": "{{ properties }}",
+                }
+            },
+        },
+    ),
+    "port-unix-socket": (
+        "Session",
+        {
+            "schemaVersion": "1.0",
+            "sessionType": "Port",
+            "properties": {
+                "portNumber": "5432",
+                "type": "LocalPortForwarding",
+                "localUnixSocket": "/tmp/db.sock",
+                "localConnectionType": "unix",
+            },
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", list(AWS_SHAPES))
+def test_documents_shaped_like_aws_examples_are_accepted(ssm: Any, shape: str) -> None:
+    document_type, content = AWS_SHAPES[shape]
+    name = unique(shape)
+    ssm.create_document(Name=name, Content=json.dumps(content), DocumentType=document_type)
+    assert json.loads(ssm.get_document(Name=name)["Content"]) == content
+
+
+def test_interpolation_type_other_than_env_var_is_refused(ssm: Any) -> None:
+    content = json.loads(json.dumps(AWS_SHAPES["interpolation-type"][1]))
+    content["parameters"]["message"]["interpolationType"] = "SHELL"
+    err = error(ssm.create_document, Name=unique(), Content=json.dumps(content))
+    assert err["Code"] == "InvalidDocumentContent"
+    assert "interpolationType must be ENV_VAR" in err["Message"]
+
+
+def test_string_list_default_reference_is_shown_as_written(ssm: Any) -> None:
+    name = unique("ref")
+    content = AWS_SHAPES["string-list-default-reference"][1]
+    ssm.create_document(Name=name, Content=json.dumps(content))
+    params = {p["Name"]: p for p in ssm.describe_document(Name=name)["Document"]["Parameters"]}
+    assert params["commands"]["DefaultValue"] == "{{ssm:RunCommand:2}}"
+    assert params["commands"]["Type"] == "StringList"
+
+
 def test_unknown_document_is_invalid_document(ssm: Any) -> None:
     name = unique("missing")
     assert error(ssm.get_document, Name=name)["Code"] == "InvalidDocument"

@@ -145,6 +145,26 @@ def test_exponentially_backtracking_allowed_pattern_is_refused_at_once(
 
 
 @pytest.mark.parametrize(
+    ("pattern", "fault"),
+    [
+        ("^abc\\", "lone backslash"),
+        ("^a{99999999999999999999}$", "repetition count"),
+        ("(" * 600 + ")" * 600, "nested too deeply"),
+    ],
+)
+@pytest.mark.usefixtures("no_traceback")
+def test_allowed_pattern_re_cannot_compile_is_refused_by_name(
+    ssm: Any, pattern: str, fault: str
+) -> None:
+    """Before, each of these was an InternalServerError."""
+    content = _document(parameters={"p": {"type": "String", "allowedPattern": pattern}})
+    found = error(ssm.create_document, Name=unique(), Content=json.dumps(content))
+    assert found["Code"] == "InvalidDocumentContent"
+    assert "parameters.p.allowedPattern" in found["Message"]
+    assert fault in found["Message"]
+
+
+@pytest.mark.parametrize(
     "pattern",
     [
         # Real AWS documents' patterns: repeats nested, but each turn starts with a delimiter.

@@ -207,14 +207,6 @@ def test_modify_permission_faults(ssm: Any) -> None:
         AccountIdsToAdd=["12345"],
     )
     assert bad_id["Code"] == "ValidationException"
-    both = error(
-        ssm.modify_document_permission,
-        Name=name,
-        PermissionType="Share",
-        AccountIdsToAdd=["111122223333"],
-        AccountIdsToRemove=["111122223333"],
-    )
-    assert both["Code"] == "ValidationException"
     missing = error(
         ssm.modify_document_permission,
         Name=unique("none"),
@@ -222,6 +214,28 @@ def test_modify_permission_faults(ssm: Any) -> None:
         AccountIdsToAdd=["111122223333"],
     )
     assert missing["Code"] == "InvalidDocument"
+
+
+def test_account_both_added_and_removed_is_removed(ssm: Any) -> None:
+    """botocore's model: given the same id to add and to remove, the system removes access."""
+    name = two_versions(ssm)
+    share(ssm, name, "111122223333")
+    ssm.modify_document_permission(
+        Name=name,
+        PermissionType="Share",
+        AccountIdsToAdd=["111122223333", "444455556666"],
+        AccountIdsToRemove=["111122223333"],
+    )
+    perms = ssm.describe_document_permission(Name=name, PermissionType="Share")
+    assert perms["AccountIds"] == ["444455556666"]
+    # Removal wins even for the owner's own id and for "all" in another letter case.
+    ssm.modify_document_permission(
+        Name=name,
+        PermissionType="Share",
+        AccountIdsToAdd=[TEST_ACCOUNT_ID, "All"],
+        AccountIdsToRemove=[TEST_ACCOUNT_ID, "all", "444455556666"],
+    )
+    assert ssm.describe_document_permission(Name=name, PermissionType="Share")["AccountIds"] == []
 
 
 def test_iam_resource_of_amazon_documents_has_no_account(server: ServerProcess) -> None:

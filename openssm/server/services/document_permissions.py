@@ -8,7 +8,8 @@ another account reaches a shared document by its ARN, and only while it is share
 
 Limits, AWS's defaults: 1,000 accounts per document and 5 publicly shared documents per account
 (DocumentPermissionLimit). Amazon's documents are everyone's already and can't be shared
-(InvalidDocumentOperation); a document can't be shared with the account that owns it.
+(InvalidDocumentOperation); a document can't be shared with the account that owns it. An
+account named in both AccountIdsToAdd and AccountIdsToRemove is removed.
 """
 
 from __future__ import annotations
@@ -90,17 +91,13 @@ def modify_permission(
     max_public: int = MAX_PUBLIC_DOCUMENTS,
 ) -> None:
     """ModifyDocumentPermission: share with ``add``, stop sharing with ``remove``."""
-    adding = list(dict.fromkeys(_account(a) for a in add))
     removing = list(dict.fromkeys(_account(a) for a in remove))
-    if not adding and not removing:
+    # An account in both lists loses access: removal wins, as botocore's model documents.
+    adding = [a for a in dict.fromkeys(_account(a) for a in add) if a not in removing]
+    if not add and not remove:
         raise ValidationException(
             "Specify the accounts to share with in AccountIdsToAdd or the accounts to stop "
             "sharing with in AccountIdsToRemove."
-        )
-    both = sorted(set(adding) & set(removing))
-    if both:
-        raise ValidationException(
-            f"Account {both[0]} is in both AccountIdsToAdd and AccountIdsToRemove."
         )
     if ctx.account_id in adding:
         raise ValidationException(

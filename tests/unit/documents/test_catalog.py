@@ -129,6 +129,25 @@ def test_patch_baseline_uses_the_native_action_on_linux() -> None:
     assert options["RebootOption"] == ("RebootIfNeeded", "NoReboot")
 
 
+def test_patch_baseline_operation_has_no_default() -> None:
+    """On AWS, Operation is required: a run must say whether it scans or installs."""
+    doc = load(BY_NAME["AWS-RunPatchBaseline"])
+    operation = doc.parameter("Operation")
+    assert operation is not None
+    assert operation.is_required
+    with pytest.raises(DocumentParameterError, match="'Operation' is required"):
+        render(doc, {}, EMPTY.get, secure_resolver=EMPTY.get)
+    plan = render(doc, {"Operation": ["Install"]}, EMPTY.get, secure_resolver=EMPTY.get).agent
+    assert plan.steps[0].inputs["Operation"] == "Install"
+
+
+def test_configure_package_limits_additional_arguments_as_aws_does() -> None:
+    doc = load(BY_NAME["AWS-ConfigureAWSPackage"])
+    arguments = doc.parameter("additionalArguments")
+    assert arguments is not None
+    assert arguments.max_chars == 4096
+
+
 def test_inventory_document_is_a_policy_document() -> None:
     entry = BY_NAME["AWS-GatherSoftwareInventory"]
     assert entry.document_type is DocumentType.POLICY
@@ -162,6 +181,24 @@ def test_port_forwarding_defaults_render() -> None:
         "type": "LocalPortForwarding",
         "localPortNumber": "0",
     }
+
+
+def test_ssh_session_forwards_standard_streams() -> None:
+    """AWS-StartSSHSession serves as SSH's ProxyCommand: no type, so no local listener."""
+    doc = load(BY_NAME["AWS-StartSSHSession"])
+    session = render(doc, {}, EMPTY.get, secure_resolver=EMPTY.get).agent.session
+    assert session is not None
+    assert session.properties == {"portNumber": "22"}
+    assert session.forwards_local_port is False
+
+
+@pytest.mark.parametrize(
+    "name", ["AWS-StartPortForwardingSession", "AWS-StartPortForwardingSessionToRemoteHost"]
+)
+def test_port_forwarding_documents_open_a_local_listener(name: str) -> None:
+    session = load(BY_NAME[name]).session
+    assert session is not None
+    assert session.forwards_local_port is True
 
 
 def test_catalog_names_are_valid_and_reserved_where_aws_owns_them() -> None:

@@ -306,3 +306,68 @@ def test_parameters_block_must_be_a_map() -> None:
     with pytest.raises(DocumentContentError) as info:
         parse_parameter_defs(["commands"], allowed_types=ALL_TYPES)
     assert info.value.path == "parameters"
+
+
+# --- audit against AWS's documentation -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "good", "bad", "needle"),
+    [
+        ({"type": "StringMap", "maxChars": 9}, ['{"a": "b"}'], ['{"a": "bc"}'], "at most 9"),
+        ({"type": "StringMap", "minChars": 9}, ['{"a":"b"}'], ['{"a":""}'], "at least 9"),
+    ],
+)
+def test_string_map_char_limits_apply_to_its_compact_json_text(
+    spec: dict[str, Any], good: list[str], bad: list[str], needle: str
+) -> None:
+    """AWS's StringMap examples carry maxChars (AWS-ConfigureAWSPackage: 4096). The limit is
+    measured on the value as compact JSON, so the caller's spacing does not count."""
+    assert one(spec, good) == {"a": "b"}
+    assert needle in refused(spec, bad).message
+
+
+def test_string_map_default_is_held_to_its_char_limit() -> None:
+    assert one({"type": "StringMap", "maxChars": 9, "default": {"a": "b"}}, None) == {"a": "b"}
+    error = bad_definition({"type": "StringMap", "maxChars": 8, "default": {"a": "b"}})
+    assert "at most 8" in error.message
+
+
+@pytest.mark.parametrize("ptype", ["String", "StringList", "Integer", "StringMap"])
+def test_interpolation_type_env_var_is_accepted(ptype: str) -> None:
+    (parsed,) = defs(p={"type": ptype, "interpolationType": "ENV_VAR"})
+    assert parsed.is_required
+
+
+@pytest.mark.parametrize("value", ["env_var", "SHELL", "", 1])
+def test_interpolation_type_other_than_env_var_is_refused(value: object) -> None:
+    error = bad_definition({"type": "String", "interpolationType": value})
+    assert "interpolationType must be ENV_VAR" in error.message
+    assert error.path == "parameters.p.interpolationType"
+
+
+@pytest.mark.parametrize(
+    ("ptype", "reference"),
+    [
+        ("StringList", "{{ssm:RunCommand:2}}"),
+        ("StringList", "{{ ssm:/app/cmds }}"),
+        ("Integer", "{{ssm:/app/port}}"),
+        ("Boolean", "{{ssm:/app/flag}}"),
+        ("StringMap", "{{ssm:/app/map}}"),
+        ("MapList", "{{ssm:/app/maps}}"),
+    ],
+)
+def test_default_that_is_a_whole_reference_skips_the_type_check(ptype: str, reference: str) -> None:
+    """AWS's own 1.2 example gives a StringList the default ``{{ssm:RunCommand:2}}``."""
+    (parsed,) = defs(p={"type": ptype, "default": reference})
+    assert parsed.has_default
+    assert parsed.default_text == reference
+
+
+@pytest.mark.parametrize(
+    "default",
+    ["{{ssm:/app/cmds}} and more", "{{ssm-secure:/app/cmds}}"],
+    ids=["partial", "secure"],
+)
+def test_default_that_is_not_a_whole_plain_reference_keeps_its_checks(default: str) -> None:
+    bad_definition({"type": "StringList", "default": default})

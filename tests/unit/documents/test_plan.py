@@ -145,6 +145,25 @@ def test_default_holding_a_reference_is_resolved_then_checked() -> None:
         render(doc, {}, store.get, secure_resolver=SECRETS.get)
 
 
+@pytest.mark.parametrize("default", ["{{ssm:/app/cmds}}", "{{ ssm:/app/cmds:2 }}"])
+def test_string_list_default_that_is_a_reference_is_resolved_at_send_time(default: str) -> None:
+    """A whole-reference default takes the path a supplied ``["{{ssm:…}}"]`` value takes."""
+    doc = document(
+        parameters={"commands": {"type": "StringList", "minItems": 1, "default": default}},
+        mainSteps=[
+            {
+                "action": "aws:runShellScript",
+                "name": "s",
+                "inputs": {"runCommand": "{{ commands }}"},
+            }
+        ],
+    )
+    store = {"/app/cmds": "uptime", "/app/cmds:2": "uptime"}
+    rendered = render(doc, {}, store.get, secure_resolver=SECRETS.get)
+    assert rendered.agent.steps[0].inputs["runCommand"] == ["uptime"]
+    assert rendered.parameters == {"commands": ["uptime"]}
+
+
 def test_constraints_see_the_resolved_secret_but_do_not_quote_it() -> None:
     doc = document(parameters={"name": {"type": "String", "allowedPattern": "^[a-z]+$"}})
     with pytest.raises(DocumentParameterError) as info:
@@ -218,6 +237,30 @@ def test_session_values_are_rechecked_after_substitution() -> None:
     with pytest.raises(DocumentParameterError) as info:
         run(doc, {"portNumber": ["99999"]})
     assert info.value.path == "properties.portNumber"
+
+
+def test_schema_12_cloudwatch_settings_and_text_properties_are_rendered() -> None:
+    doc = parse_document(
+        {
+            "schemaVersion": "1.2",
+            "parameters": {
+                "status": {"type": "String", "default": "Enabled"},
+                "properties": {"type": "String"},
+            },
+            "runtimeConfig": {
+                "aws:cloudWatch": {
+                    "settings": {"startType": "{{ status }}"},
+                    "properties": "{{ properties }}",
+                }
+            },
+        },
+        "Command",
+    )
+    plan = run(doc, {"properties": ['{"EngineConfiguration": {}}']}).agent
+    (step,) = plan.steps
+    assert step.settings == {"startType": "Enabled"}
+    assert step.inputs == {"properties": '{"EngineConfiguration": {}}'}
+    assert plan_from_dict(json.loads(json.dumps(plan_to_dict(plan)))) == plan
 
 
 def test_plan_round_trips_through_its_dict_form() -> None:

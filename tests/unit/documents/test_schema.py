@@ -381,3 +381,50 @@ def test_bad_runtime_config_is_refused_at_its_path(
 ) -> None:
     error = content_error({"schemaVersion": "1.2", "runtimeConfig": runtime_config})
     assert error.path == path
+
+
+CLOUDWATCH_12 = {
+    "schemaVersion": "1.2",
+    "parameters": {
+        "status": {
+            "type": "String",
+            "default": "Enabled",
+            "allowedValues": ["Enabled", "Disabled"],
+        },
+        "properties": {"type": "String", "default": ""},
+    },
+    "runtimeConfig": {
+        "aws:cloudWatch": {
+            "settings": {"startType": "{{ status }}"},
+            "properties": "{{ properties }}",
+        }
+    },
+}
+
+
+def test_schema_12_cloudwatch_takes_text_properties_and_settings() -> None:
+    """The 1.2 form of aws:cloudWatch: its properties are one text value (a placeholder here)
+    and ``settings`` sits beside them."""
+    (step,) = parse(CLOUDWATCH_12).steps
+    assert (step.name, step.action) == ("aws:cloudWatch", "aws:cloudWatch")
+    assert step.inputs == {"properties": "{{ properties }}"}
+    assert step.settings == {"startType": "{{ status }}"}
+    assert step.plugin_id == "0.aws:cloudWatch"
+
+
+@pytest.mark.parametrize(
+    ("plugin", "path"),
+    [
+        (
+            {"aws:runShellScript": {"properties": "{{ commands }}"}},
+            "runtimeConfig.aws:runShellScript.properties",
+        ),
+        (
+            {"aws:cloudWatch": {"properties": "{{ p }}", "settings": "on"}},
+            "runtimeConfig.aws:cloudWatch.settings",
+        ),
+    ],
+    ids=["text-properties-elsewhere", "settings-not-a-map"],
+)
+def test_text_properties_and_settings_are_checked(plugin: dict[str, Any], path: str) -> None:
+    assert content_error({"schemaVersion": "1.2", "runtimeConfig": plugin}).path == path

@@ -113,3 +113,40 @@ def test_session_parameters_are_string_or_string_list_only() -> None:
         properties={"portNumber": "{{ port }}"},
     )
     assert content_error(data).path == "parameters.port.type"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"localUnixSocket": "/tmp/db.sock", "localConnectionType": "unix"},
+        {"localConnectionType": "tcp", "localPortNumber": "{{ localPort }}"},
+        {"host": "{{ host }}", "localConnectionType": "{{ connectionType }}"},
+    ],
+)
+def test_port_properties_of_the_session_manager_plugin_are_accepted(
+    extra: dict[str, str],
+) -> None:
+    data = session_doc(
+        "Port", properties={"portNumber": "5432", "type": "LocalPortForwarding", **extra}
+    )
+    session = parse_document(data, "Session").session
+    assert session is not None
+    assert session.properties["portNumber"] == "5432"
+
+
+@pytest.mark.parametrize(
+    ("properties", "local"),
+    [
+        ({"portNumber": "22"}, False),
+        ({"portNumber": "22", "type": "LocalPortForwarding"}, True),
+    ],
+    ids=["no-type", "local"],
+)
+def test_port_session_without_a_type_forwards_standard_streams(
+    properties: dict[str, str], local: bool
+) -> None:
+    """Only type LocalPortForwarding opens a listener on the client; without a type the
+    session carries one connection over stdin/stdout (SSH's ProxyCommand)."""
+    session = parse_document(session_doc("Port", properties=properties), "Session").session
+    assert session is not None
+    assert session.forwards_local_port is local
