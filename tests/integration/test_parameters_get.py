@@ -131,6 +131,16 @@ def test_get_parameters_lists_found_sorted_and_misses_separately(ssm: Any) -> No
     assert out["InvalidParameters"] == [f"{root}/missing", f"{root}/a:9"]
 
 
+def test_get_parameters_answers_each_parameter_once_however_spelled(ssm: Any) -> None:
+    root = _root()
+    ssm.put_parameter(Name=f"{root}/a", Value="1", Type="String")
+    ssm.put_parameter(Name=f"{root}/a", Value="2", Type="String", Overwrite=True)
+    out = ssm.get_parameters(Names=[f"{root}/a", f" {root}/a ", f"{root}/a", f"{root}/a:1"])
+    found = [(p["Name"], p["Value"], p.get("Selector")) for p in out["Parameters"]]
+    assert found == [(f"{root}/a", "2", None), (f"{root}/a", "1", ":1")]
+    assert out["InvalidParameters"] == []
+
+
 def test_get_parameters_decrypts_on_request(ssm: Any) -> None:
     root = _root()
     ssm.put_parameter(Name=f"{root}/s", Value="topsecret", Type="SecureString")

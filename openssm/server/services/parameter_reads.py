@@ -150,10 +150,16 @@ def get_parameters(
     decrypt: bool,
 ) -> tuple[list[ParameterValue], list[str]]:
     """GetParameters: found parameters in name order, and the names that found nothing."""
-    refs = [
+    parsed = [
         names.parse_ref(n, region=ctx.region, account_id=ctx.account_id)
         for n in dict.fromkeys(requested)
     ]
+    # Two spellings of one parameter and selector (`/a`, ` /a`, `a` for `/a`) answer once.
+    unique: dict[object, NameRef] = {}
+    for ref in parsed:
+        identity = ref.requested if ref.key is None else (ref.key, ref.selector)
+        unique.setdefault(identity, ref)
+    refs = list(unique.values())
     plain = repo.get_current_many(
         conn,
         account_id=ctx.account_id,
