@@ -26,7 +26,6 @@ Decisions where AWS is silent or loose:
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,9 +33,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from openssm import java_regex
 from openssm.documents.errors import DocumentParameterError
-from openssm.documents.patterns import backtracking_risk
+from openssm.documents.patterns import compile_allowed_pattern
 from openssm.documents.placeholders import as_text
 
 
@@ -215,9 +213,9 @@ def _check_scalar(defn: ParameterDef, text: str, subject: str) -> None:
             f"parameter '{defn.name}' has an allowedPattern that can't be used: {problem}",
             path=path,
         )
-    if defn.allowed_pattern is not None and not compiled_pattern(defn.allowed_pattern).fullmatch(
-        text
-    ):
+    if defn.allowed_pattern is not None and not compile_allowed_pattern(
+        defn.allowed_pattern
+    ).fullmatch(text):
         raise DocumentParameterError(
             f"{subject} does not match allowedPattern {defn.allowed_pattern}", path=path
         )
@@ -254,21 +252,11 @@ def _json_or_none(text: str) -> object:
         return None
 
 
-@functools.lru_cache(maxsize=256)
-def compiled_pattern(pattern: str) -> re.Pattern[str]:
-    """An allowedPattern is a Java regex on AWS: Java-only syntax is rewritten, and ``re.ASCII``
-    keeps ``\\d \\w \\s \\b`` and case folding ASCII, as in Java. Raises ValueError for a
-    pattern with no Python meaning or one ``re`` can't compile."""
-    return java_regex.compile_java(pattern, re.ASCII)
-
-
-@functools.lru_cache(maxsize=256)
 def pattern_problem(pattern: str) -> str | None:
-    """Why ``pattern`` can't serve as an allowedPattern (it does not compile, or it can
-    backtrack exponentially, see ``patterns.py``), or None when it can."""
+    """Why ``pattern`` can't serve as an allowedPattern (``compile_allowed_pattern``), or
+    None when it can."""
     try:
-        compiled = compiled_pattern(pattern)
+        compile_allowed_pattern(pattern)
     except ValueError as exc:
-        return f"it is not a valid regular expression: {exc}"
-    risk = backtracking_risk(compiled.pattern)
-    return None if risk is None else f"it can backtrack exponentially: {risk}"
+        return str(exc)
+    return None

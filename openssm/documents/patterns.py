@@ -21,15 +21,21 @@ turns can split the text differently. That is the case when its body
 
 Polynomial backtracking (``\\d*\\d*\\d*x``) is not detected; it stays slow but
 bounded by the value's length.
+
+``compile_allowed_pattern`` is the one way parameters and documents turn an
+allowedPattern into a regex: read as Java reads it, compiled, and checked here.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from openssm import java_regex
 
 # ``re._parser`` is CPython's own regex parser (``sre_parse`` before 3.11, now deprecated).
 # It has no type stubs, so it is held as Any and only read here.
@@ -57,6 +63,24 @@ class _First:
 
     chars: frozenset[int]
     nullable: bool
+
+
+@functools.lru_cache(maxsize=256)
+def compile_allowed_pattern(pattern: str) -> re.Pattern[str]:
+    """An allowedPattern (parameters' and documents' alike) compiled as AWS reads it.
+
+    AWS runs it as a Java regex: Java-only syntax (``\\p{Alpha}``, ``(?i)`` after the
+    start, ``\\Q…\\E``…) is rewritten by ``openssm.java_regex``, and ``re.ASCII`` keeps
+    ``\\d \\w \\s \\b`` and case folding ASCII, as they are in Java. ValueError says why
+    a pattern can't be used: it does not compile, or it can backtrack exponentially.
+    """
+    try:
+        regex = java_regex.compile_java(pattern, re.ASCII)
+    except ValueError as exc:
+        raise ValueError(f"it is not a valid regular expression: {exc}") from None
+    if (risk := backtracking_risk(regex.pattern)) is not None:
+        raise ValueError(f"it can backtrack exponentially, which would stall the server: {risk}")
+    return regex
 
 
 def backtracking_risk(pattern: str) -> str | None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Iterator
 
 import botocore.session
 import pytest
 from botocore.model import Shape
 
-from openssm.java_regex import translate
+from openssm.java_regex import compile_java
 from openssm.server.api.registry import default_registry
 from tests.integration.signing import send, signed_request
 from tests.support import ServerProcess
@@ -82,7 +81,7 @@ def _plain(shape: Shape, depth: int = 0, *, required_only: bool = False) -> obje
 
 def _fitting(shape: Shape) -> str:
     meta = shape.metadata
-    pattern = re.compile(translate(meta.get("pattern", "")))
+    pattern = compile_java(meta.get("pattern", ""), 0)
     low, high = int(meta.get("min", 0)), int(meta.get("max", 1 << 20))
     for text in PLAIN_STRINGS:
         if low <= len(text) <= high and pattern.search(text):

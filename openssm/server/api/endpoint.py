@@ -128,25 +128,18 @@ class ApiEndpoint:
             now=now,
             hides=_hider(policies, operation),
         )
-        self._authorize(ctx, policies, operation, operation.resources(ctx, body))
+        self._authorize(ctx, policies, name, operation.resources(ctx, body))
         output = await operation.handler(self._runtime, ctx, body)
         return 200, self._model.shape_output(name, output)
 
     def _authorize(
-        self,
-        ctx: RequestContext,
-        policies: list[Policy],
-        operation: Operation,
-        resources: list[str],
+        self, ctx: RequestContext, policies: list[Policy], name: str, resources: list[str]
     ) -> None:
-        action = f"ssm:{operation.name}"
+        action = f"ssm:{name}"
         for resource in resources:
             decision = evaluate(policies, action, resource)
-            if decision == "Allow" and any(
-                evaluate(policies, f"ssm:{other}", resource) == "ExplicitDeny"
-                for other in operation.denied_with
-            ):
-                decision = "ExplicitDeny"
+            if decision == "Allow" and ctx.hides is not None and ctx.hides(resource):
+                decision = "ExplicitDeny"  # denied one of the call's other forms
             if decision == "Allow":
                 continue
             reason = (

@@ -150,15 +150,12 @@ def get_parameters(
     decrypt: bool,
 ) -> tuple[list[ParameterValue], list[str]]:
     """GetParameters: found parameters in name order, and the names that found nothing."""
-    parsed = [
-        names.parse_ref(n, region=ctx.region, account_id=ctx.account_id)
-        for n in dict.fromkeys(requested)
-    ]
-    # Two spellings of one parameter and selector (`/a`, ` /a`, `a` for `/a`) answer once.
+    # Each parameter and selector answers once, however often and however spelled it is
+    # asked for (`/a`, ` /a`, `a` for `/a`); names that can't name one, once per spelling.
     unique: dict[object, NameRef] = {}
-    for ref in parsed:
-        identity = ref.requested if ref.key is None else (ref.key, ref.selector)
-        unique.setdefault(identity, ref)
+    for text in requested:
+        ref = names.parse_ref(text, region=ctx.region, account_id=ctx.account_id)
+        unique.setdefault(ref.requested if ref.key is None else (ref.key, ref.selector), ref)
     refs = list(unique.values())
     plain = repo.get_current_many(
         conn,

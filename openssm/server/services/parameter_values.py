@@ -7,13 +7,11 @@ may be a SecureString is never put into a message here.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from enum import StrEnum
 
-from openssm import java_regex
-from openssm.documents.patterns import backtracking_risk
+from openssm.documents.patterns import compile_allowed_pattern
 from openssm.errors import (
     InvalidAllowedPatternException,
     ParameterPatternMismatchException,
@@ -171,33 +169,19 @@ def check_data_type(
     return kind
 
 
-@functools.lru_cache(maxsize=256)
 def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile an ``AllowedPattern``; a malformed one is InvalidAllowedPatternException.
+    """Compile an ``AllowedPattern`` (``patterns.compile_allowed_pattern``); one that does
+    not compile, or that backtracks exponentially, is InvalidAllowedPatternException.
 
-    AWS runs the pattern as a Java regex: Java-only syntax (``\\p{Alpha}``, ``(?i)`` after
-    the start, ``\\Q…\\E``…) is rewritten by ``openssm.java_regex``. In Java ``\\d``,
-    ``\\w``, ``\\s``, ``\\b`` and case-insensitive matching are ASCII-only by default:
-    ``re.ASCII`` gives Python the same meaning, so Arabic-Indic digits are not ``^\\d+$``
-    here either.
-
-    Python's ``re`` has no time limit and holds the GIL, so a pattern that backtracks
-    exponentially (``^(a+)+$``) would stall the whole server on one crafted value: such a
-    pattern is refused too, here rather than at match time, so a parameter stored with one
-    before this check can still be overwritten once its pattern is replaced.
+    Refused here rather than at match time, so a parameter stored with such a pattern
+    before the check can still be overwritten once its pattern is replaced.
     """
     try:
-        regex = java_regex.compile_java(pattern)
+        return compile_allowed_pattern(pattern)
     except ValueError as exc:
         raise InvalidAllowedPatternException(
-            f"The allowed pattern {pattern} is not a valid regular expression: {exc}."
+            f"The allowed pattern {pattern} can't be used: {exc}."
         ) from None
-    if (risk := backtracking_risk(regex.pattern)) is not None:
-        raise InvalidAllowedPatternException(
-            f"The allowed pattern {pattern} can backtrack exponentially, which would stall "
-            f"the server: {risk}."
-        )
-    return regex
 
 
 def check_pattern(value: str, pattern: str, *, parameter_type: str) -> None:

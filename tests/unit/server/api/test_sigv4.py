@@ -1,4 +1,5 @@
-"""SigV4 header auth (ssm-api.md §3.4; SECURITY item 6).
+"""Verifying SigV4 header auth (ssm-api.md §3.4; SECURITY item 6); reading the header is
+in test_sigv4_parse.py.
 
 Requests are signed offline by botocore's own signer, so these tests check that we
 accept exactly what real clients send. Error wording is AWS's, as answered by AWS
@@ -9,21 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from http.client import HTTPMessage
-from urllib.parse import urlsplit
 
 import boto3
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSPreparedRequest, AWSRequest
-from botocore.credentials import Credentials
+from botocore.awsrequest import AWSPreparedRequest
 
 from openssm.errors import (
-    IncompleteSignatureException,
     InvalidSignatureException,
-    MissingAuthenticationTokenException,
 )
 from openssm.server.api.sigv4 import (
     SIGNATURE_MISMATCH,
@@ -32,103 +27,19 @@ from openssm.server.api.sigv4 import (
     SigV4Verifier,
     parse_authorization,
 )
-
-ACCESS_KEY = "AKIAOPENSSMTEST00001"
-SECRET = "openssm/test+secret/0123456789abcdefghij"
-ENDPOINT = "http://localhost:8080/"
-GET_PARAMETER = b'{"Name": "/app/db/password", "WithDecryption": true}'
-
-
-def to_signed_request(prepared: AWSPreparedRequest) -> SignedRequest:
-    """What our HTTP layer would hand in for this request as it arrives on the wire."""
-    url = urlsplit(prepared.url)
-    # botocore signs host from the URL; the HTTP client adds the header after signing.
-    headers = {"host": url.netloc}
-    for name, value in prepared.headers.items():
-        raw: object = value  # the stubs say str; botocore's serializers put bytes here
-        text = raw.decode() if isinstance(raw, bytes) else str(raw)
-        name = name.lower()
-        headers[name] = f"{headers[name]},{text}" if name in headers else text
-    body = prepared.body
-    assert body is None or isinstance(body, bytes)
-    return SignedRequest(
-        method=prepared.method,
-        path=url.path or "/",
-        query=url.query,
-        headers=headers,
-        body=body or b"",
-    )
-
-
-def sign(
-    *,
-    url: str = ENDPOINT,
-    method: str = "POST",
-    body: bytes = GET_PARAMETER,
-    target: str = "AmazonSSM.GetParameter",
-    params: Mapping[str, str] | None = None,
-    headers: Mapping[str, str] | None = None,
-    region: str = "us-east-1",
-    secret: str = SECRET,
-    signer: type[SigV4Auth] = SigV4Auth,
-) -> SignedRequest:
-    request = AWSRequest(
-        method=method,
-        url=url,
-        data=body,
-        params=dict(params or {}),
-        headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": target,
-            **(headers or {}),
-        },
-    )
-    signer(Credentials(ACCESS_KEY, secret), "ssm", region).add_auth(request)
-    return to_signed_request(request.prepare())
-
-
-def signed_at(request: SignedRequest) -> datetime:
-    return datetime.strptime(request.headers["x-amz-date"] + "+0000", "%Y%m%dT%H%M%SZ%z")
-
-
-def with_headers(request: SignedRequest, **changes: str | None) -> SignedRequest:
-    """Replace headers (``x_amz_date=`` names ``x-amz-date``); ``None`` removes one."""
-    named = {name.replace("_", "-"): value for name, value in changes.items()}
-    headers = {k: v for k, v in request.headers.items() if k not in named}
-    headers.update({k: v for k, v in named.items() if v is not None})
-    return dataclasses.replace(request, headers=headers)
-
-
-def with_authorization(request: SignedRequest, value: str) -> SignedRequest:
-    return with_headers(request, authorization=value)
-
-
-def verify(
-    request: SignedRequest,
-    *,
-    secret: str = SECRET,
-    skew: timedelta = timedelta(0),
-    verifier: SigV4Verifier | None = None,
-) -> Credential:
-    verifier = verifier or SigV4Verifier()
-    return verifier.verify(request, secret_key=secret, now=signed_at(request) + skew)
-
-
-class HostlessSigV4Auth(SigV4Auth):
-    """botocore's signer, minus host: produces a signature that is correct but too weak."""
-
-    def headers_to_sign(self, request: AWSRequest) -> HTTPMessage:
-        headers = super().headers_to_sign(request)
-        del headers["host"]
-        return headers
-
-
-class DatelessSigV4Auth(SigV4Auth):
-    def headers_to_sign(self, request: AWSRequest) -> HTTPMessage:
-        headers = super().headers_to_sign(request)
-        del headers["x-amz-date"]
-        return headers
-
+from tests.unit.server.api.sigv4_requests import (
+    ACCESS_KEY,
+    ENDPOINT,
+    GET_PARAMETER,
+    SECRET,
+    DatelessSigV4Auth,
+    HostlessSigV4Auth,
+    sign,
+    to_signed_request,
+    verify,
+    with_authorization,
+    with_headers,
+)
 
 # --- accepted ----------------------------------------------------------------------------
 
@@ -380,91 +291,7 @@ def test_verify_rejects_naive_now() -> None:
         SigV4Verifier().verify(sign(), secret_key=SECRET, now=datetime(2026, 1, 1))  # noqa: DTZ001
 
 
-# --- structure of the Authorization header -----------------------------------------------
-
-
-@pytest.mark.parametrize("authorization", [None, "", "   ", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"])
-def test_parse_refuses_missing_authorization(authorization: str | None) -> None:
-    """No header, or one that is not SigV4 at all, is an unauthenticated request (403)."""
-    request = with_headers(sign(), authorization=authorization)
-
-    with pytest.raises(MissingAuthenticationTokenException) as exc:
-        parse_authorization(request)
-
-    assert exc.value.message == "Missing Authentication Token"
-    assert exc.value.http_status == 403
-
-
-def test_parse_returns_credential_signed_headers_and_signature() -> None:
-    """The caller looks up the secret by this access key id before calling verify."""
-    request = sign(region="us-west-2")
-
-    credential, signed_headers, signature = parse_authorization(request)
-
-    assert credential.access_key_id == ACCESS_KEY
-    assert credential.region == "us-west-2"
-    assert credential.service == "ssm"
-    assert signed_headers == ["content-type", "host", "x-amz-date", "x-amz-target"]
-    assert len(signature) == 64
-
-
-def test_parse_lists_every_missing_parameter() -> None:
-    request = with_headers(
-        sign(),
-        authorization=f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/ssm/x",
-        x_amz_date=None,
-    )
-
-    with pytest.raises(IncompleteSignatureException) as exc:
-        parse_authorization(request)
-
-    assert exc.value.message == (
-        "Authorization header requires 'Signature' parameter. "
-        "Authorization header requires 'SignedHeaders' parameter. "
-        "Authorization header requires existence of a 'X-Amz-Date' header."
-    )
-
-
-def test_parse_refuses_component_without_equal_sign() -> None:
-    """A stray space after the key id splits the credential: AWS names the orphan piece."""
-    request = sign()
-    authorization = request.headers["authorization"].replace(f"{ACCESS_KEY}/", f"{ACCESS_KEY} /")
-
-    with pytest.raises(IncompleteSignatureException, match="missing equal-sign"):
-        parse_authorization(with_authorization(request, authorization))
-
-
-def test_parse_refuses_duplicate_parameter() -> None:
-    request = sign()
-    authorization = request.headers["authorization"] + ", SignedHeaders=host"
-
-    with pytest.raises(IncompleteSignatureException, match="more than one 'SignedHeaders'"):
-        parse_authorization(with_authorization(request, authorization))
-
-
-def test_parse_refuses_unsupported_algorithm() -> None:
-    request = sign()
-    authorization = request.headers["authorization"].replace("HMAC-SHA256", "HMAC-SHA512", 1)
-
-    with pytest.raises(IncompleteSignatureException) as exc:
-        parse_authorization(with_authorization(request, authorization))
-
-    assert exc.value.message.startswith("Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512'")
-
-
-@pytest.mark.parametrize(
-    "amz_date", ["2026-01-01T00:00:00Z", "20260101T000000", "20261301T000000Z"]
-)
-def test_parse_refuses_unparseable_x_amz_date(amz_date: str) -> None:
-    request = with_headers(sign(), x_amz_date=amz_date)
-
-    with pytest.raises(IncompleteSignatureException) as exc:
-        parse_authorization(request)
-
-    assert exc.value.message == (
-        f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. "
-        "See http://en.wikipedia.org/wiki/ISO_8601"
-    )
+# --- headers the signature must cover --------------------------------------------------
 
 
 def test_verify_refuses_request_whose_signature_does_not_cover_host() -> None:
@@ -487,84 +314,6 @@ def test_verify_refuses_request_whose_signature_does_not_cover_x_amz_date() -> N
         verify(request)
 
     assert exc.value.message == "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."
-
-
-def test_parse_refuses_credential_without_five_elements() -> None:
-    request = sign()
-    authorization = request.headers["authorization"].replace("/ssm/aws4_request", "/ssm")
-
-    with pytest.raises(IncompleteSignatureException, match="exactly 5 slash-delimited elements"):
-        parse_authorization(with_authorization(request, authorization))
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "message"),
-    [
-        ("/ssm/", "/ec2/", "Credential should be scoped to correct service: 'ssm'. "),
-        (
-            "/aws4_request",
-            "/aws5_request",
-            "Credential should be scoped with a valid terminator: 'aws4_request', "
-            "not 'aws5_request'. ",
-        ),
-        (
-            "/us-east-1/",
-            "/US_EAST/",
-            "Credential should be scoped to a valid region, not 'US_EAST'. ",
-        ),
-    ],
-)
-def test_parse_refuses_wrong_credential_scope(old: str, new: str, message: str) -> None:
-    request = sign()
-    authorization = request.headers["authorization"].replace(old, new)
-
-    with pytest.raises(InvalidSignatureException) as exc:
-        parse_authorization(with_authorization(request, authorization))
-
-    assert exc.value.message == message
-
-
-def test_parse_refuses_scope_date_other_than_x_amz_date() -> None:
-    request = with_headers(sign(), x_amz_date="20260102T000000Z")
-    scope_date = parse_authorization(sign())[0].date
-
-    with pytest.raises(InvalidSignatureException) as exc:
-        parse_authorization(request)
-
-    assert exc.value.message == (
-        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
-        f"HTTP: '{scope_date}' != '20260102', from '20260102T000000Z'."
-    )
-
-
-def test_parse_reports_every_scope_problem_at_once() -> None:
-    request = sign()
-    credential = request.headers["authorization"].split("Credential=")[1].split(",")[0]
-    authorization = request.headers["authorization"].replace(credential, f"{ACCESS_KEY}/b/C/d/e")
-    amz_date = request.headers["x-amz-date"]
-
-    with pytest.raises(InvalidSignatureException) as exc:
-        parse_authorization(with_authorization(request, authorization))
-
-    assert exc.value.message == (
-        "Credential should be scoped to a valid region, not 'C'. "
-        "Credential should be scoped to correct service: 'ssm'. "
-        "Credential should be scoped with a valid terminator: 'aws4_request', not 'e'. "
-        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
-        f"HTTP: 'b' != '{amz_date[:8]}', from '{amz_date}'."
-    )
-
-
-def test_parse_bounds_echoed_client_input() -> None:
-    request = sign()
-    authorization = request.headers["authorization"].replace(
-        "AWS4-HMAC-SHA256", "AWS4-" + "X" * 500
-    )
-
-    with pytest.raises(IncompleteSignatureException) as exc:
-        parse_authorization(with_authorization(request, authorization))
-
-    assert len(exc.value.message) < 200
 
 
 # --- signing-key cache -------------------------------------------------------------------
