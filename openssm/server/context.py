@@ -20,6 +20,9 @@ class RequestContext:
     # caller's policies deny nothing. Calls answering with many resources (by path,
     # describe) leave out what it hides, so a Deny holds in every form of a call.
     hides: Callable[[str], bool] | None = None
+    # The parameters generation read with the caller's identity when the request began
+    # (one statement for both); None outside API requests, where it is read on demand.
+    parameters_generation: int | None = None
 
     @property
     def partition(self) -> str:

@@ -33,6 +33,7 @@ from openssm.server.api.registry import Operation
 from openssm.server.api.sigv4 import SignedRequest, SigV4Verifier, parse_request
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
+from openssm.server.store.repos import generations
 
 log = logging.getLogger("openssm.api")
 
@@ -92,7 +93,8 @@ class ApiEndpoint:
         )
         parsed = parse_request(request)
         credential = parsed.credential
-        principal = await self._principals.lookup(credential.access_key_id)
+        generation = await generations.snapshot(self._runtime.store)
+        principal = await self._principals.lookup(credential.access_key_id, generation.identity)
         now = self._runtime.clock.now()
         if principal is None:
             raise UnrecognizedClientException(
@@ -127,6 +129,7 @@ class ApiEndpoint:
             request_id=request_id,
             now=now,
             hides=_hider(policies, operation),
+            parameters_generation=generation.parameters,
         )
         self._authorize(ctx, policies, name, operation.resources(ctx, body))
         output = await operation.handler(self._runtime, ctx, body)

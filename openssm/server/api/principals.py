@@ -1,7 +1,8 @@
 """A cache of verified principals that never outlives an identity change.
 
 Loading a principal costs two queries and an AES-GCM unwrap of the key's secret;
-checking the cache costs one single-row read of the identity generation, which
+checking the cache costs the identity generation the caller read (with the other
+counters, in one statement, at the start of the request), which
 every change to users, keys and policies bumps in its own transaction (also when
 the change comes from `openssm admin` in another process or from another
 replica). So a disabled, deleted or re-scoped key is refused by the very next
@@ -27,8 +28,8 @@ class PrincipalCache:
         self._keyring = keyring
         self._entries: dict[str, identity.Principal] = {}
 
-    async def lookup(self, access_key_id: str) -> identity.Principal | None:
-        generation = await identity.current_generation(self._store)
+    async def lookup(self, access_key_id: str, generation: int) -> identity.Principal | None:
+        """The principal of ``access_key_id``, current as of identity ``generation``."""
         cached = self._entries.get(access_key_id)
         # Each entry carries the generation it was read at (in the same transaction
         # as the key and its policies), so a current one is never mistaken for stale

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Connection
 
 from openssm import ids
 from openssm.server.secrets import Keyring
-from openssm.server.store.engine import Store
 from openssm.server.store.repos import generations
 from openssm.server.store.repos import identity as repo
 from openssm.server.store.repos.generations import Generation
@@ -56,11 +55,6 @@ class NewAccessKey:
     secret_access_key: str = field(repr=False)
     user_name: str
     account_id: str
-
-
-async def current_generation(store: Store) -> int:
-    """The counter every identity change bumps: equal values mean nothing changed."""
-    return int(await store.scalar(generations.current_sql(Generation.IDENTITY)))
 
 
 def load_principal(conn: Connection, keyring: Keyring, access_key_id: str) -> Principal | None:

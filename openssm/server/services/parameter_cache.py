@@ -6,7 +6,8 @@ rarely (AWS throttles PutParameter to a few per second). So the current version
 of each parameter read by name is kept here, tagged with the parameters
 generation it was read at; every write that changes a current version bumps
 that generation in its own transaction (see repos/parameters.py). A request
-reads the generation (one single-row select) and uses its cached row only if
+reads the generation (with the identity generation, in the one statement an API
+request starts with) and uses its cached row only if
 the generation still matches, so a change committed by any process or replica
 is seen by the very next request.
 
@@ -51,7 +52,9 @@ class CurrentVersionCache:
                 lambda conn: reads.get_parameter(conn, ctx, keyring, name, decrypt=decrypt)
             )
         key = (ctx.account_id, ctx.region, ref.key)
-        generation = int(await store.scalar(self._generation_sql))
+        generation = ctx.parameters_generation
+        if generation is None:
+            generation = int(await store.scalar(self._generation_sql))
         cached = self._entries.get(key)
         if cached is not None and cached[0] == generation:
             return reads.value_of(ctx, keyring, cached[1], decrypt=decrypt)

@@ -134,7 +134,12 @@ class Store:
         return await loop.run_in_executor(self._executor, functools.partial(self.write_sync, fn))
 
     async def scalar(self, sql: str) -> Any:
-        """The first column of the first row of one constant read-only statement.
+        """The first column of ``first_row(sql)``, or None when there is no row."""
+        row = await self.first_row(sql)
+        return None if row is None else row[0]
+
+    async def first_row(self, sql: str) -> tuple[Any, ...] | None:
+        """The first row of one constant read-only statement.
 
         For values read on every request: on SQLite it skips SQLAlchemy and the
         transaction bookkeeping (a single statement is its own snapshot).
@@ -142,20 +147,20 @@ class Store:
         if self._loop_connection is not None:
             driver = self._loop_connection.connection.dbapi_connection
             row = driver.execute(sql).fetchone()  # type: ignore[union-attr]
-            return None if row is None else row[0]
+            return None if row is None else tuple(row)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._scalar_sync, sql)
+        return await loop.run_in_executor(self._executor, self._first_row_sync, sql)
 
-    def _scalar_sync(self, sql: str) -> Any:
+    def _first_row_sync(self, sql: str) -> tuple[Any, ...] | None:
         with self._scalar_lock:
             try:
-                return self._scalar_once(sql)
+                return self._first_row_once(sql)
             except self.engine.dialect.loaded_dbapi.OperationalError:
                 # The database restarted or the connection dropped: one fresh try.
                 self._drop_scalar_connection()
-                return self._scalar_once(sql)
+                return self._first_row_once(sql)
 
-    def _scalar_once(self, sql: str) -> Any:
+    def _first_row_once(self, sql: str) -> tuple[Any, ...] | None:
         if self._scalar_connection is None:
             connection = self.engine.raw_connection()
             # Out of the pool for good: its autocommit mode must never reach a transaction.
@@ -168,7 +173,7 @@ class Store:
             row = cursor.fetchone()
         finally:
             cursor.close()
-        return None if row is None else row[0]
+        return None if row is None else tuple(row)
 
     def _drop_scalar_connection(self) -> None:
         connection, self._scalar_connection = self._scalar_connection, None

@@ -8,12 +8,17 @@ CLI, other replicas) as soon as it commits.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from openssm.server.store.schema import generations
+
+if TYPE_CHECKING:
+    from openssm.server.store.engine import Store
 
 
 class Generation(StrEnum):
@@ -28,8 +33,29 @@ _CURRENT_SQL = {
 }
 
 
+# Every counter an API request may check, in one row: one round trip per request.
+_SNAPSHOT_SQL = "SELECT " + ", ".join(f"({_CURRENT_SQL[kind]})" for kind in Generation)
+
+
 def current_sql(kind: Generation) -> str:
     return _CURRENT_SQL[kind]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """Every counter, read by one statement at the start of an API request."""
+
+    identity: int
+    parameters: int
+
+
+async def snapshot(store: Store) -> Snapshot:
+    row = await store.first_row(_SNAPSHOT_SQL)
+    assert row is not None  # one SELECT of subqueries always yields a row
+    values = dict(zip(Generation, row, strict=True))
+    return Snapshot(
+        identity=int(values[Generation.IDENTITY]), parameters=int(values[Generation.PARAMETERS])
+    )
 
 
 def current(conn: Connection, kind: Generation) -> int:

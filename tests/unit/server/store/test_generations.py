@@ -1,4 +1,4 @@
-"""Generation counters and the Store's cheap scalar read that checks them."""
+"""Generation counters and the Store's cheap reads (one counter, or all in one row)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,11 @@ def test_a_rolled_back_bump_leaves_the_counter(store: Store) -> None:
     with pytest.raises(RuntimeError):
         store.write_sync(bump_then_fail)
     assert asyncio.run(store.scalar(generations.current_sql(Generation.IDENTITY))) == 0
+
+
+def test_the_snapshot_reads_every_counter_in_one_statement(store: Store) -> None:
+    store.write_sync(lambda conn: generations.bump(conn, Generation.PARAMETERS))
+    store.write_sync(lambda conn: generations.bump(conn, Generation.PARAMETERS))
+    store.write_sync(lambda conn: generations.bump(conn, Generation.IDENTITY))
+    read = asyncio.run(generations.snapshot(store))
+    assert (read.identity, read.parameters) == (1, 2)
