@@ -32,6 +32,7 @@ check: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/check_module_size.py
+	$(PY) scripts/check_import_cycles.py
 
 test: dev check
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,21 +12,17 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from openssm.server.api.endpoint import ApiEndpoint
+from openssm.server.api.handlers import documents, fleet, parameters, tags
 from openssm.server.api.model import ServiceModel
-from openssm.server.api.registry import default_registry
+from openssm.server.api.operations import Operation, build_operation_table
 from openssm.server.channel.endpoint import ChannelEndpoint
 from openssm.server.channel.presence import Presence, flush_interval_s
 from openssm.server.channel.registration import RegistrationEndpoint
+from openssm.server.loops import BackgroundLoop
 from openssm.server.runtime import Runtime
-from openssm.server.services import instances
+from openssm.server.services.fleet import instances
 
 log = logging.getLogger("openssm.server")
-
-
-class BackgroundLoop(Protocol):
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 async def _health(_request: Request) -> JSONResponse:
@@ -35,9 +30,16 @@ async def _health(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+def operation_table() -> dict[str, Operation]:
+    """Every implemented operation, from the handler packages: the one table dispatch uses."""
+    return build_operation_table(
+        [documents.OPERATIONS, fleet.OPERATIONS, parameters.OPERATIONS, tags.OPERATIONS]
+    )
+
+
 def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlette:
     model = ServiceModel(strict=runtime.settings.strict_output)
-    api = ApiEndpoint(runtime, model, default_registry())
+    api = ApiEndpoint(runtime, model, operation_table())
 
     async def revoke(instance_ids: set[str]) -> None:
         for instance_id in sorted(instance_ids):

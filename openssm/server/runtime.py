@@ -8,7 +8,7 @@ from openssm.clock import Clock
 from openssm.config import ServerSettings
 from openssm.server.channel.hub import Hub
 from openssm.server.secrets import Keyring
-from openssm.server.services.parameter_cache import CurrentVersionCache
+from openssm.server.services.parameters.cache import CurrentVersionCache
 from openssm.server.store.engine import Store
 
 

@@ -28,12 +28,11 @@ from openssm.errors import (
 )
 from openssm.server.api.authz import Policy, PolicyError, evaluate, parse_policy
 from openssm.server.api.model import ServiceModel
-from openssm.server.api.principals import PrincipalCache
-from openssm.server.api.registry import Operation
+from openssm.server.api.operations import Operation
 from openssm.server.api.sigv4 import SignedRequest, SigV4Verifier, parse_request
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
-from openssm.server.store.repos import generations
+from openssm.server.services.principals import PrincipalCache
 
 log = logging.getLogger("openssm.api")
 
@@ -93,8 +92,8 @@ class ApiEndpoint:
         )
         parsed = parse_request(request)
         credential = parsed.credential
-        generation = await generations.snapshot(self._runtime.store)
-        principal = await self._principals.lookup(credential.access_key_id, generation.identity)
+        caller = await self._principals.caller(credential.access_key_id)
+        principal = caller.principal
         now = self._runtime.clock.now()
         if principal is None:
             raise UnrecognizedClientException(
@@ -129,7 +128,7 @@ class ApiEndpoint:
             request_id=request_id,
             now=now,
             hides=_hider(policies, operation),
-            parameters_generation=generation.parameters,
+            parameters_generation=caller.parameters_generation,
         )
         self._authorize(ctx, policies, name, operation.resources(ctx, body))
         output = await operation.handler(self._runtime, ctx, body)

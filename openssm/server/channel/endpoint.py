@@ -37,7 +37,7 @@ from openssm.protocol.frames import (
 from openssm.protocol.handshake import RejectCode
 from openssm.server.channel.presence import Presence
 from openssm.server.runtime import Runtime
-from openssm.server.services import instances
+from openssm.server.services.fleet import instances
 
 log = logging.getLogger("openssm.channel")
 

@@ -19,10 +19,10 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from openssm.server.services import instances
-from openssm.server.services.instances import PresenceBatch
+from openssm.server.services.fleet import instances
+from openssm.server.services.fleet.instances import PresenceBatch
 from openssm.server.store.engine import Store
-from openssm.server.store.repos.instances import InstanceInfo
+from openssm.server.store.fleet.instances import InstanceInfo
 
 log = logging.getLogger("openssm.channel.presence")
 

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from openssm.errors import ApiError, InvalidActivationId, ValidationException
 from openssm.protocol.handshake import decode_public_key
 from openssm.server.runtime import Runtime
-from openssm.server.services import activations, instances
+from openssm.server.services.fleet import activations, instances
 
 log = logging.getLogger("openssm.channel.registration")
 

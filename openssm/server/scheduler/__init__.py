@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openssm.server.app import BackgroundLoop
+from openssm.server.loops import BackgroundLoop
 from openssm.server.runtime import Runtime
 from openssm.server.scheduler.policies import PolicyLoop
 

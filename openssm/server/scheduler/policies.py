@@ -13,7 +13,7 @@ import functools
 import logging
 
 from openssm.server.runtime import Runtime
-from openssm.server.services import parameter_schedule
+from openssm.server.services.parameters import schedule as parameter_schedule
 
 log = logging.getLogger("openssm.scheduler.policies")
 

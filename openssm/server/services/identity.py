@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection
 
 from openssm import ids
 from openssm.server.secrets import Keyring
-from openssm.server.store.repos import generations
-from openssm.server.store.repos import identity as repo
-from openssm.server.store.repos.generations import Generation
+from openssm.server.store import generations
+from openssm.server.store import identity as repo
+from openssm.server.store.generations import Generation
 
 ADMIN_USER = "admin"
 ADMIN_POLICY_NAME = "AdministratorAccess"

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from openssm.errors import InvalidResourceId, TooManyTagsError, ValidationException
 from openssm.server.context import RequestContext
-from openssm.server.store.repos import tags as repo
+from openssm.server.store import tags as repo
 
 MAX_TAGS_PER_RESOURCE = 50
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from openssm.server.store.schema import metadata
+from openssm.server.store.tables import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

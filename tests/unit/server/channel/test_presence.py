@@ -16,8 +16,8 @@ import pytest
 from openssm.server.channel.presence import Presence, flush_interval_s
 from openssm.server.store import migrate
 from openssm.server.store.engine import Store, create_engine
-from openssm.server.store.repos import instances as repo
-from openssm.server.store.repos.instances import InstanceInfo, InstanceRow
+from openssm.server.store.fleet import instances as repo
+from openssm.server.store.fleet.instances import InstanceInfo, InstanceRow
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 ID = "mi-0123456789abcdef0"

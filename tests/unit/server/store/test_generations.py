@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Connection
 
-from openssm.server.store import migrate
+from openssm.server.store import generations, migrate
 from openssm.server.store.engine import Store, create_engine
-from openssm.server.store.repos import generations
-from openssm.server.store.repos.generations import Generation
+from openssm.server.store.generations import Generation
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from openssm.server.store import migrate
 from openssm.server.store.engine import create_engine
-from openssm.server.store.schema import metadata
+from openssm.server.store.tables import metadata
 
 
 def test_there_is_a_single_head() -> None:

@@ -1,0 +1,1 @@
+"""The managed fleet: hybrid activations, registered instances and their filters."""

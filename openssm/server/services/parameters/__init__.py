@@ -1,0 +1,1 @@
+"""Parameter Store: names, values, filters, policies, reads, writes and the hot-path cache."""

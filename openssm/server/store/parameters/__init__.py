@@ -1,0 +1,1 @@
+"""Parameter Store's tables and rows."""

@@ -1,0 +1,16 @@
+"""Every table of every capability, on the one MetaData: what migrations build and tests compare.
+
+Importing a capability's tables module registers its tables on ``schema.metadata``; this
+module imports them all, so code that needs the whole schema imports ``metadata`` from here.
+"""
+
+from __future__ import annotations
+
+from openssm.server.store.documents import tables as documents_tables
+from openssm.server.store.fleet import tables as fleet_tables
+from openssm.server.store.parameters import tables as parameters_tables
+from openssm.server.store.schema import metadata
+
+CAPABILITY_TABLES = (documents_tables, fleet_tables, parameters_tables)
+
+__all__ = ["CAPABILITY_TABLES", "metadata"]
