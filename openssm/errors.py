@@ -15,7 +15,7 @@ wire code (``__type``), so ``client.exceptions.ParameterNotFound`` matches.
     │   ├── ThrottlingException
     │   └── InternalServerError (500) only from the API catch-all
     ├── ConfigError                   bad settings at start-up
-    ├── StoreError                    DuplicateKey, ConcurrentUpdate
+    ├── StoreError                    DuplicateKey, ConcurrentUpdate, ConstraintViolation
     ├── ChannelError                  HandshakeRejected, ProtocolViolation, ConnectionClosed,
     │                                 InstanceDeregistered
     └── AgentError                    RegistrationError, AlreadyRegistered, NotRegistered
@@ -331,11 +331,16 @@ class StoreError(OpenSSMError):
 
 
 class DuplicateKey(StoreError):
-    pass
+    """A unique key was taken first by a concurrent writer; trying again may succeed."""
 
 
 class ConcurrentUpdate(StoreError):
-    pass
+    """A write kept losing races for the same key; the API answers TooManyUpdates."""
+
+
+class ConstraintViolation(StoreError):
+    """A NOT NULL, foreign-key or CHECK constraint refused a write: a bug in the code that
+    wrote, never a conflict between callers, so it is never retried."""
 
 
 class ChannelError(OpenSSMError):

@@ -30,8 +30,9 @@ ONLINE_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
 
 
-class _Stop(Exception):
-    """Raised from the signal handler to leave the wait loop."""
+class _Stop(BaseException):
+    """Raised from the signal handler to leave the wait loop: a stop request, not an error,
+    so (like KeyboardInterrupt) no ``except Exception`` on the way can swallow it."""
 
 
 def _raise_stop(signum: int, _frame: FrameType | None) -> None:

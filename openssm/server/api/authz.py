@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from openssm.errors import OpenSSMError
+
 Effect = Literal["Allow", "Deny"]
 Decision = Literal["Allow", "ExplicitDeny", "ImplicitDeny"]
 
@@ -28,7 +30,7 @@ _UNSUPPORTED_KEYS = ("Condition", "Principal", "NotPrincipal")
 _ACTION = re.compile(r"\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+")
 
 
-class PolicyError(ValueError):
+class PolicyError(OpenSSMError, ValueError):
     """A policy document is malformed or uses something openssm does not evaluate."""
 
 

@@ -20,8 +20,10 @@ from openssm import arns, ids
 from openssm.errors import (
     AccessDeniedException,
     ApiError,
+    ConcurrentUpdate,
     InternalServerError,
     SerializationException,
+    TooManyUpdates,
     UnknownOperationException,
     UnrecognizedClientException,
     UnsupportedOperationException,
@@ -60,6 +62,11 @@ class ApiEndpoint:
             status, payload = await self._handle(scope, receive, request_id)
         except ApiError as exc:
             status, payload = exc.http_status, exc.to_wire()
+        except ConcurrentUpdate:
+            busy = TooManyUpdates(
+                "There are concurrent updates for a resource that supports one update at a time."
+            )
+            status, payload = busy.http_status, busy.to_wire()
         except Exception:
             log.exception("unhandled error in request %s", request_id)
             err = InternalServerError(f"Internal error; request id {request_id}")

@@ -37,7 +37,12 @@ from typing import Any
 import botocore.session
 
 from openssm import java_regex as java_regex_syntax
-from openssm.errors import SerializationException, UnknownOperationException, ValidationException
+from openssm.errors import (
+    OpenSSMError,
+    SerializationException,
+    UnknownOperationException,
+    ValidationException,
+)
 
 _Shapes = Mapping[str, Mapping[str, Any]]
 _Dump = Callable[[Any], Any]
@@ -312,7 +317,7 @@ class _Struct(_Node):
 # --- output ----------------------------------------------------------------------------------
 
 
-class OutputShapeError(Exception):
+class OutputShapeError(OpenSSMError):
     """A handler returned something its operation's output shape does not allow (strict mode)."""
 
     def __init__(self, problem: str) -> None:

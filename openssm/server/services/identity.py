@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Connection
 
 from openssm import ids
+from openssm.errors import OpenSSMError
 from openssm.server.secrets import Keyring
 from openssm.server.store import generations
 from openssm.server.store import identity as repo
@@ -25,7 +26,7 @@ ADMIN_POLICY = json.dumps(
 )
 
 
-class IdentityError(Exception):
+class IdentityError(OpenSSMError):
     """A user-facing problem with an identity command (unknown user, duplicate, …)."""
 
 

@@ -21,9 +21,26 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from openssm.errors import DuplicateKey
+from openssm.errors import ConcurrentUpdate, ConstraintViolation, DuplicateKey
 
 T = TypeVar("T")
+
+# How many times a write runs when a concurrent writer keeps taking its unique key first.
+WRITE_ATTEMPTS = 3
+# sqlite3's extended result codes for a unique or primary-key violation (Python ≥ 3.11
+# exposes them as ``sqlite_errorname``); PostgreSQL's SQLSTATE for unique_violation.
+_SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+_POSTGRES_UNIQUE = "23505"
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """Whether the database refused a write because a unique key was taken (and nothing else:
+    NOT NULL, foreign keys and CHECKs fail for other reasons)."""
+    orig = exc.orig
+    return (
+        getattr(orig, "sqlite_errorname", None) in _SQLITE_UNIQUE
+        or getattr(orig, "sqlstate", None) == _POSTGRES_UNIQUE
+    )
 
 
 def normalise_url(url: str) -> str:
@@ -112,7 +129,11 @@ class Store:
                 with conn.begin():
                     yield conn
             except IntegrityError as exc:
-                raise DuplicateKey(str(exc.orig)) from exc
+                if is_unique_violation(exc):
+                    raise DuplicateKey(str(exc.orig)) from exc
+                raise ConstraintViolation(
+                    f"a bug wrote a row the schema refuses: {exc.orig}"
+                ) from exc
 
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
         with self.transaction(write=False) as conn:
@@ -129,9 +150,27 @@ class Store:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(self.read_sync, fn))
 
+    async def scan(self, fn: Callable[[Connection], T]) -> T:
+        """A read that may visit many rows (a listing, a path walk, a history): always on a
+        worker thread, so a long scan never stalls the event loop that serves agents'
+        heartbeats and every other request (``read`` keeps SQLite's point reads on it)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self.read_sync, fn))
+
     async def write(self, fn: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(self.write_sync, fn))
+
+    async def write_retrying(self, fn: Callable[[Connection], T]) -> T:
+        """A write transaction, run again when a concurrent writer took the same unique key
+        first (``fn`` then sees that writer's row); ConcurrentUpdate once it has lost
+        WRITE_ATTEMPTS times. Other failures are never retried."""
+        for _ in range(WRITE_ATTEMPTS):
+            try:
+                return await self.write(fn)
+            except DuplicateKey:
+                continue
+        raise ConcurrentUpdate(f"a unique key was taken concurrently {WRITE_ATTEMPTS} times")
 
     async def scalar(self, sql: str) -> Any:
         """The first column of ``first_row(sql)``, or None when there is no row."""

@@ -10,14 +10,13 @@ the ARN itself when one is given. Listings check ``*``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
 from openssm import arns
 from openssm.documents import is_reserved_name
-from openssm.errors import DuplicateKey, TooManyUpdates
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
@@ -29,22 +28,6 @@ from openssm.server.services.documents.records import STATUS_ACTIVE, DocumentRec
 
 T = TypeVar("T")
 Out = Mapping[str, Any]
-_WRITE_ATTEMPTS = 3
-
-
-async def _write(rt: Runtime, fn: Callable[[Connection], T]) -> T:
-    """A write transaction, retried when a concurrent writer took the same key first."""
-    for _ in range(_WRITE_ATTEMPTS - 1):
-        try:
-            return await rt.store.write(fn)
-        except DuplicateKey:
-            continue
-    try:
-        return await rt.store.write(fn)
-    except DuplicateKey:
-        raise TooManyUpdates(
-            "There are concurrent updates for a resource that supports one update at a time."
-        ) from None
 
 
 # --- resources for authorization -------------------------------------------------------------
@@ -144,7 +127,7 @@ async def create_document(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
         has_attachments=bool(body.get("Attachments")),
         has_requires=bool(body.get("Requires")),
     )
-    found = await _write(rt, lambda conn: writes.create_document(conn, ctx, request))
+    found = await rt.store.write_retrying(lambda conn: writes.create_document(conn, ctx, request))
     return {"DocumentDescription": _description(found.record, found.tags)}
 
 
@@ -198,13 +181,12 @@ async def update_document(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
         target_type=body.get("TargetType"),
         has_attachments=bool(body.get("Attachments")),
     )
-    found = await _write(rt, lambda conn: writes.update_document(conn, ctx, request))
+    found = await rt.store.write_retrying(lambda conn: writes.update_document(conn, ctx, request))
     return {"DocumentDescription": _description(found.record, found.tags)}
 
 
 async def update_document_default_version(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    found = await _write(
-        rt,
+    found = await rt.store.write_retrying(
         lambda conn: writes.update_default_version(
             conn, ctx, body["Name"], body["DocumentVersion"]
         ),
@@ -219,8 +201,7 @@ async def update_document_default_version(rt: Runtime, ctx: RequestContext, body
 
 
 async def delete_document(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    await _write(
-        rt,
+    await rt.store.write_retrying(
         lambda conn: writes.delete_document(
             conn,
             ctx,
@@ -233,7 +214,7 @@ async def delete_document(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
 
 
 async def list_documents(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    page = await rt.store.read(
+    page = await rt.store.scan(
         lambda conn: listing.list_documents(
             conn,
             ctx,
@@ -250,7 +231,7 @@ async def list_documents(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
 
 
 async def list_document_versions(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    page = await rt.store.read(
+    page = await rt.store.scan(
         lambda conn: listing.list_document_versions(
             conn,
             ctx,
@@ -266,7 +247,7 @@ async def list_document_versions(rt: Runtime, ctx: RequestContext, body: Body) -
 
 
 async def describe_document_permission(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    page = await rt.store.read(
+    page = await rt.store.scan(
         lambda conn: permissions.describe_permission(
             conn,
             ctx,
@@ -286,8 +267,7 @@ async def describe_document_permission(rt: Runtime, ctx: RequestContext, body: B
 
 
 async def modify_document_permission(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    await _write(
-        rt,
+    await rt.store.write_retrying(
         lambda conn: permissions.modify_permission(
             conn,
             ctx,

@@ -69,7 +69,7 @@ async def create_activation(rt: Runtime, ctx: RequestContext, body: Body) -> Out
 
 
 async def describe_activations(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    rows, token = await rt.store.read(
+    rows, token = await rt.store.scan(
         lambda conn: activations.describe_activations(
             conn,
             ctx,
@@ -119,7 +119,7 @@ def _information(item: instances.Described) -> dict[str, Any]:
 
 
 async def describe_instance_information(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    found, token = await rt.store.read(
+    found, token = await rt.store.scan(
         lambda conn: instances.describe_instance_information(
             conn,
             ctx,

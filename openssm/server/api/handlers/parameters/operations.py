@@ -7,13 +7,10 @@ IAM are the parameter ARNs a call touches (selectors removed), or ``*`` for list
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy.engine import Connection
-
 from openssm import arns
-from openssm.errors import DuplicateKey, TooManyUpdates
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
@@ -24,22 +21,6 @@ from openssm.server.services.parameters.names import resource_arn
 
 T = TypeVar("T")
 Out = Mapping[str, Any]
-_WRITE_ATTEMPTS = 3
-
-
-async def _write(rt: Runtime, fn: Callable[[Connection], T]) -> T:
-    """A write transaction, retried when a concurrent writer took the same key first."""
-    for _ in range(_WRITE_ATTEMPTS - 1):
-        try:
-            return await rt.store.write(fn)
-        except DuplicateKey:
-            continue
-    try:
-        return await rt.store.write(fn)
-    except DuplicateKey:
-        raise TooManyUpdates(
-            "There are concurrent updates for a resource that supports one update at a time."
-        ) from None
 
 
 # --- resources for authorization -------------------------------------------------------------
@@ -139,7 +120,9 @@ async def put_parameter(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
         policies=body.get("Policies"),
         data_type=body.get("DataType"),
     )
-    out = await _write(rt, lambda conn: params.put_parameter(conn, ctx, rt.keyring, request))
+    out = await rt.store.write_retrying(
+        lambda conn: params.put_parameter(conn, ctx, rt.keyring, request)
+    )
     return {"Version": out.version, "Tier": out.tier}
 
 
@@ -160,7 +143,7 @@ async def get_parameters(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
 
 
 async def get_parameters_by_path(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    page = await rt.store.read(
+    page = await rt.store.scan(
         lambda conn: reads.get_parameters_by_path(
             conn,
             ctx,
@@ -177,7 +160,7 @@ async def get_parameters_by_path(rt: Runtime, ctx: RequestContext, body: Body) -
 
 
 async def describe_parameters(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    page = await rt.store.read(
+    page = await rt.store.scan(
         lambda conn: reads.describe_parameters(
             conn,
             ctx,
@@ -192,7 +175,7 @@ async def describe_parameters(rt: Runtime, ctx: RequestContext, body: Body) -> O
 
 
 async def get_parameter_history(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    page = await rt.store.read(
+    page = await rt.store.scan(
         lambda conn: reads.get_parameter_history(
             conn,
             ctx,
@@ -207,20 +190,19 @@ async def get_parameter_history(rt: Runtime, ctx: RequestContext, body: Body) ->
 
 
 async def delete_parameter(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    await _write(rt, lambda conn: params.delete_parameter(conn, ctx, body["Name"]))
+    await rt.store.write_retrying(lambda conn: params.delete_parameter(conn, ctx, body["Name"]))
     return {}
 
 
 async def delete_parameters(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    deleted, invalid = await _write(
-        rt, lambda conn: params.delete_parameters(conn, ctx, body["Names"])
+    deleted, invalid = await rt.store.write_retrying(
+        lambda conn: params.delete_parameters(conn, ctx, body["Names"])
     )
     return {"DeletedParameters": deleted, "InvalidParameters": invalid}
 
 
 async def label_parameter_version(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    invalid, version = await _write(
-        rt,
+    invalid, version = await rt.store.write_retrying(
         lambda conn: params.label_parameter_version(
             conn, ctx, body["Name"], body.get("ParameterVersion"), body["Labels"]
         ),
@@ -229,8 +211,7 @@ async def label_parameter_version(rt: Runtime, ctx: RequestContext, body: Body) 
 
 
 async def unlabel_parameter_version(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
-    removed, invalid = await _write(
-        rt,
+    removed, invalid = await rt.store.write_retrying(
         lambda conn: params.unlabel_parameter_version(
             conn, ctx, body["Name"], body["ParameterVersion"], body["Labels"]
         ),
