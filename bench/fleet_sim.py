@@ -37,8 +37,8 @@ import uvloop
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from openssm.agent.backoff import Backoff
 from openssm.agent.channel import AgentChannel, ChannelState
+from openssm.backoff import Backoff
 from openssm.protocol.frames import InstanceInfoFrame
 from openssm.protocol.handshake import encode_public_key
 from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess

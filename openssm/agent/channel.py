@@ -22,7 +22,7 @@ import websockets.exceptions
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.client import ClientConnection, connect
 
-from openssm.agent.backoff import Backoff
+from openssm.backoff import Backoff
 from openssm.errors import (
     ConnectionClosed,
     HandshakeRejected,

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import openssm
 from openssm.agent import platform_info
-from openssm.agent.backoff import Backoff
+from openssm.backoff import Backoff
 from openssm.agent.channel import AgentChannel
 from openssm.agent.ledger import Ledger
 from openssm.agent.state import StateDir

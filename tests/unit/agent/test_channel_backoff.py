@@ -15,7 +15,7 @@ import time
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.server import ServerConnection, serve
 
-from openssm.agent.backoff import Backoff
+from openssm.backoff import Backoff
 from openssm.agent.channel import AgentChannel
 from openssm.protocol.frames import InstanceInfoFrame
 

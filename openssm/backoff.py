@@ -1,8 +1,11 @@
-"""Reconnect delays: capped exponential backoff with full jitter, as pure arithmetic.
+"""Retry delays: capped exponential backoff with full jitter, as pure arithmetic.
 
-Full jitter (a uniform draw between 0 and the capped exponential) spreads a
-fleet that lost its server at the same instant, so a restarted server is not
-met by every agent at once.
+Shared by everything that retries: the agent reconnecting its channel and the
+server's background loops after a failed iteration. No clock and no sleeping
+here; the caller waits the delay however it waits. Full jitter (a uniform
+draw between 0 and the capped exponential) spreads a fleet that lost its
+server at the same instant, so a restarted server is not met by every agent
+at once.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ def backoff_delay(
 
 @dataclass(slots=True)
 class Backoff:
-    """Counts consecutive failures; ``reset`` after a connection is accepted."""
+    """Counts consecutive failures; ``reset`` once the retried work has succeeded."""
 
     base_s: float
     cap_s: float

@@ -1,10 +1,10 @@
-"""Reconnect backoff: full jitter over a capped exponential (base 0.5 s, cap 30 s by default)."""
+"""Retry backoff (openssm.backoff): full jitter over a capped exponential (base 0.5 s, cap 30 s)."""
 
 from __future__ import annotations
 
 import pytest
 
-from openssm.agent.backoff import Backoff, backoff_ceiling, backoff_delay
+from openssm.backoff import Backoff, backoff_ceiling, backoff_delay
 
 
 @pytest.mark.parametrize(
