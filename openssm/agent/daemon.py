@@ -18,10 +18,10 @@ from typing import Protocol
 
 import openssm
 from openssm.agent import platform_info
-from openssm.backoff import Backoff
 from openssm.agent.channel import AgentChannel
 from openssm.agent.ledger import Ledger
 from openssm.agent.state import StateDir
+from openssm.backoff import Backoff
 from openssm.config import AgentSettings
 from openssm.errors import AgentError, InstanceDeregistered
 

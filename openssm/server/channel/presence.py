@@ -14,11 +14,11 @@ another one, and only the process that holds the channel can close it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
+from openssm.server.loops import PeriodicLoop
 from openssm.server.services.fleet import instances
 from openssm.server.services.fleet.instances import PresenceBatch
 from openssm.server.store.engine import Store
@@ -35,7 +35,7 @@ def flush_interval_s(connection_lost_after_s: float) -> float:
     return min(MAX_INTERVAL_S, connection_lost_after_s / 4)
 
 
-class Presence:
+class Presence(PeriodicLoop):
     """Pending channel events, and the loop that flushes them (``start``/``stop``)."""
 
     def __init__(
@@ -45,8 +45,14 @@ class Presence:
         interval_s: float,
         on_deregistered: Callable[[set[str]], Awaitable[None]] | None = None,
     ) -> None:
+        super().__init__(
+            name="channel-presence",
+            interval_s=interval_s,
+            stop_timeout_s=STOP_TIMEOUT_S,
+            max_backoff_s=_MAX_BACKOFF_S,
+            tick_at_start=False,
+        )
         self._store = store
-        self._interval_s = interval_s
         # Called with the instances a flush found deregistered though still talking here.
         self._on_deregistered = on_deregistered
         self._connections: dict[str, tuple[str, dt.datetime]] = {}
@@ -54,8 +60,6 @@ class Presence:
         self._info: dict[str, InstanceInfo] = {}
         self._disconnections: set[tuple[str, str]] = set()
         self._lock = asyncio.Lock()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     # --- events (called on the event loop, never block) ---
 
@@ -118,37 +122,9 @@ class Presence:
             await self._on_deregistered(deregistered)
         return len(batch)
 
-    async def start(self) -> None:
-        if self._task is not None:
-            raise RuntimeError("the presence loop is already running")
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="openssm-channel-presence")
+    async def tick(self) -> int:
+        return await self.flush()
 
-    async def stop(self) -> None:
-        """Stop the loop and write what is still pending (disconnections at shutdown)."""
-        task, self._task = self._task, None
-        if task is not None:
-            self._stopping.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(task), timeout=STOP_TIMEOUT_S)
-            except TimeoutError:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-                log.warning("presence loop cancelled after %.1fs", STOP_TIMEOUT_S)
-        try:
-            await asyncio.wait_for(self.flush(), timeout=STOP_TIMEOUT_S)
-        except Exception:  # the last flush of a background loop: log it, shutdown goes on
-            log.exception("final presence flush failed; %d events not written", self.pending)
-
-    async def _run(self) -> None:
-        delay = self._interval_s
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-            try:
-                await self.flush()
-                delay = self._interval_s
-            except Exception:  # the top of a background-loop iteration: log, back off, go on
-                log.exception("presence flush failed; retrying")
-                delay = min(max(delay * 2, self._interval_s), _MAX_BACKOFF_S)
+    async def after_stop(self) -> None:
+        """The last flush: disconnections written at shutdown."""
+        await self.flush()

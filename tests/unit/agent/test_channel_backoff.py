@@ -15,8 +15,8 @@ import time
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.server import ServerConnection, serve
 
-from openssm.backoff import Backoff
 from openssm.agent.channel import AgentChannel
+from openssm.backoff import Backoff
 from openssm.protocol.frames import InstanceInfoFrame
 
 INSTANCE = "mi-0123456789abcdef0"
