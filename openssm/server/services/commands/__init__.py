@@ -1,0 +1,2 @@
+"""Run Command: rate control and the status roll-up so far (pure cores); sending, delivery and
+output follow."""
