@@ -126,6 +126,19 @@ class ServerProcess:
             if path.exists()
         )
 
+    def log_mark(self) -> dict[Path, int]:
+        """Where each log ends now; ``logs_since(mark)`` reads what was written after."""
+        paths = (self.stdout_path, self.stderr_path)
+        return {path: path.stat().st_size if path.exists() else 0 for path in paths}
+
+    def logs_since(self, mark: Mapping[Path, int]) -> str:
+        parts = []
+        for path, offset in mark.items():
+            with path.open("rb") as log:
+                log.seek(offset)
+                parts.append(log.read().decode(errors="replace"))
+        return "\n".join(parts)
+
     def client(
         self,
         *,

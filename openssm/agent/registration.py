@@ -18,6 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from openssm import jsontext
 from openssm.agent.state import Registration, StateDir
 from openssm.errors import AlreadyRegistered, RegistrationError
 from openssm.protocol.handshake import encode_public_key
@@ -45,7 +46,7 @@ def _post_json(url: str, body: dict[str, Any], timeout_s: float) -> dict[str, An
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310  # as above
-            answer: Any = json.loads(response.read())
+            answer: Any = jsontext.loads(response.read())
     except urllib.error.HTTPError as exc:
         raise RegistrationError(_refusal_text(exc)) from exc
     except (urllib.error.URLError, OSError) as exc:
@@ -60,7 +61,7 @@ def _post_json(url: str, body: dict[str, Any], timeout_s: float) -> dict[str, An
 
 def _refusal_text(exc: urllib.error.HTTPError) -> str:
     try:
-        body: Any = json.loads(exc.read())
+        body: Any = jsontext.loads(exc.read())
     except ValueError:
         body = None
     if isinstance(body, dict) and "__type" in body:

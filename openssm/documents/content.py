@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from openssm import jsontext
 from openssm.documents.errors import DocumentContentError, child_path
 
 HASH_TYPE = "Sha256"
@@ -108,11 +109,15 @@ def _format(value: DocumentFormat | str) -> DocumentFormat:
 
 def _load_json(content: str) -> object:
     try:
-        return json.loads(
+        # One level past MAX_DEPTH: _check_plain then names the path where nesting went too deep.
+        return jsontext.loads(
             content,
+            max_depth=MAX_DEPTH + 1,
             object_pairs_hook=_json_object,
             parse_constant=_json_constant,
         )
+    except jsontext.JsonTooDeep:
+        raise DocumentContentError(f"JSON nesting deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
         raise DocumentContentError(
             f"JSON not well-formed at line {exc.lineno}, column {exc.colno}: {exc.msg}"
@@ -120,8 +125,6 @@ def _load_json(content: str) -> object:
     except ValueError:
         # int() refuses literals past sys.get_int_max_str_digits(); nothing else raises it here.
         raise DocumentContentError(_LONG_NUMBER) from None
-    except RecursionError:
-        raise DocumentContentError(f"JSON nesting deeper than {MAX_DEPTH} levels") from None
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -143,6 +146,10 @@ def _json_constant(name: str) -> float:
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader without aliases, duplicate keys or timestamp objects."""
 
+    # The composer recurses once per level: stop it one level past MAX_DEPTH (so _check_plain
+    # names the path), long before the interpreter's recursion limit.
+    _depth = 0
+
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call] # stub lacks types
@@ -150,7 +157,13 @@ class _StrictLoader(yaml.SafeLoader):
                 f"YAML not well-formed{_where(event.start_mark)}: "
                 "aliases (*name) are not allowed in documents"
             )
-        return super().compose_node(parent, index)
+        if self._depth > MAX_DEPTH + 1:
+            raise DocumentContentError(f"YAML nesting deeper than {MAX_DEPTH} levels")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
@@ -184,8 +197,6 @@ def _load_yaml(content: str) -> object:
     except ValueError:
         # SafeLoader's int constructor: a literal past sys.get_int_max_str_digits().
         raise DocumentContentError(_LONG_NUMBER) from None
-    except RecursionError:
-        raise DocumentContentError(f"YAML nesting deeper than {MAX_DEPTH} levels") from None
 
 
 class _Mark(Protocol):

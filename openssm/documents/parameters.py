@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from openssm import jsontext
 from openssm.documents.errors import DocumentParameterError
 from openssm.documents.patterns import compile_allowed_pattern
 from openssm.documents.placeholders import as_text
@@ -247,8 +248,8 @@ def _coerce_map_list(name: str, items: Sequence[str]) -> list[dict[str, Any]]:
 
 def _json_or_none(text: str) -> object:
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return jsontext.loads(text)
+    except ValueError:
         return None
 
 

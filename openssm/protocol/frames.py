@@ -17,6 +17,7 @@ import typing
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
+from openssm import jsontext
 from openssm.errors import ProtocolViolation
 
 # A frame larger than this is refused before parsing; results and output chunks
@@ -170,11 +171,11 @@ def decode(text: str | bytes) -> Frame:
     if len(text) > MAX_FRAME_CHARS:
         raise ProtocolViolation(f"frame of {len(text)} characters exceeds {MAX_FRAME_CHARS}")
     try:
-        body = json.loads(text, parse_constant=_refuse_constant)
+        body = jsontext.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ProtocolViolation(f"frame is not JSON: {exc.msg}") from exc
-    except RecursionError as exc:
-        raise ProtocolViolation("frame nests too deeply") from exc
+    except jsontext.JsonTooDeep as exc:
+        raise ProtocolViolation(f"frame: {exc}") from exc
     except ValueError as exc:  # an integer past Python's int_max_str_digits
         raise ProtocolViolation(f"frame is not acceptable JSON: {exc}") from exc
     if not isinstance(body, dict):

@@ -12,12 +12,12 @@ blocks, policy variables, resource-based policies (``Principal``), and the wire 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from openssm import jsontext
 from openssm.errors import OpenSSMError
 
 Effect = Literal["Allow", "Deny"]
@@ -152,8 +152,8 @@ def parse_policy(document: str | Mapping[str, Any]) -> Policy:
     """Parse a JSON policy document (text or already-decoded) into a ``Policy``."""
     if isinstance(document, str):
         try:
-            document = json.loads(document, object_pairs_hook=_refuse_duplicate_keys)
-        except json.JSONDecodeError as exc:
+            document = jsontext.loads(document, object_pairs_hook=_refuse_duplicate_keys)
+        except ValueError as exc:
             raise PolicyError(f"Policy is not valid JSON: {exc}") from exc
     if not isinstance(document, Mapping):
         raise PolicyError("Policy must be a JSON object")

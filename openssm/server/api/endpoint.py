@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from openssm import arns, ids
+from openssm import arns, ids, jsontext
 from openssm.errors import (
     AccessDeniedException,
     ApiError,
@@ -116,7 +116,9 @@ class ApiEndpoint:
             )
         name = _operation_name(headers.get("x-amz-target", ""))
         try:
-            decoded = json.loads(raw) if raw else {}
+            decoded = jsontext.loads(raw) if raw else {}
+        except jsontext.JsonTooDeep as exc:
+            raise SerializationException(f"Request body: {exc}") from exc
         except ValueError as exc:
             raise SerializationException("Request body is not valid JSON") from exc
         operation = self._operations.get(name)

@@ -7,7 +7,6 @@ Ed25519 key it generated; the private half never leaves it. Errors have the API'
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from openssm import jsontext
 from openssm.errors import ApiError, InvalidActivationId, ValidationException
 from openssm.protocol.handshake import decode_public_key
 from openssm.server.runtime import Runtime
@@ -55,12 +55,11 @@ async def _read_json(request: Request) -> dict[str, Any]:
             raise ValidationException(f"The request body is larger than {MAX_BODY_BYTES} bytes")
         chunks.append(chunk)
     try:
-        body = json.loads(b"".join(chunks))
+        body = jsontext.loads(b"".join(chunks))
+    except jsontext.JsonTooDeep as exc:
+        raise ValidationException(f"The request body: {exc}") from None
     except ValueError:
         raise ValidationException("The request body is not valid JSON") from None
-    except RecursionError:
-        # 64 KiB of "[" nests deeper than the parser's recursion limit.
-        raise ValidationException("The request body nests too deeply") from None
     if not isinstance(body, dict):
         raise ValidationException("The request body must be a JSON object")
     return body

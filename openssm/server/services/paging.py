@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from openssm import jsontext
 from openssm.errors import InvalidNextToken
 
 _VERSION = 1
@@ -61,7 +62,7 @@ def decode_token(token: str, kind: str, *, bound_to: str) -> dict[str, Any]:
     if len(mac) != _MAC_BYTES or not hmac.compare_digest(mac, _mac(kind, bound_to, payload)):
         raise InvalidNextToken(MESSAGE)
     try:
-        doc = json.loads(payload)
+        doc = jsontext.loads(payload)
     except ValueError:
         raise InvalidNextToken(MESSAGE) from None
     if not isinstance(doc, dict) or doc.get("v") != _VERSION or not isinstance(doc.get("p"), dict):

@@ -93,7 +93,8 @@ def test_decode_ignores_unknown_members_for_forward_compatibility() -> None:
             "wrong type",
         ),
         ('{"type": "deregistered", "message": null}', "wrong type"),
-        ("[" * 100_000 + "]" * 100_000, "frame"),
+        ("[" * 100_000 + "]" * 100_000, "nests deeper than"),
+        ('{"type": "heartbeat", "sent_at": 1, "x": ' + "[" * 500 + "]" * 500 + "}", "nests deeper"),
         (b"\xff\xfe", "UTF-8"),
     ],
 )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from openssm import jsontext
 from openssm.errors import (
     IncompatiblePolicyException,
     InvalidPolicyAttributeException,
@@ -80,7 +81,7 @@ def parse_policies(text: str, *, now: dt.datetime) -> list[Policy]:
     count back from; an Expiration must lie in the future.
     """
     try:
-        doc = json.loads(text)
+        doc = jsontext.loads(text)
     except ValueError:
         raise ValidationException(
             "Invalid policies input: Policies must be a JSON array of policy objects."
