@@ -6,10 +6,10 @@ PYTEST_ARGS ?=
 
 .PHONY: dev postgres run test test-quick check fmt bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
 # Debian's PostgreSQL server, for the tests that run on a real PostgreSQL.

@@ -1,7 +1,10 @@
 """`openssm` command line: server, agent and admin sub-commands.
 
-Sub-command modules are imported lazily so that `openssm agent` never loads
-the server's dependencies.
+The base install (`pip install openssm`) is the agent alone; the server's and
+the human CLI's packages come with the extras `openssm[server]` and
+`openssm[cli]`. Sub-command modules import nothing beyond the standard library
+until their handler runs, so `openssm agent` works without the extras, and a
+sub-command whose extra is missing says which one to install.
 """
 
 from __future__ import annotations
@@ -9,6 +12,21 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+
+# The extra that brings each third-party package a sub-command may import.
+_EXTRA_OF_PACKAGE = {
+    "alembic": "server",
+    "boto3": "server",
+    "botocore": "server",
+    "cryptography": "server",
+    "httptools": "server",
+    "psycopg": "server",
+    "sqlalchemy": "server",
+    "starlette": "server",
+    "uvicorn": "server",
+    "uvloop": "server",
+    "yaml": "server",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The extra that provides the package `exc` could not find, or None if no extra does."""
+    package = (exc.name or "").partition(".")[0]
+    return _EXTRA_OF_PACKAGE.get(package)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -31,6 +55,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = handler(args)
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        print(
+            f"openssm {args.command}: needs the {extra} extra, which is not installed here "
+            f"(no module {exc.name!r}); install it with: pip install 'openssm[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
     return result
 
 

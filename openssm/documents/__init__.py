@@ -4,6 +4,11 @@ Pure and I/O-free: no sockets, no database, no Parameter Store. Callers pass a
 resolver for ``{{ssm:…}}`` references. Nothing here imports the server, the
 agent or the CLI.
 
+This package re-exports nothing: callers import the module they need, and
+load only what that module needs. The agent must never load the YAML parser
+that ``content.py`` uses: PyYAML comes with the server's extra, not the base
+install.
+
     content.py         Content text ⇄ dict (JSON, YAML), the Sha256 hash
     schema.py          Document: type, schemaVersion, parameters, steps or session
     steps.py           mainSteps / runtimeConfig steps, preconditions
@@ -18,84 +23,3 @@ agent or the CLI.
     catalog/           the built-in AWS-* documents
     errors.py          DocumentContentError, DocumentSchemaVersionError, DocumentParameterError
 """
-
-from openssm.documents.actions import PlatformType
-from openssm.documents.content import (
-    HASH_TYPE,
-    DocumentFormat,
-    convert_content,
-    document_hash,
-    parse_content,
-    serialize_content,
-)
-from openssm.documents.errors import (
-    DocumentContentError,
-    DocumentError,
-    DocumentParameterError,
-    DocumentSchemaVersionError,
-)
-from openssm.documents.names import is_reserved_name, is_valid_document_name
-from openssm.documents.parameters import (
-    ParameterDef,
-    ParameterType,
-    ParamValue,
-    validate_parameters,
-)
-from openssm.documents.placeholders import (
-    Reference,
-    Resolver,
-    find_parameter_references,
-    interpolate,
-    resolve_references,
-)
-from openssm.documents.plan import (
-    Plan,
-    RenderedDocument,
-    RenderedStep,
-    plan_from_dict,
-    plan_to_dict,
-    render,
-)
-from openssm.documents.schema import Document, DocumentType, load_document, parse_document
-from openssm.documents.sessions import SessionSpec, SessionType
-from openssm.documents.steps import OnFailure, Precondition, Step
-
-__all__ = [
-    "HASH_TYPE",
-    "Document",
-    "DocumentContentError",
-    "DocumentError",
-    "DocumentFormat",
-    "DocumentParameterError",
-    "DocumentSchemaVersionError",
-    "DocumentType",
-    "OnFailure",
-    "ParamValue",
-    "ParameterDef",
-    "ParameterType",
-    "Plan",
-    "PlatformType",
-    "Precondition",
-    "Reference",
-    "RenderedDocument",
-    "RenderedStep",
-    "Resolver",
-    "SessionSpec",
-    "SessionType",
-    "Step",
-    "convert_content",
-    "document_hash",
-    "find_parameter_references",
-    "interpolate",
-    "is_reserved_name",
-    "is_valid_document_name",
-    "load_document",
-    "parse_content",
-    "parse_document",
-    "plan_from_dict",
-    "plan_to_dict",
-    "render",
-    "resolve_references",
-    "serialize_content",
-    "validate_parameters",
-]

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from openssm.documents import DocumentParameterError
+from openssm.documents.errors import DocumentParameterError
 from openssm.documents.parameters import ParameterDef, ParameterType, check_value
 from openssm.documents.patterns import backtracking_risk
 

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from openssm import arns
-from openssm.documents import Document, load_document
 from openssm.documents.catalog import CatalogDocument, load_catalog
+from openssm.documents.schema import Document, load_document
 from openssm.server.services.documents.records import AMAZON, DocumentRecord, Summary, summarize
 
 # A fixed CreatedDate, so built-in documents look the same on every server and restart.

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from openssm import arns
-from openssm.documents import Document, DocumentError, convert_content, load_document
+from openssm.documents.content import convert_content
+from openssm.documents.errors import DocumentError
+from openssm.documents.schema import Document, load_document
 from openssm.errors import (
     InvalidDocument,
     InvalidDocumentOperation,

@@ -12,13 +12,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from openssm.documents import (
-    Document,
+from openssm.documents.errors import (
     DocumentContentError,
     DocumentError,
     DocumentParameterError,
     DocumentSchemaVersionError,
 )
+from openssm.documents.schema import Document
 from openssm.errors import (
     ApiError,
     InvalidDocumentContent,

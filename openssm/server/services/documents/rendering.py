@@ -23,8 +23,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy.engine import Connection
 
-from openssm.documents import Document, DocumentError, RenderedDocument, Resolver, render
-from openssm.documents.errors import DocumentParameterError
+from openssm.documents.errors import DocumentError, DocumentParameterError
+from openssm.documents.placeholders import Resolver
+from openssm.documents.plan import RenderedDocument, render
+from openssm.documents.schema import Document
 from openssm.errors import ParameterNotFound, ParameterVersionNotFound
 from openssm.server.context import RequestContext
 from openssm.server.secrets import Keyring

@@ -24,14 +24,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
-from openssm.documents import (
-    Document,
-    DocumentContentError,
-    DocumentError,
-    is_reserved_name,
-    load_document,
-)
 from openssm.documents.content import document_hash
+from openssm.documents.errors import DocumentContentError, DocumentError
+from openssm.documents.names import is_reserved_name
+from openssm.documents.schema import Document, load_document
 from openssm.errors import (
     DocumentAlreadyExists,
     DocumentLimitExceeded,

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 
 from openssm import arns
-from openssm.documents import is_reserved_name
+from openssm.documents.names import is_reserved_name
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
