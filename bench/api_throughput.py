@@ -24,6 +24,7 @@ import uvloop
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from types_boto3_ssm.literals import ParameterTypeType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.postgres import PostgresServer
@@ -114,7 +115,7 @@ def main() -> int:
         url = server.url
     try:
         client = ServerProcess(data_dir=Path("/nonexistent"), url=url).client()
-        kind = "SecureString" if args.secure else "String"
+        kind: ParameterTypeType = "SecureString" if args.secure else "String"
         # One name per type: Overwrite cannot change a parameter's type.
         name = f"/bench/param-{kind.lower()}"
         client.put_parameter(Name=name, Value="v" * 64, Type=kind, Overwrite=True)

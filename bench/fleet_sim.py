@@ -29,7 +29,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import boto3
 import psutil
@@ -37,6 +36,8 @@ import uvloop
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from types_boto3_ssm.client import SSMClient
+
 from openssm.agent.channel import AgentChannel, ChannelState
 from openssm.backoff import Backoff
 from openssm.protocol.frames import InstanceInfoFrame
@@ -63,7 +64,7 @@ def raise_open_file_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def ssm_client(url: str, key_id: str, secret: str) -> Any:
+def ssm_client(url: str, key_id: str, secret: str) -> SSMClient:
     return boto3.client(
         "ssm",
         endpoint_url=url,
@@ -90,7 +91,7 @@ def register_one(url: str, activation: tuple[str, str], agent: SimAgent) -> None
         agent.instance_id = json.loads(response.read())["InstanceId"]
 
 
-def register_all(url: str, ssm: Any, agents: list[SimAgent], concurrency: int) -> int:
+def register_all(url: str, ssm: SSMClient, agents: list[SimAgent], concurrency: int) -> int:
     """Register every agent; returns how many failed."""
     activations: list[tuple[str, str]] = []
     for _ in range(math.ceil(len(agents) / ACTIVATION_LIMIT)):
@@ -127,7 +128,7 @@ def server_rss(pid: int | None) -> float | None:
         return None
 
 
-def count_online(ssm: Any) -> int:
+def count_online(ssm: SSMClient) -> int:
     """How many instances the server itself reports Online."""
     pages = ssm.get_paginator("describe_instance_information").paginate(
         Filters=[{"Key": "PingStatus", "Values": ["Online"]}],
@@ -140,7 +141,7 @@ async def run_fleet(
     url: str,
     agents: list[SimAgent],
     *,
-    ssm: Any,
+    ssm: SSMClient,
     batch: int,
     hold_s: float,
     server_pid: int | None,

@@ -14,13 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from types_boto3_ssm.client import SSMClient
+from types_boto3_ssm.type_defs import InstanceInformationTypeDef
+
 from tests.support import ServerProcess, wait_until
 
 # Short reconnect backoff so tests can bound "Online again" in seconds.
 AGENT_BACKOFF_CAP_S = 2.0
 
 
-def create_activation(ssm: Any, *, limit: int = 1, name: str | None = None) -> tuple[str, str]:
+def create_activation(
+    ssm: SSMClient, *, limit: int = 1, name: str | None = None
+) -> tuple[str, str]:
     """(ActivationId, ActivationCode) of a new activation made through the public API."""
     kwargs: dict[str, Any] = {"IamRole": "openssm-test", "RegistrationLimit": limit}
     if name:
@@ -56,10 +61,12 @@ def register_cli(
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
 
 
-def instance_information(ssm: Any, instance_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def instance_information(
+    ssm: SSMClient, instance_ids: Iterable[str]
+) -> dict[str, InstanceInformationTypeDef]:
     """DescribeInstanceInformation for these ids, keyed by instance id."""
     ids = list(instance_ids)
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, InstanceInformationTypeDef] = {}
     for page in ssm.get_paginator("describe_instance_information").paginate(
         Filters=[{"Key": "InstanceIds", "Values": ids}]
     ):
@@ -69,12 +76,12 @@ def instance_information(ssm: Any, instance_ids: Iterable[str]) -> dict[str, dic
 
 
 def wait_ping_status(
-    ssm: Any, instance_ids: Iterable[str], status: str, *, timeout_s: float = 20.0
-) -> dict[str, dict[str, Any]]:
+    ssm: SSMClient, instance_ids: Iterable[str], status: str, *, timeout_s: float = 20.0
+) -> dict[str, InstanceInformationTypeDef]:
     """Poll until every instance shows `status`; returns their information."""
     ids = list(instance_ids)
 
-    def reached() -> dict[str, dict[str, Any]] | None:
+    def reached() -> dict[str, InstanceInformationTypeDef] | None:
         infos = instance_information(ssm, ids)
         if all(infos.get(i, {}).get("PingStatus") == status for i in ids):
             return infos

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
-from typing import Any
-
-import botocore.exceptions
-import pytest
 
 
 def forms(secret: str) -> list[bytes]:
@@ -25,13 +20,6 @@ def forms(secret: str) -> list[bytes]:
 def assert_absent(secret: str, blob: bytes, where: str) -> None:
     for form in forms(secret):
         assert form not in blob, f"the canary leaked into {where} as {form[:20]!r}"
-
-
-def error_of(call: Any, **kwargs: Any) -> str:
-    """The error a refused call answers, as JSON text to scan."""
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    return json.dumps(info.value.response["Error"])
 
 
 def command_lines() -> bytes:

@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import boto3
 from botocore.config import Config
+from types_boto3_ssm.client import SSMClient
 
 T = TypeVar("T")
 
@@ -146,7 +147,7 @@ class ServerProcess:
         secret_access_key: str = ADMIN_SECRET,
         region: str = TEST_REGION,
         validate: bool = True,
-    ) -> Any:
+    ) -> SSMClient:
         """A boto3 SSM client; ``validate=False`` sends what botocore would refuse to."""
         return boto3.client(
             "ssm",

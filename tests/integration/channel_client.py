@@ -19,6 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from types_boto3_ssm.client import SSMClient
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -220,7 +221,7 @@ def connect_agent(url: str, identity: Identity, *, info: Frame | None = None) ->
     return client
 
 
-def activate(ssm: Any, *, limit: int = 1, **kwargs: Any) -> tuple[str, str]:
+def activate(ssm: SSMClient, *, limit: int = 1, **kwargs: Any) -> tuple[str, str]:
     """CreateActivation through the public API; returns (ActivationId, ActivationCode)."""
     kwargs.setdefault("IamRole", "SSMServiceRole")
     created = ssm.create_activation(RegistrationLimit=limit, **kwargs)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from types_boto3_ssm.client import SSMClient
 
 from tests.agents import AgentFactory
 from tests.postgres import PostgresServer, postgres_available
@@ -75,7 +75,7 @@ def no_traceback(server: ServerProcess) -> Iterator[None]:
 
 
 @pytest.fixture
-def ssm(server: ServerProcess) -> Any:
+def ssm(server: ServerProcess) -> SSMClient:
     return server.client()
 
 

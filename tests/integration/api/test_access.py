@@ -16,13 +16,14 @@ import uuid
 from typing import Any
 
 import boto3
-import botocore.exceptions
 import pytest
+from types_boto3_ssm.client import SSMClient
 
+from tests.aws_errors import error_of
 from tests.support import TEST_ACCOUNT_ID, ServerProcess
 
 
-def _new_user(server: ServerProcess, policy: dict[str, Any] | None) -> tuple[str, Any]:
+def _new_user(server: ServerProcess, policy: dict[str, Any] | None) -> tuple[str, SSMClient]:
     name = "u" + uuid.uuid4().hex[:10]
     assert server.admin("user", "create", name).returncode == 0
     created = server.admin("key", "create", name)
@@ -35,13 +36,6 @@ def _new_user(server: ServerProcess, policy: dict[str, Any] | None) -> tuple[str
         access_key_id=lines["aws_access_key_id"], secret_access_key=lines["aws_secret_access_key"]
     )
     return lines["aws_access_key_id"], client
-
-
-def _error(call: Any, **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return {"Code": str(error.get("Code", "")), "Message": str(error.get("Message", ""))}
 
 
 def test_policy_allows_by_resource_wildcard(sqlite_server: ServerProcess) -> None:
@@ -63,19 +57,19 @@ def test_policy_allows_by_resource_wildcard(sqlite_server: ServerProcess) -> Non
         },
     )
     assert reader.get_parameter(Name=f"{prefix}/app/x")["Parameter"]["Value"] == "1"
-    denied = _error(reader.get_parameter, Name=f"{prefix}/other/x")
-    assert denied["Code"] == "AccessDeniedException"
+    denied = error_of(reader.get_parameter, Name=f"{prefix}/other/x")
+    assert denied.code == "AccessDeniedException"
     arn = f"arn:aws:ssm:us-east-1:{TEST_ACCOUNT_ID}:parameter{prefix}/other/x"
-    assert "ssm:GetParameter" in denied["Message"]
-    assert arn in denied["Message"]
+    assert "ssm:GetParameter" in denied.message
+    assert arn in denied.message
     # A resource that does not exist is refused with the same words (SECURITY.md #3).
-    missing = _error(reader.get_parameter, Name=f"{prefix}/other/nope")
-    assert missing["Message"] == denied["Message"].replace("/other/x", "/other/nope")
+    missing = error_of(reader.get_parameter, Name=f"{prefix}/other/nope")
+    assert missing.message == denied.message.replace("/other/x", "/other/nope")
     # The batch form asks about every name (SECURITY.md #2).
-    batch = _error(reader.get_parameters, Names=[f"{prefix}/app/x", f"{prefix}/other/x"])
-    assert batch["Code"] == "AccessDeniedException"
+    batch = error_of(reader.get_parameters, Names=[f"{prefix}/app/x", f"{prefix}/other/x"])
+    assert batch.code == "AccessDeniedException"
     # Actions outside the policy are refused too.
-    assert _error(reader.describe_parameters)["Code"] == "AccessDeniedException"
+    assert error_of(reader.describe_parameters).code == "AccessDeniedException"
 
 
 def test_explicit_deny_wins(sqlite_server: ServerProcess) -> None:
@@ -91,9 +85,9 @@ def test_explicit_deny_wins(sqlite_server: ServerProcess) -> None:
         },
     )
     assert user.get_parameter(Name=name)["Parameter"]["Value"] == "v"
-    error = _error(user.delete_parameter, Name=name)
-    assert error["Code"] == "AccessDeniedException"
-    assert "explicit deny" in error["Message"]
+    error = error_of(user.delete_parameter, Name=name)
+    assert error.code == "AccessDeniedException"
+    assert "explicit deny" in error.message
 
 
 def test_a_deny_holds_in_every_form_of_a_read(sqlite_server: ServerProcess) -> None:
@@ -121,28 +115,31 @@ def test_a_deny_holds_in_every_form_of_a_read(sqlite_server: ServerProcess) -> N
     )
     assert user.get_parameter(Name=plain)["Parameter"]["Value"] == "p"
     refusals = [
-        _error(user.get_parameter, Name=secret),
-        _error(user.get_parameters, Names=[plain, secret]),
-        _error(user.get_parameter_history, Name=secret),
+        error_of(user.get_parameter, Name=secret),
+        error_of(user.get_parameters, Names=[plain, secret]),
+        error_of(user.get_parameter_history, Name=secret),
     ]
     for error in refusals:
-        assert error["Code"] == "AccessDeniedException"
-        assert "explicit deny" in error["Message"]
+        assert error.code == "AccessDeniedException"
+        assert "explicit deny" in error.message
     # Every page of a path walk and of a listing leaves the denied parameter out.
     for page_size in (10, 1):
         seen: list[str] = []
         for page in user.get_paginator("get_parameters_by_path").paginate(
-            Path=prefix, Recursive=True, WithDecryption=True, MaxResults=page_size
+            Path=prefix,
+            Recursive=True,
+            WithDecryption=True,
+            PaginationConfig={"PageSize": page_size},
         ):
             seen += [p["Name"] for p in page["Parameters"]]
             assert "canary-value" not in json.dumps(page, default=str)
         assert seen == [plain, f"{prefix}/app/z"]
         listed: list[str] = []
-        for page in user.get_paginator("describe_parameters").paginate(
+        for listing in user.get_paginator("describe_parameters").paginate(
             ParameterFilters=[{"Key": "Path", "Option": "Recursive", "Values": [prefix]}],
-            MaxResults=page_size,
+            PaginationConfig={"PageSize": page_size},
         ):
-            listed += [p["Name"] for p in page["Parameters"]]
+            listed += [p["Name"] for p in listing["Parameters"]]
         assert sorted(listed) == [plain, f"{prefix}/app/z"]
     # The administrator, denied nothing, sees all three.
     everything = admin.get_parameters_by_path(Path=prefix, Recursive=True)["Parameters"]
@@ -162,14 +159,14 @@ def test_a_deny_of_one_delete_form_holds_for_the_other(sqlite_server: ServerProc
             ]
         },
     )
-    assert _error(user.delete_parameter, Name=name)["Code"] == "AccessDeniedException"
-    assert _error(user.delete_parameters, Names=[name])["Code"] == "AccessDeniedException"
+    assert error_of(user.delete_parameter, Name=name).code == "AccessDeniedException"
+    assert error_of(user.delete_parameters, Names=[name]).code == "AccessDeniedException"
     assert admin.get_parameter(Name=name)["Parameter"]["Value"] == "v"
 
 
 def test_user_without_policy_can_do_nothing(sqlite_server: ServerProcess) -> None:
     _, user = _new_user(sqlite_server, None)
-    assert _error(user.describe_parameters)["Code"] == "AccessDeniedException"
+    assert error_of(user.describe_parameters).code == "AccessDeniedException"
 
 
 def test_disabled_key_is_refused_at_once(sqlite_server: ServerProcess) -> None:
@@ -178,11 +175,11 @@ def test_disabled_key_is_refused_at_once(sqlite_server: ServerProcess) -> None:
     )
     user.describe_parameters()
     assert sqlite_server.admin("key", "disable", key_id).returncode == 0
-    assert _error(user.describe_parameters)["Code"] == "UnrecognizedClientException"
+    assert error_of(user.describe_parameters).code == "UnrecognizedClientException"
     assert sqlite_server.admin("key", "enable", key_id).returncode == 0
     user.describe_parameters()
     assert sqlite_server.admin("key", "delete", key_id).returncode == 0
-    assert _error(user.describe_parameters)["Code"] == "UnrecognizedClientException"
+    assert error_of(user.describe_parameters).code == "UnrecognizedClientException"
 
 
 def test_policy_change_applies_at_once(sqlite_server: ServerProcess) -> None:
@@ -198,7 +195,7 @@ def test_policy_change_applies_at_once(sqlite_server: ServerProcess) -> None:
     deny = {"Statement": [{"Effect": "Deny", "Action": "ssm:Describe*", "Resource": "*"}]}
     put = sqlite_server.admin("policy", "put", user_name, "deny", "--document", json.dumps(deny))
     assert put.returncode == 0, put.stderr
-    assert _error(user.describe_parameters)["Code"] == "AccessDeniedException"
+    assert error_of(user.describe_parameters).code == "AccessDeniedException"
 
 
 def test_expired_key_is_refused(sqlite_server: ServerProcess) -> None:
@@ -212,14 +209,14 @@ def test_expired_key_is_refused(sqlite_server: ServerProcess) -> None:
         access_key_id=lines["aws_access_key_id"], secret_access_key=lines["aws_secret_access_key"]
     )
     time.sleep(2.5)
-    assert _error(user.describe_parameters)["Code"] == "UnrecognizedClientException"
+    assert error_of(user.describe_parameters).code == "UnrecognizedClientException"
 
 
 def test_data_is_scoped_by_region(sqlite_server: ServerProcess) -> None:
     name = f"/region{uuid.uuid4().hex[:8]}"
     sqlite_server.client(region="us-east-1").put_parameter(Name=name, Value="east", Type="String")
     west = sqlite_server.client(region="eu-west-1")
-    assert _error(west.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+    assert error_of(west.get_parameter, Name=name).code == "ParameterNotFound"
     west.put_parameter(Name=name, Value="west", Type="String")
     found = west.get_parameter(Name=name)["Parameter"]
     assert found["Value"] == "west"

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from openssm.server.app import operation_table
-from tests.integration.documents.support import SIMPLE, error
+from tests.aws_errors import error_of
+from tests.integration.documents.support import SIMPLE
 from tests.integration.signing import send, signed_request
 from tests.support import ServerProcess
 
@@ -72,9 +73,9 @@ def test_deeply_nested_parameter_policies_are_a_validation_exception(
 ) -> None:
     ssm = sqlite_server.client()
     name = f"/nesting/{uuid.uuid4().hex[:10]}"
-    found = error(ssm.put_parameter, Name=name, Value="v", Type="String", Policies=policies)
-    assert found["Code"] == "ValidationException", found
-    assert error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+    found = error_of(ssm.put_parameter, Name=name, Value="v", Type="String", Policies=policies)
+    assert found.code == "ValidationException", found
+    assert error_of(ssm.get_parameter, Name=name).code == "ParameterNotFound"
 
 
 def _with_string_map_default(default: str) -> str:
@@ -100,14 +101,16 @@ def test_deeply_nested_document_content_is_invalid_document_content(
 ) -> None:
     ssm = sqlite_server.client()
     name = f"nesting-{uuid.uuid4().hex[:10]}"
-    create = error(ssm.create_document, Name=name, Content=content, DocumentFormat=document_format)
-    assert create["Code"] in ("InvalidDocumentContent", "InvalidParameters"), create
+    create = error_of(
+        ssm.create_document, Name=name, Content=content, DocumentFormat=document_format
+    )
+    assert create.code in ("InvalidDocumentContent", "InvalidParameters"), create
     ssm.create_document(Name=name, Content=json.dumps(SIMPLE), DocumentType="Command")
-    update = error(
+    update = error_of(
         ssm.update_document,
         Name=name,
         Content=content,
         DocumentFormat=document_format,
         DocumentVersion="$LATEST",
     )
-    assert update["Code"] in ("InvalidDocumentContent", "InvalidParameters"), update
+    assert update.code in ("InvalidDocumentContent", "InvalidParameters"), update

@@ -10,14 +10,15 @@ is covered without editing this file.
 
 from __future__ import annotations
 
-from typing import Any
-
 import botocore.session
 import pytest
 from botocore import xform_name
+from botocore.exceptions import ClientError
 from botocore.model import Shape
+from types_boto3_ssm.client import SSMClient
 
 from openssm.server.app import operation_table
+from tests.aws_errors import aws_error
 from tests.support import ServerProcess
 
 HOSTILE = ["nul\x00here", "\ud800", "/lone\udfff/x"]
@@ -50,14 +51,14 @@ def _fill(shape: Shape, text: str, depth: int = 0) -> object:
 
 
 @pytest.fixture
-def lax_client(server: ServerProcess) -> Any:
+def lax_client(server: ServerProcess) -> SSMClient:
     """A client that sends what it is given: botocore would refuse some of it before sending."""
     return server.client(validate=False)
 
 
 @pytest.mark.parametrize("operation", sorted(operation_table()))
 @pytest.mark.usefixtures("no_traceback")
-def test_hostile_strings_get_an_aws_error_not_a_500(lax_client: Any, operation: str) -> None:
+def test_hostile_strings_get_an_aws_error_not_a_500(lax_client: SSMClient, operation: str) -> None:
     input_shape = _MODEL.operation_model(operation).input_shape
     call = getattr(lax_client, xform_name(operation))
     for text in HOSTILE:
@@ -65,8 +66,7 @@ def test_hostile_strings_get_an_aws_error_not_a_500(lax_client: Any, operation: 
         assert isinstance(body, dict)
         try:
             call(**body)
-        except lax_client.exceptions.ClientError as exc:
-            error = exc.response["Error"]
-            status = exc.response["ResponseMetadata"]["HTTPStatusCode"]
-            assert status < 500, (operation, text, error)
-            assert error["Message"], (operation, text, error)
+        except ClientError as exc:
+            error = aws_error(exc)
+            assert error.status < 500, (operation, text, error)
+            assert error.message, (operation, text, error)

@@ -16,9 +16,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import botocore.exceptions
 import pytest
 
+from tests.aws_errors import error_of
 from tests.integration.signing import send, signed_request
 from tests.support import ServerProcess
 
@@ -56,17 +56,14 @@ def test_every_operation_refuses_unsigned_calls(
 
 def test_unknown_access_key_is_refused(sqlite_server: ServerProcess) -> None:
     ssm = sqlite_server.client(access_key_id="OSSMNOSUCHKEY0000000", secret_access_key="x" * 40)
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        ssm.describe_parameters()
-    assert info.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert error_of(ssm.describe_parameters).code == "UnrecognizedClientException"
 
 
 def test_wrong_secret_fails_the_signature(sqlite_server: ServerProcess) -> None:
     ssm = sqlite_server.client(secret_access_key="not-the-right-secret-000000000000000000")
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        ssm.describe_parameters()
-    assert info.value.response["Error"]["Code"] == "InvalidSignatureException"
-    assert "signature we calculated does not match" in info.value.response["Error"]["Message"]
+    error = error_of(ssm.describe_parameters)
+    assert error.code == "InvalidSignatureException"
+    assert "signature we calculated does not match" in error.message
 
 
 def test_tampered_body_fails_the_signature(sqlite_server: ServerProcess) -> None:
@@ -109,10 +106,9 @@ def test_unknown_operation_is_named(sqlite_server: ServerProcess) -> None:
 
 def test_model_operation_not_implemented_names_itself(sqlite_server: ServerProcess) -> None:
     ssm = sqlite_server.client()
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        ssm.get_ops_summary()
-    assert info.value.response["Error"]["Code"] == "UnsupportedOperationException"
-    assert "GetOpsSummary" in info.value.response["Error"]["Message"]
+    error = error_of(ssm.get_ops_summary)
+    assert error.code == "UnsupportedOperationException"
+    assert "GetOpsSummary" in error.message
 
 
 def test_validation_errors_use_aws_format(sqlite_server: ServerProcess) -> None:

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
+from types_boto3_ssm.client import SSMClient
 
 from tests.agents import instance_information
 from tests.support import TEST_REGION, wait_until
@@ -51,7 +51,7 @@ class Up:
         assert endpoint is not None
         return endpoint.group(1), found.group(1)
 
-    def client(self, url: str) -> Any:
+    def client(self, url: str) -> SSMClient:
         return boto3.Session(region_name=TEST_REGION).client(
             "ssm",
             endpoint_url=url,

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
-
-import botocore.exceptions
-import pytest
 
 SIMPLE = {
     "schemaVersion": "2.2",
@@ -24,11 +20,3 @@ SIMPLE = {
 
 def unique(prefix: str = "doc") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def error(call: Any, **kwargs: Any) -> dict[str, str]:
-    """The ``Error`` of the ClientError ``call(**kwargs)`` must raise."""
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    found = info.value.response["Error"]
-    return {"Code": str(found.get("Code", "")), "Message": str(found.get("Message", ""))}

@@ -13,18 +13,20 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
+from types_boto3_ssm.client import SSMClient
+from types_boto3_ssm.literals import DocumentTypeType
 
-from tests.integration.documents.support import SIMPLE, error, unique
+from tests.aws_errors import error_of
+from tests.integration.documents.support import SIMPLE, unique
 from tests.support import TEST_ACCOUNT_ID
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "documents"
 
 
-def test_create_json_document_describes_version_one(ssm: Any) -> None:
+def test_create_json_document_describes_version_one(ssm: SSMClient) -> None:
     name = unique()
     content = json.dumps(SIMPLE)
     created = ssm.create_document(Name=name, Content=content, DocumentType="Command")
@@ -46,13 +48,13 @@ def test_create_json_document_describes_version_one(ssm: Any) -> None:
     assert described["Tags"] == []
 
 
-def test_document_type_defaults_to_command(ssm: Any) -> None:
+def test_document_type_defaults_to_command(ssm: SSMClient) -> None:
     name = unique()
     desc = ssm.create_document(Name=name, Content=json.dumps(SIMPLE))["DocumentDescription"]
     assert desc["DocumentType"] == "Command"
 
 
-def test_get_document_returns_content_exactly_as_stored(ssm: Any) -> None:
+def test_get_document_returns_content_exactly_as_stored(ssm: SSMClient) -> None:
     name = unique()
     content = (FIXTURES / "install-nginx.yaml").read_text()
     ssm.create_document(Name=name, Content=content, DocumentFormat="YAML", VersionName="v-one")
@@ -65,7 +67,7 @@ def test_get_document_returns_content_exactly_as_stored(ssm: Any) -> None:
     assert got["DocumentType"] == "Command"
 
 
-def test_yaml_document_read_back_as_json_holds_the_same_data(ssm: Any) -> None:
+def test_yaml_document_read_back_as_json_holds_the_same_data(ssm: SSMClient) -> None:
     name = unique()
     content = (FIXTURES / "install-nginx.yaml").read_text()
     ssm.create_document(Name=name, Content=content, DocumentFormat="YAML")
@@ -74,7 +76,7 @@ def test_yaml_document_read_back_as_json_holds_the_same_data(ssm: Any) -> None:
     assert json.loads(got["Content"]) == yaml.safe_load(content)
 
 
-def test_json_document_read_back_as_yaml_holds_the_same_data(ssm: Any) -> None:
+def test_json_document_read_back_as_yaml_holds_the_same_data(ssm: SSMClient) -> None:
     name = unique()
     content = (FIXTURES / "deploy-app.json").read_text()
     ssm.create_document(Name=name, Content=content)
@@ -89,7 +91,7 @@ def test_json_document_read_back_as_yaml_holds_the_same_data(ssm: Any) -> None:
     )
 
 
-def test_describe_aws_run_shell_script_shows_its_parameters(ssm: Any) -> None:
+def test_describe_aws_run_shell_script_shows_its_parameters(ssm: SSMClient) -> None:
     desc = ssm.describe_document(Name="AWS-RunShellScript")["Document"]
     assert desc["Owner"] == "Amazon"
     assert desc["DocumentType"] == "Command"
@@ -104,21 +106,21 @@ def test_describe_aws_run_shell_script_shows_its_parameters(ssm: Any) -> None:
     assert desc["Hash"] == hashlib.sha256(content.encode()).hexdigest()
 
 
-def test_builtin_document_is_reachable_by_its_amazon_arn(ssm: Any) -> None:
+def test_builtin_document_is_reachable_by_its_amazon_arn(ssm: SSMClient) -> None:
     arn = "arn:aws:ssm:us-east-1::document/AWS-RunPowerShellScript"
     assert ssm.describe_document(Name=arn)["Document"]["Owner"] == "Amazon"
     foreign = "arn:aws:ssm:eu-west-1::document/AWS-RunPowerShellScript"
-    assert error(ssm.describe_document, Name=foreign)["Code"] == "InvalidDocument"
+    assert error_of(ssm.describe_document, Name=foreign).code == "InvalidDocument"
 
 
-def test_typo_in_a_step_action_is_refused_naming_the_step(ssm: Any) -> None:
+def test_typo_in_a_step_action_is_refused_naming_the_step(ssm: SSMClient) -> None:
     broken = json.loads(json.dumps(SIMPLE))
     broken["mainSteps"][0]["action"] = "aws:runShelScript"
-    err = error(ssm.create_document, Name=unique(), Content=json.dumps(broken))
-    assert err["Code"] == "InvalidDocumentContent"
-    assert "sayHello" in err["Message"]
-    assert "mainSteps[0]" in err["Message"]
-    assert "aws:runShelScript" in err["Message"]
+    err = error_of(ssm.create_document, Name=unique(), Content=json.dumps(broken))
+    assert err.code == "InvalidDocumentContent"
+    assert "sayHello" in err.message
+    assert "mainSteps[0]" in err.message
+    assert "aws:runShelScript" in err.message
 
 
 @pytest.mark.parametrize(
@@ -137,27 +139,27 @@ def test_typo_in_a_step_action_is_refused_naming_the_step(ssm: Any) -> None:
     ids=["bad-json", "bad-yaml", "schema-version", "unknown-member"],
 )
 def test_broken_content_is_refused_with_the_fault(
-    ssm: Any, content: str, fmt: str, code: str, words: str
+    ssm: SSMClient, content: str, fmt: str, code: str, words: str
 ) -> None:
-    err = error(ssm.create_document, Name=unique(), Content=content, DocumentFormat=fmt)
-    assert err["Code"] == code
-    assert words in err["Message"]
+    err = error_of(ssm.create_document, Name=unique(), Content=content, DocumentFormat=fmt)
+    assert err.code == code
+    assert words in err.message
 
 
-def test_yaml_content_without_a_format_gets_a_hint(ssm: Any) -> None:
+def test_yaml_content_without_a_format_gets_a_hint(ssm: SSMClient) -> None:
     content = (FIXTURES / "install-nginx.yaml").read_text()
-    err = error(ssm.create_document, Name=unique(), Content=content)
-    assert err["Code"] == "InvalidDocumentContent"
-    assert "DocumentFormat YAML" in err["Message"]
+    err = error_of(ssm.create_document, Name=unique(), Content=content)
+    assert err.code == "InvalidDocumentContent"
+    assert "DocumentFormat YAML" in err.message
 
 
 @pytest.mark.parametrize(
     "name", ["aws-thing", "AWSEC2-x", "Amazon.Doc", "amzn_doc", "AwSSupport-Fix"]
 )
-def test_reserved_name_prefixes_are_refused(ssm: Any, name: str) -> None:
-    err = error(ssm.create_document, Name=name, Content=json.dumps(SIMPLE))
-    assert err["Code"] == "ValidationException"
-    assert name in err["Message"]
+def test_reserved_name_prefixes_are_refused(ssm: SSMClient, name: str) -> None:
+    err = error_of(ssm.create_document, Name=name, Content=json.dumps(SIMPLE))
+    assert err.code == "ValidationException"
+    assert name in err.message
 
 
 @pytest.mark.parametrize(
@@ -165,10 +167,10 @@ def test_reserved_name_prefixes_are_refused(ssm: Any, name: str) -> None:
     ["../etc", "/abs/path", "a/b", "%2e%2e", "x" * 129, "has space", "名前です"],
     ids=["dotdot", "absolute", "slash", "encoded", "too-long", "space", "unicode"],
 )
-def test_names_outside_the_pattern_are_refused(ssm: Any, name: str) -> None:
+def test_names_outside_the_pattern_are_refused(ssm: SSMClient, name: str) -> None:
     """SECURITY 11: a document name never becomes a path; the model pattern keeps it flat."""
-    err = error(ssm.create_document, Name=name, Content=json.dumps(SIMPLE))
-    assert err["Code"] == "ValidationException"
+    err = error_of(ssm.create_document, Name=name, Content=json.dumps(SIMPLE))
+    assert err.code == "ValidationException"
 
 
 @pytest.mark.parametrize(
@@ -180,41 +182,41 @@ def test_names_outside_the_pattern_are_refused(ssm: Any, name: str) -> None:
         "arn:aws:ec2:us-east-1:123456789012:document/x",
     ],
 )
-def test_path_like_and_foreign_names_find_nothing(ssm: Any, name: str) -> None:
-    assert error(ssm.get_document, Name=name)["Code"] == "InvalidDocument"
+def test_path_like_and_foreign_names_find_nothing(ssm: SSMClient, name: str) -> None:
+    assert error_of(ssm.get_document, Name=name).code == "InvalidDocument"
 
 
-def test_step_names_that_are_paths_are_refused(ssm: Any) -> None:
+def test_step_names_that_are_paths_are_refused(ssm: SSMClient) -> None:
     broken = json.loads(json.dumps(SIMPLE))
     broken["mainSteps"][0]["name"] = "../escape"
-    err = error(ssm.create_document, Name=unique(), Content=json.dumps(broken))
-    assert err["Code"] == "InvalidDocumentContent"
+    err = error_of(ssm.create_document, Name=unique(), Content=json.dumps(broken))
+    assert err.code == "InvalidDocumentContent"
 
 
-def test_existing_name_is_document_already_exists(ssm: Any) -> None:
+def test_existing_name_is_document_already_exists(ssm: SSMClient) -> None:
     name = unique()
     ssm.create_document(Name=name, Content=json.dumps(SIMPLE))
-    err = error(ssm.create_document, Name=name, Content=json.dumps(SIMPLE))
-    assert err["Code"] == "DocumentAlreadyExists"
+    err = error_of(ssm.create_document, Name=name, Content=json.dumps(SIMPLE))
+    assert err.code == "DocumentAlreadyExists"
 
 
-def test_content_over_64_kb_is_max_document_size_exceeded(ssm: Any) -> None:
+def test_content_over_64_kb_is_max_document_size_exceeded(ssm: SSMClient) -> None:
     big = json.loads(json.dumps(SIMPLE))
     big["description"] = "x" * (64 * 1024)
-    err = error(ssm.create_document, Name=unique(), Content=json.dumps(big))
-    assert err["Code"] == "MaxDocumentSizeExceeded"
+    err = error_of(ssm.create_document, Name=unique(), Content=json.dumps(big))
+    assert err.code == "MaxDocumentSizeExceeded"
 
 
-def test_unsupported_document_type_is_refused_clearly(ssm: Any) -> None:
-    err = error(
+def test_unsupported_document_type_is_refused_clearly(ssm: SSMClient) -> None:
+    err = error_of(
         ssm.create_document, Name=unique(), Content=json.dumps(SIMPLE), DocumentType="Automation"
     )
-    assert err["Code"] == "ValidationException"
-    assert "Automation" in err["Message"]
-    assert "Command" in err["Message"]
+    assert err.code == "ValidationException"
+    assert "Automation" in err.message
+    assert "Command" in err.message
 
 
-def test_session_document_is_created_and_described(ssm: Any) -> None:
+def test_session_document_is_created_and_described(ssm: SSMClient) -> None:
     name = unique("sess")
     content = {
         "schemaVersion": "1.0",
@@ -231,7 +233,7 @@ def test_session_document_is_created_and_described(ssm: Any) -> None:
 
 
 # Shapes from AWS's documentation and its own documents that an audit found refused.
-AWS_SHAPES = {
+AWS_SHAPES: dict[str, tuple[DocumentTypeType, dict[str, object]]] = {
     "string-map-max-chars": (
         "Command",
         {
@@ -321,22 +323,22 @@ AWS_SHAPES = {
 
 
 @pytest.mark.parametrize("shape", list(AWS_SHAPES))
-def test_documents_shaped_like_aws_examples_are_accepted(ssm: Any, shape: str) -> None:
+def test_documents_shaped_like_aws_examples_are_accepted(ssm: SSMClient, shape: str) -> None:
     document_type, content = AWS_SHAPES[shape]
     name = unique(shape)
     ssm.create_document(Name=name, Content=json.dumps(content), DocumentType=document_type)
     assert json.loads(ssm.get_document(Name=name)["Content"]) == content
 
 
-def test_interpolation_type_other_than_env_var_is_refused(ssm: Any) -> None:
+def test_interpolation_type_other_than_env_var_is_refused(ssm: SSMClient) -> None:
     content = json.loads(json.dumps(AWS_SHAPES["interpolation-type"][1]))
     content["parameters"]["message"]["interpolationType"] = "SHELL"
-    err = error(ssm.create_document, Name=unique(), Content=json.dumps(content))
-    assert err["Code"] == "InvalidDocumentContent"
-    assert "interpolationType must be ENV_VAR" in err["Message"]
+    err = error_of(ssm.create_document, Name=unique(), Content=json.dumps(content))
+    assert err.code == "InvalidDocumentContent"
+    assert "interpolationType must be ENV_VAR" in err.message
 
 
-def test_string_list_default_reference_is_shown_as_written(ssm: Any) -> None:
+def test_string_list_default_reference_is_shown_as_written(ssm: SSMClient) -> None:
     name = unique("ref")
     content = AWS_SHAPES["string-list-default-reference"][1]
     ssm.create_document(Name=name, Content=json.dumps(content))
@@ -345,15 +347,15 @@ def test_string_list_default_reference_is_shown_as_written(ssm: Any) -> None:
     assert params["commands"]["Type"] == "StringList"
 
 
-def test_unknown_document_is_invalid_document(ssm: Any) -> None:
+def test_unknown_document_is_invalid_document(ssm: SSMClient) -> None:
     name = unique("missing")
-    assert error(ssm.get_document, Name=name)["Code"] == "InvalidDocument"
-    assert error(ssm.describe_document, Name=name)["Code"] == "InvalidDocument"
-    assert error(ssm.list_document_versions, Name=name)["Code"] == "InvalidDocument"
-    assert error(ssm.delete_document, Name=name)["Code"] == "InvalidDocument"
+    assert error_of(ssm.get_document, Name=name).code == "InvalidDocument"
+    assert error_of(ssm.describe_document, Name=name).code == "InvalidDocument"
+    assert error_of(ssm.list_document_versions, Name=name).code == "InvalidDocument"
+    assert error_of(ssm.delete_document, Name=name).code == "InvalidDocument"
 
 
-def test_tags_given_at_creation_are_listed_and_go_with_the_document(ssm: Any) -> None:
+def test_tags_given_at_creation_are_listed_and_go_with_the_document(ssm: SSMClient) -> None:
     name = unique()
     ssm.create_document(
         Name=name, Content=json.dumps(SIMPLE), Tags=[{"Key": "team", "Value": "ops"}]
@@ -369,11 +371,11 @@ def test_tags_given_at_creation_are_listed_and_go_with_the_document(ssm: Any) ->
     assert ssm.list_tags_for_resource(ResourceType="Document", ResourceId=name)["TagList"] == []
 
 
-def test_builtin_documents_cannot_be_tagged(ssm: Any) -> None:
-    err = error(
+def test_builtin_documents_cannot_be_tagged(ssm: SSMClient) -> None:
+    err = error_of(
         ssm.add_tags_to_resource,
         ResourceType="Document",
         ResourceId="AWS-RunShellScript",
         Tags=[{"Key": "k", "Value": "v"}],
     )
-    assert err["Code"] == "InvalidResourceId"
+    assert err.code == "InvalidResourceId"

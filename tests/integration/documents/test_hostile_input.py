@@ -14,8 +14,10 @@ import time
 from typing import Any
 
 import pytest
+from types_boto3_ssm.client import SSMClient
 
-from tests.integration.documents.support import SIMPLE, error, unique
+from tests.aws_errors import error_of
+from tests.integration.documents.support import SIMPLE, unique
 
 _STEP = {"action": "aws:runShellScript", "name": "run", "inputs": {"runCommand": ["ls"]}}
 
@@ -63,32 +65,32 @@ def _document(**extra: Any) -> dict[str, Any]:
     ],
 )
 def test_unrepresentable_content_is_invalid_document_content(
-    ssm: Any, content: str, document_format: str, needle: str
+    ssm: SSMClient, content: str, document_format: str, needle: str
 ) -> None:
-    found = error(
+    found = error_of(
         ssm.create_document, Name=unique(), Content=content, DocumentFormat=document_format
     )
-    assert found["Code"] == "InvalidDocumentContent"
-    assert needle in found["Message"]
+    assert found.code == "InvalidDocumentContent"
+    assert needle in found.message
 
 
 @pytest.mark.parametrize("document_format", ["JSON", "YAML"])
 def test_content_with_a_raw_lone_surrogate_is_refused_naming_the_member(
-    ssm: Any, document_format: str
+    ssm: SSMClient, document_format: str
 ) -> None:
     # botocore sends the surrogate as a \\ud800 escape in the request body; the server's
     # Content string then holds it raw, so the request's validation refuses it, as it does
     # for any string member.
     content = json.dumps(_document(description="x"))[:-1] + ', "z": "\ud800"}'
-    found = error(
+    found = error_of(
         ssm.create_document, Name=unique(), Content=content, DocumentFormat=document_format
     )
-    assert found["Code"] == "ValidationException"
-    assert "'content'" in found["Message"]
-    assert "surrogate" in found["Message"]
+    assert found.code == "ValidationException"
+    assert "'content'" in found.message
+    assert "surrogate" in found.message
 
 
-def test_unrepresentable_update_leaves_the_document_as_it_was(ssm: Any) -> None:
+def test_unrepresentable_update_leaves_the_document_as_it_was(ssm: SSMClient) -> None:
     name = unique()
     ssm.create_document(Name=name, Content=json.dumps(SIMPLE))
     bad = (
@@ -96,7 +98,7 @@ def test_unrepresentable_update_leaves_the_document_as_it_was(ssm: Any) -> None:
         + json.dumps([_STEP])
         + "}"
     )
-    assert error(ssm.update_document, Name=name, Content=bad)["Code"] == "InvalidDocumentContent"
+    assert error_of(ssm.update_document, Name=name, Content=bad).code == "InvalidDocumentContent"
     described = ssm.describe_document(Name=name)["Document"]
     assert described["LatestVersion"] == "1"
     assert [
@@ -105,7 +107,9 @@ def test_unrepresentable_update_leaves_the_document_as_it_was(ssm: Any) -> None:
 
 
 @pytest.mark.parametrize("version", ["9" * 25, str(2**63)])
-def test_version_numbers_past_64_bits_are_invalid_document_version(ssm: Any, version: str) -> None:
+def test_version_numbers_past_64_bits_are_invalid_document_version(
+    ssm: SSMClient, version: str
+) -> None:
     name = unique()
     ssm.create_document(Name=name, Content=json.dumps(SIMPLE))
     for call, kwargs in (
@@ -115,8 +119,8 @@ def test_version_numbers_past_64_bits_are_invalid_document_version(ssm: Any, ver
         (ssm.update_document_default_version, {}),
         (ssm.update_document, {"Content": json.dumps({**SIMPLE, "description": "x"})}),
     ):
-        found = error(call, Name=name, DocumentVersion=version, **kwargs)
-        assert found["Code"] == "InvalidDocumentVersion", (call, found)
+        found = error_of(call, Name=name, DocumentVersion=version, **kwargs)
+        assert found.code == "InvalidDocumentVersion", (call, found)
     assert ssm.describe_document(Name=name)["Document"]["DefaultVersion"] == "1"
 
 
@@ -132,16 +136,16 @@ def test_version_numbers_past_64_bits_are_invalid_document_version(ssm: Any, ver
     ],
 )
 def test_exponentially_backtracking_allowed_pattern_is_refused_at_once(
-    ssm: Any, pattern: str
+    ssm: SSMClient, pattern: str
 ) -> None:
     content = _document(
         parameters={"p": {"type": "String", "allowedPattern": pattern, "default": "a" * 40 + "!"}}
     )
     started = time.monotonic()
-    found = error(ssm.create_document, Name=unique(), Content=json.dumps(content))
+    found = error_of(ssm.create_document, Name=unique(), Content=json.dumps(content))
     assert time.monotonic() - started < 5
-    assert found["Code"] == "InvalidDocumentContent"
-    assert "parameters.p.allowedPattern" in found["Message"]
+    assert found.code == "InvalidDocumentContent"
+    assert "parameters.p.allowedPattern" in found.message
 
 
 @pytest.mark.parametrize(
@@ -154,14 +158,14 @@ def test_exponentially_backtracking_allowed_pattern_is_refused_at_once(
 )
 @pytest.mark.usefixtures("no_traceback")
 def test_allowed_pattern_re_cannot_compile_is_refused_by_name(
-    ssm: Any, pattern: str, fault: str
+    ssm: SSMClient, pattern: str, fault: str
 ) -> None:
     """Before, each of these was an InternalServerError."""
     content = _document(parameters={"p": {"type": "String", "allowedPattern": pattern}})
-    found = error(ssm.create_document, Name=unique(), Content=json.dumps(content))
-    assert found["Code"] == "InvalidDocumentContent"
-    assert "parameters.p.allowedPattern" in found["Message"]
-    assert fault in found["Message"]
+    found = error_of(ssm.create_document, Name=unique(), Content=json.dumps(content))
+    assert found.code == "InvalidDocumentContent"
+    assert "parameters.p.allowedPattern" in found.message
+    assert fault in found.message
 
 
 @pytest.mark.parametrize(
@@ -177,7 +181,7 @@ def test_allowed_pattern_re_cannot_compile_is_refused_by_name(
         "^(foo|bar)*$",
     ],
 )
-def test_everyday_allowed_patterns_are_accepted(ssm: Any, pattern: str) -> None:
+def test_everyday_allowed_patterns_are_accepted(ssm: SSMClient, pattern: str) -> None:
     content = _document(parameters={"p": {"type": "String", "allowedPattern": pattern}})
     created = ssm.create_document(Name=unique(), Content=json.dumps(content))
     assert created["DocumentDescription"]["Status"] == "Active"

@@ -14,7 +14,11 @@ import json
 import uuid
 from typing import Any
 
-from tests.integration.documents.support import SIMPLE, error
+from types_boto3_ssm.client import SSMClient
+from types_boto3_ssm.type_defs import DocumentIdentifierTypeDef
+
+from tests.aws_errors import error_of
+from tests.integration.documents.support import SIMPLE
 from tests.support import TEST_ACCOUNT_ID
 
 SESSION = {"schemaVersion": "1.0", "sessionType": "Standard_Stream", "inputs": {}}
@@ -31,8 +35,8 @@ POWERSHELL = {
 }
 
 
-def list_all(ssm: Any, **kwargs: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+def list_all(ssm: SSMClient, **kwargs: Any) -> list[DocumentIdentifierTypeDef]:
+    found: list[DocumentIdentifierTypeDef] = []
     while True:
         page = ssm.list_documents(**kwargs)
         found.extend(page["DocumentIdentifiers"])
@@ -41,11 +45,11 @@ def list_all(ssm: Any, **kwargs: Any) -> list[dict[str, Any]]:
         kwargs["NextToken"] = page["NextToken"]
 
 
-def names(items: list[dict[str, Any]]) -> list[str]:
+def names(items: list[DocumentIdentifierTypeDef]) -> list[str]:
     return [item["Name"] for item in items]
 
 
-def seed(ssm: Any) -> str:
+def seed(ssm: SSMClient) -> str:
     """Four documents under a fresh prefix: two shell commands, one PowerShell, one session."""
     prefix = f"ls{uuid.uuid4().hex[:8]}"
     ssm.create_document(
@@ -59,7 +63,7 @@ def seed(ssm: Any) -> str:
     return prefix
 
 
-def test_owner_amazon_lists_the_builtin_catalog(ssm: Any) -> None:
+def test_owner_amazon_lists_the_builtin_catalog(ssm: SSMClient) -> None:
     found = list_all(ssm, Filters=[{"Key": "Owner", "Values": ["Amazon"]}])
     listed = set(names(found))
     assert {
@@ -77,7 +81,7 @@ def test_owner_amazon_lists_the_builtin_catalog(ssm: Any) -> None:
     assert shell["SchemaVersion"] == "1.2"
 
 
-def test_owner_self_lists_only_own_documents(ssm: Any) -> None:
+def test_owner_self_lists_only_own_documents(ssm: SSMClient) -> None:
     prefix = seed(ssm)
     found = list_all(ssm, Filters=[{"Key": "Owner", "Values": ["Self"]}])
     assert {item["Owner"] for item in found} == {TEST_ACCOUNT_ID}
@@ -85,14 +89,14 @@ def test_owner_self_lists_only_own_documents(ssm: Any) -> None:
     assert "AWS-RunShellScript" not in names(found)
 
 
-def test_default_listing_holds_own_and_amazon_documents(ssm: Any) -> None:
+def test_default_listing_holds_own_and_amazon_documents(ssm: SSMClient) -> None:
     prefix = seed(ssm)
     listed = set(names(list_all(ssm)))
     assert f"{prefix}-a" in listed
     assert "AWS-RunShellScript" in listed
 
 
-def test_name_filter_matches_a_prefix(ssm: Any) -> None:
+def test_name_filter_matches_a_prefix(ssm: SSMClient) -> None:
     prefix = seed(ssm)
     found = list_all(ssm, Filters=[{"Key": "Name", "Values": [prefix]}])
     assert names(found) == [f"{prefix}-a", f"{prefix}-b", f"{prefix}-c", f"{prefix}-d"]
@@ -101,7 +105,7 @@ def test_name_filter_matches_a_prefix(ssm: Any) -> None:
     assert list_all(ssm, Filters=[{"Key": "Name", "Values": [prefix.upper()]}]) == []
 
 
-def test_keys_and_values_combine(ssm: Any) -> None:
+def test_keys_and_values_combine(ssm: SSMClient) -> None:
     prefix = seed(ssm)
     by_name = {"Key": "Name", "Values": [prefix]}
     sessions = list_all(ssm, Filters=[by_name, {"Key": "DocumentType", "Values": ["Session"]}])
@@ -120,7 +124,7 @@ def test_keys_and_values_combine(ssm: Any) -> None:
     assert names(anywhere) == [f"{prefix}-c", f"{prefix}-d"]
 
 
-def test_tag_filter_matches_tagged_documents(ssm: Any) -> None:
+def test_tag_filter_matches_tagged_documents(ssm: SSMClient) -> None:
     prefix = seed(ssm)
     by_name = {"Key": "Name", "Values": [prefix]}
     blue = list_all(ssm, Filters=[by_name, {"Key": "tag:team", "Values": ["blue"]}])
@@ -130,7 +134,7 @@ def test_tag_filter_matches_tagged_documents(ssm: Any) -> None:
     assert names(any_team) == [f"{prefix}-a", f"{prefix}-b"]
 
 
-def test_legacy_document_filter_list_still_works(ssm: Any) -> None:
+def test_legacy_document_filter_list_still_works(ssm: SSMClient) -> None:
     prefix = seed(ssm)
     found = list_all(
         ssm,
@@ -144,7 +148,7 @@ def test_legacy_document_filter_list_still_works(ssm: Any) -> None:
     assert {item["Owner"] for item in amazon} == {"Amazon"}
 
 
-def test_paging_walks_every_document_once(ssm: Any) -> None:
+def test_paging_walks_every_document_once(ssm: SSMClient) -> None:
     prefix = seed(ssm)
     pages = []
     kwargs: dict[str, Any] = {"Filters": [{"Key": "Name", "Values": [prefix]}], "MaxResults": 3}
@@ -157,31 +161,31 @@ def test_paging_walks_every_document_once(ssm: Any) -> None:
     assert pages == [[f"{prefix}-a", f"{prefix}-b", f"{prefix}-c"], [f"{prefix}-d"]]
 
 
-def test_token_of_another_listing_is_refused(ssm: Any) -> None:
+def test_token_of_another_listing_is_refused(ssm: SSMClient) -> None:
     prefix = seed(ssm)
     page = ssm.list_documents(Filters=[{"Key": "Name", "Values": [prefix]}], MaxResults=1)
-    err = error(
+    err = error_of(
         ssm.list_documents,
         Filters=[{"Key": "Owner", "Values": ["Self"]}],
         NextToken=page["NextToken"],
     )
-    assert err["Code"] == "InvalidNextToken"
-    assert error(ssm.list_documents, NextToken="made-up")["Code"] == "InvalidNextToken"
+    assert err.code == "InvalidNextToken"
+    assert error_of(ssm.list_documents, NextToken="made-up").code == "InvalidNextToken"
 
 
-def test_bad_filters_are_refused(ssm: Any) -> None:
-    unknown = error(ssm.list_documents, Filters=[{"Key": "Colour", "Values": ["x"]}])
-    assert unknown["Code"] == "InvalidFilterKey"
-    keyless = error(ssm.list_documents, Filters=[{"Values": ["x"]}])  # Key is optional
-    assert keyless["Code"] == "InvalidFilterKey"
-    assert "no Key" in keyless["Message"]
-    two = error(ssm.list_documents, Filters=[{"Key": "Owner", "Values": ["Self", "Amazon"]}])
-    assert two["Code"] == "ValidationException"
-    wrong = error(ssm.list_documents, Filters=[{"Key": "Owner", "Values": ["Someone"]}])
-    assert wrong["Code"] == "ValidationException"
+def test_bad_filters_are_refused(ssm: SSMClient) -> None:
+    unknown = error_of(ssm.list_documents, Filters=[{"Key": "Colour", "Values": ["x"]}])
+    assert unknown.code == "InvalidFilterKey"
+    keyless = error_of(ssm.list_documents, Filters=[{"Values": ["x"]}])  # Key is optional
+    assert keyless.code == "InvalidFilterKey"
+    assert "no Key" in keyless.message
+    two = error_of(ssm.list_documents, Filters=[{"Key": "Owner", "Values": ["Self", "Amazon"]}])
+    assert two.code == "ValidationException"
+    wrong = error_of(ssm.list_documents, Filters=[{"Key": "Owner", "Values": ["Someone"]}])
+    assert wrong.code == "ValidationException"
 
 
-def test_list_shows_the_default_version(ssm: Any) -> None:
+def test_list_shows_the_default_version(ssm: SSMClient) -> None:
     prefix = seed(ssm)
     name = f"{prefix}-a"
     changed = json.loads(json.dumps(SIMPLE))

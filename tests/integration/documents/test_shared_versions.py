@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from types_boto3_ssm.client import SSMClient
 
 from tests.integration.documents.support import SIMPLE, unique
 from tests.integration.documents.test_sharing import arn_of, other, share, unshare
@@ -19,7 +20,7 @@ __all__ = ["other"]  # the fixture, imported for pytest to find
 OTHER_ACCOUNT = "210987654321"
 
 
-def _three_versions(ssm: Any) -> str:
+def _three_versions(ssm: SSMClient) -> str:
     name = unique("shared")
     ssm.create_document(Name=name, Content=json.dumps(SIMPLE))
     for text in ("Second.", "Third."):
@@ -36,7 +37,7 @@ def _three_versions(ssm: Any) -> str:
     ],
 )
 def test_the_shared_version_is_listed_whatever_the_page_size(
-    ssm: Any, other: Any, shared_at: str, default: str, expected: str
+    ssm: SSMClient, other: SSMClient, shared_at: str, default: str, expected: str
 ) -> None:
     name = _three_versions(ssm)
     ssm.update_document_default_version(Name=name, DocumentVersion=default)
@@ -53,7 +54,9 @@ def test_the_shared_version_is_listed_whatever_the_page_size(
         unshare(ssm, name, OTHER_ACCOUNT)
 
 
-def test_a_document_shared_at_all_versions_pages_through_them(ssm: Any, other: Any) -> None:
+def test_a_document_shared_at_all_versions_pages_through_them(
+    ssm: SSMClient, other: SSMClient
+) -> None:
     name = _three_versions(ssm)
     share(ssm, name, OTHER_ACCOUNT, version="$ALL")
     arn = arn_of(name)

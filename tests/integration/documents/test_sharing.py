@@ -16,8 +16,10 @@ import uuid
 from typing import Any
 
 import pytest
+from types_boto3_ssm.client import SSMClient
 
-from tests.integration.documents.support import SIMPLE, error, unique
+from tests.aws_errors import error_of
+from tests.integration.documents.support import SIMPLE, unique
 from tests.support import TEST_ACCOUNT_ID, ServerProcess
 
 OTHER_ACCOUNT = "210987654321"
@@ -27,7 +29,7 @@ ALLOW_ALL = {
 }
 
 
-def user_client(server: ServerProcess, *, account_id: str, policy: dict[str, Any]) -> Any:
+def user_client(server: ServerProcess, *, account_id: str, policy: dict[str, Any]) -> SSMClient:
     """A boto3 client for a new user of ``account_id`` with one inline policy."""
     name = "u" + uuid.uuid4().hex[:10]
     scope = ("--account-id", account_id)
@@ -44,7 +46,7 @@ def user_client(server: ServerProcess, *, account_id: str, policy: dict[str, Any
 
 
 @pytest.fixture(scope="module")
-def other(server: ServerProcess) -> Any:
+def other(server: ServerProcess) -> SSMClient:
     return user_client(server, account_id=OTHER_ACCOUNT, policy=ALLOW_ALL)
 
 
@@ -52,7 +54,7 @@ def arn_of(name: str, account: str = TEST_ACCOUNT_ID) -> str:
     return f"arn:aws:ssm:us-east-1:{account}:document/{name}"
 
 
-def two_versions(ssm: Any) -> str:
+def two_versions(ssm: SSMClient) -> str:
     name = unique("shared")
     ssm.create_document(Name=name, Content=json.dumps(SIMPLE))
     changed = {**SIMPLE, "description": "Second."}
@@ -60,26 +62,28 @@ def two_versions(ssm: Any) -> str:
     return name
 
 
-def share(ssm: Any, name: str, *accounts: str, version: str | None = None) -> None:
+def share(ssm: SSMClient, name: str, *accounts: str, version: str | None = None) -> None:
     extra = {"SharedDocumentVersion": version} if version else {}
     ssm.modify_document_permission(
         Name=name, PermissionType="Share", AccountIdsToAdd=list(accounts), **extra
     )
 
 
-def unshare(ssm: Any, name: str, *accounts: str) -> None:
+def unshare(ssm: SSMClient, name: str, *accounts: str) -> None:
     ssm.modify_document_permission(
         Name=name, PermissionType="Share", AccountIdsToRemove=list(accounts)
     )
 
 
-def test_other_account_reaches_a_document_only_while_shared(ssm: Any, other: Any) -> None:
+def test_other_account_reaches_a_document_only_while_shared(
+    ssm: SSMClient, other: SSMClient
+) -> None:
     name = two_versions(ssm)
     arn = arn_of(name)
-    assert error(other.get_document, Name=arn)["Code"] == "InvalidDocument"
+    assert error_of(other.get_document, Name=arn).code == "InvalidDocument"
     # The same words for a document that does not exist at all (SECURITY 3).
-    missing = error(other.get_document, Name=arn_of(unique("none")))
-    assert missing["Code"] == "InvalidDocument"
+    missing = error_of(other.get_document, Name=arn_of(unique("none")))
+    assert missing.code == "InvalidDocument"
     share(ssm, name, OTHER_ACCOUNT)
     desc = other.describe_document(Name=arn)["Document"]
     assert desc["Owner"] == TEST_ACCOUNT_ID
@@ -89,22 +93,22 @@ def test_other_account_reaches_a_document_only_while_shared(ssm: Any, other: Any
     got = other.get_document(Name=arn)
     assert json.loads(got["Content"]) == SIMPLE
     # The plain name means the other account's own document, which does not exist.
-    assert error(other.get_document, Name=name)["Code"] == "InvalidDocument"
+    assert error_of(other.get_document, Name=name).code == "InvalidDocument"
     # Shared at $DEFAULT: the other versions stay private.
-    later = error(other.get_document, Name=arn, DocumentVersion="2")
-    assert later["Code"] == "InvalidDocumentVersion"
+    later = error_of(other.get_document, Name=arn, DocumentVersion="2")
+    assert later.code == "InvalidDocumentVersion"
     versions = other.list_document_versions(Name=arn)["DocumentVersions"]
     assert [v["DocumentVersion"] for v in versions] == ["1"]
     unshare(ssm, name, OTHER_ACCOUNT)
-    assert error(other.describe_document, Name=arn)["Code"] == "InvalidDocument"
+    assert error_of(other.describe_document, Name=arn).code == "InvalidDocument"
 
 
-def test_shared_version_latest_and_all(ssm: Any, other: Any) -> None:
+def test_shared_version_latest_and_all(ssm: SSMClient, other: SSMClient) -> None:
     name = two_versions(ssm)
     arn = arn_of(name)
     share(ssm, name, OTHER_ACCOUNT, version="$LATEST")
     assert other.get_document(Name=arn)["DocumentVersion"] == "2"
-    assert error(other.get_document, Name=arn, DocumentVersion="1")["Code"] == (
+    assert error_of(other.get_document, Name=arn, DocumentVersion="1").code == (
         "InvalidDocumentVersion"
     )
     share(ssm, name, OTHER_ACCOUNT, version="$ALL")
@@ -113,21 +117,21 @@ def test_shared_version_latest_and_all(ssm: Any, other: Any) -> None:
     unshare(ssm, name, OTHER_ACCOUNT)
 
 
-def test_other_account_cannot_change_a_shared_document(ssm: Any, other: Any) -> None:
+def test_other_account_cannot_change_a_shared_document(ssm: SSMClient, other: SSMClient) -> None:
     name = two_versions(ssm)
     share(ssm, name, OTHER_ACCOUNT)
     try:
         # Changes take a plain name, which is always the caller's own document.
-        assert error(other.delete_document, Name=name)["Code"] == "InvalidDocument"
-        update = error(other.update_document, Name=name, Content=json.dumps(SIMPLE))
-        assert update["Code"] == "InvalidDocument"
-        perms = error(other.describe_document_permission, Name=name, PermissionType="Share")
-        assert perms["Code"] == "InvalidDocument"
+        assert error_of(other.delete_document, Name=name).code == "InvalidDocument"
+        update = error_of(other.update_document, Name=name, Content=json.dumps(SIMPLE))
+        assert update.code == "InvalidDocument"
+        perms = error_of(other.describe_document_permission, Name=name, PermissionType="Share")
+        assert perms.code == "InvalidDocument"
     finally:
         unshare(ssm, name, OTHER_ACCOUNT)
 
 
-def test_describe_permission_lists_accounts_and_versions(ssm: Any) -> None:
+def test_describe_permission_lists_accounts_and_versions(ssm: SSMClient) -> None:
     name = two_versions(ssm)
     share(ssm, name, "111122223333", "444455556666")
     share(ssm, name, "777788889999", version="$LATEST")
@@ -148,16 +152,18 @@ def test_describe_permission_lists_accounts_and_versions(ssm: Any) -> None:
     assert ssm.describe_document_permission(Name=name, PermissionType="Share")["AccountIds"] == []
 
 
-def test_shared_document_must_be_unshared_before_delete(ssm: Any) -> None:
+def test_shared_document_must_be_unshared_before_delete(ssm: SSMClient) -> None:
     name = two_versions(ssm)
     share(ssm, name, "111122223333")
-    err = error(ssm.delete_document, Name=name)
-    assert err["Code"] == "InvalidDocumentOperation"
+    err = error_of(ssm.delete_document, Name=name)
+    assert err.code == "InvalidDocumentOperation"
     unshare(ssm, name, "111122223333")
     ssm.delete_document(Name=name)
 
 
-def test_listing_of_the_other_account_shows_shared_documents(ssm: Any, other: Any) -> None:
+def test_listing_of_the_other_account_shows_shared_documents(
+    ssm: SSMClient, other: SSMClient
+) -> None:
     private = two_versions(ssm)
     public = two_versions(ssm)
     share(ssm, private, OTHER_ACCOUNT)
@@ -189,34 +195,34 @@ def test_listing_of_the_other_account_shows_shared_documents(ssm: Any, other: An
         unshare(ssm, public, "all")
 
 
-def test_modify_permission_faults(ssm: Any) -> None:
+def test_modify_permission_faults(ssm: SSMClient) -> None:
     name = two_versions(ssm)
-    nothing = error(ssm.modify_document_permission, Name=name, PermissionType="Share")
-    assert nothing["Code"] == "ValidationException"
-    own = error(
+    nothing = error_of(ssm.modify_document_permission, Name=name, PermissionType="Share")
+    assert nothing.code == "ValidationException"
+    own = error_of(
         ssm.modify_document_permission,
         Name=name,
         PermissionType="Share",
         AccountIdsToAdd=[TEST_ACCOUNT_ID],
     )
-    assert own["Code"] == "ValidationException"
-    bad_id = error(
+    assert own.code == "ValidationException"
+    bad_id = error_of(
         ssm.modify_document_permission,
         Name=name,
         PermissionType="Share",
         AccountIdsToAdd=["12345"],
     )
-    assert bad_id["Code"] == "ValidationException"
-    missing = error(
+    assert bad_id.code == "ValidationException"
+    missing = error_of(
         ssm.modify_document_permission,
         Name=unique("none"),
         PermissionType="Share",
         AccountIdsToAdd=["111122223333"],
     )
-    assert missing["Code"] == "InvalidDocument"
+    assert missing.code == "InvalidDocument"
 
 
-def test_account_both_added_and_removed_is_removed(ssm: Any) -> None:
+def test_account_both_added_and_removed_is_removed(ssm: SSMClient) -> None:
     """botocore's model: given the same id to add and to remove, the system removes access."""
     name = two_versions(ssm)
     share(ssm, name, "111122223333")
@@ -258,12 +264,12 @@ def test_iam_resource_of_amazon_documents_has_no_account(server: ServerProcess) 
         },
     )
     assert reader.describe_document(Name="AWS-RunShellScript")["Document"]["Owner"] == "Amazon"
-    denied = error(reader.describe_document, Name=name)
-    assert denied["Code"] == "AccessDeniedException"
-    assert arn_of(name) in denied["Message"]
+    denied = error_of(reader.describe_document, Name=name)
+    assert denied.code == "AccessDeniedException"
+    assert arn_of(name) in denied.message
     # Same answer for a document that does not exist (SECURITY 3).
     ghost = unique("ghost")
-    assert error(reader.get_document, Name=ghost)["Message"] == denied["Message"].replace(
+    assert error_of(reader.get_document, Name=ghost).message == denied.message.replace(
         "DescribeDocument", "GetDocument"
     ).replace(name, ghost)
-    assert error(reader.list_documents)["Code"] == "AccessDeniedException"
+    assert error_of(reader.list_documents).code == "AccessDeniedException"

@@ -16,12 +16,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import botocore.exceptions
 import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from types_boto3_ssm.client import SSMClient
+from types_boto3_ssm.type_defs import ActivationTypeDef, DescribeActivationsFilterTypeDef
 
 from openssm.server.store.engine import create_engine
+from tests.aws_errors import error_of
 from tests.integration.channel_client import (
     RegistrationRefused,
     activate,
@@ -35,24 +37,16 @@ from tests.support import ServerProcess, wait_until
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _error(call: Any, **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return {"Code": error.get("Code", ""), "Message": error.get("Message", "")}
-
-
 def _role() -> str:
     return "role-" + uuid.uuid4().hex[:12]
 
 
-def _only(ssm: Any, activation_id: str) -> dict[str, Any]:
+def _only(ssm: SSMClient, activation_id: str) -> ActivationTypeDef:
     found = ssm.describe_activations(
         Filters=[{"FilterKey": "ActivationIds", "FilterValues": [activation_id]}]
     )["ActivationList"]
     assert len(found) == 1
-    activation: dict[str, Any] = found[0]
-    return activation
+    return found[0]
 
 
 def _refusal(url: str, activation_id: str, code: str) -> dict[str, Any]:
@@ -62,7 +56,7 @@ def _refusal(url: str, activation_id: str, code: str) -> dict[str, Any]:
     return info.value.body
 
 
-def test_create_activation_applies_aws_defaults(ssm: Any) -> None:
+def test_create_activation_applies_aws_defaults(ssm: SSMClient) -> None:
     before = dt.datetime.now(dt.UTC)
     created = ssm.create_activation(
         IamRole="SSMServiceRole",
@@ -91,11 +85,11 @@ def test_create_activation_applies_aws_defaults(ssm: Any) -> None:
     )
 
 
-def test_create_activation_refuses_an_expiration_date_in_the_past(ssm: Any) -> None:
+def test_create_activation_refuses_an_expiration_date_in_the_past(ssm: SSMClient) -> None:
     past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    error = _error(ssm.create_activation, IamRole="r", ExpirationDate=past)
-    assert error["Code"] == "InvalidParameters"
-    assert "in the past" in error["Message"]
+    error = error_of(ssm.create_activation, IamRole="r", ExpirationDate=past)
+    assert error.code == "InvalidParameters"
+    assert "in the past" in error.message
 
 
 def test_create_activation_refuses_an_expiration_date_that_is_no_date(
@@ -107,35 +101,35 @@ def test_create_activation_refuses_an_expiration_date_that_is_no_date(
     assert (status, body["__type"]) == (400, "InvalidParameters")
 
 
-def test_create_activation_allows_at_most_30_days(ssm: Any) -> None:
+def test_create_activation_allows_at_most_30_days(ssm: SSMClient) -> None:
     now = dt.datetime.now(dt.UTC)
-    error = _error(ssm.create_activation, IamRole="r", ExpirationDate=now + dt.timedelta(days=31))
-    assert error["Code"] == "InvalidParameters"
-    assert "30 days" in error["Message"]
+    error = error_of(ssm.create_activation, IamRole="r", ExpirationDate=now + dt.timedelta(days=31))
+    assert error.code == "InvalidParameters"
+    assert "30 days" in error.message
     ok = ssm.create_activation(IamRole="r", ExpirationDate=now + dt.timedelta(days=29))
     activation = _only(ssm, ok["ActivationId"])
     assert activation["ExpirationDate"] - now > dt.timedelta(days=28)
 
 
-def test_create_activation_enforces_the_registration_limit_range(ssm: Any) -> None:
-    error = _error(ssm.create_activation, IamRole="r", RegistrationLimit=1001)
-    assert error["Code"] == "ValidationException"
-    assert "registrationLimit" in error["Message"]
+def test_create_activation_enforces_the_registration_limit_range(ssm: SSMClient) -> None:
+    error = error_of(ssm.create_activation, IamRole="r", RegistrationLimit=1001)
+    assert error.code == "ValidationException"
+    assert "registrationLimit" in error.message
     created = ssm.create_activation(IamRole="r", RegistrationLimit=1000)
     assert _only(ssm, created["ActivationId"])["RegistrationLimit"] == 1000
 
 
-def test_create_activation_refuses_a_service_linked_role(ssm: Any) -> None:
-    error = _error(ssm.create_activation, IamRole="aws-service-role/ssm.amazonaws.com/x")
-    assert error["Code"] == "InvalidParameters"
+def test_create_activation_refuses_a_service_linked_role(ssm: SSMClient) -> None:
+    error = error_of(ssm.create_activation, IamRole="aws-service-role/ssm.amazonaws.com/x")
+    assert error.code == "InvalidParameters"
 
 
-def test_describe_activations_filters_by_id_name_and_role(ssm: Any) -> None:
+def test_describe_activations_filters_by_id_name_and_role(ssm: SSMClient) -> None:
     role = _role()
     a = ssm.create_activation(IamRole=role, DefaultInstanceName="alpha")["ActivationId"]
     b = ssm.create_activation(IamRole=role, DefaultInstanceName="beta")["ActivationId"]
 
-    def ids(*filters: dict[str, Any]) -> set[str]:
+    def ids(*filters: DescribeActivationsFilterTypeDef) -> set[str]:
         found = ssm.describe_activations(Filters=list(filters))["ActivationList"]
         return {x["ActivationId"] for x in found}
 
@@ -147,14 +141,16 @@ def test_describe_activations_filters_by_id_name_and_role(ssm: Any) -> None:
     assert ids({"FilterKey": "ActivationIds", "FilterValues": [a, str(uuid.uuid4())]}) == {a}
 
 
-def test_describe_activations_pages_with_next_token(ssm: Any) -> None:
+def test_describe_activations_pages_with_next_token(ssm: SSMClient) -> None:
     role = _role()
     made = [ssm.create_activation(IamRole=role)["ActivationId"] for _ in range(5)]
-    filters = [{"FilterKey": "IamRole", "FilterValues": [role]}]
+    filters: list[DescribeActivationsFilterTypeDef] = [
+        {"FilterKey": "IamRole", "FilterValues": [role]}
+    ]
     first = ssm.describe_activations(Filters=filters, MaxResults=2)
     assert len(first["ActivationList"]) == 2
     seen = [x["ActivationId"] for x in first["ActivationList"]]
-    token = first["NextToken"]
+    token: str | None = first["NextToken"]
     while token:
         page = ssm.describe_activations(Filters=filters, MaxResults=2, NextToken=token)
         seen += [x["ActivationId"] for x in page["ActivationList"]]
@@ -163,20 +159,20 @@ def test_describe_activations_pages_with_next_token(ssm: Any) -> None:
     assert len(seen) == len(set(seen))
     # A token is bound to its listing: other filters, or a made-up token, are refused.
     other = [{"FilterKey": "IamRole", "FilterValues": [_role()]}]
-    error = _error(
+    error = error_of(
         ssm.describe_activations, Filters=other, MaxResults=2, NextToken=first["NextToken"]
     )
-    assert error["Code"] == "InvalidNextToken"
-    assert _error(ssm.describe_activations, NextToken="bogus")["Code"] == "InvalidNextToken"
+    assert error.code == "InvalidNextToken"
+    assert error_of(ssm.describe_activations, NextToken="bogus").code == "InvalidNextToken"
 
 
-def test_describe_activations_refuses_a_filter_without_key(ssm: Any) -> None:
-    error = _error(ssm.describe_activations, Filters=[{"FilterValues": ["x"]}])
-    assert error["Code"] == "InvalidFilter"
+def test_describe_activations_refuses_a_filter_without_key(ssm: SSMClient) -> None:
+    error = error_of(ssm.describe_activations, Filters=[{"FilterValues": ["x"]}])
+    assert error.code == "InvalidFilter"
 
 
 def test_delete_activation_stops_registration_but_keeps_nodes(
-    ssm: Any, server: ServerProcess
+    ssm: SSMClient, server: ServerProcess
 ) -> None:
     activation_id, code = activate(ssm, limit=2)
     node = register(server.url, activation_id, code)
@@ -194,17 +190,17 @@ def test_delete_activation_stops_registration_but_keeps_nodes(
         Filters=[{"Key": "InstanceIds", "Values": [node.instance_id]}]
     )["InstanceInformationList"]
     assert [i["InstanceId"] for i in info] == [node.instance_id]
-    again = _error(ssm.delete_activation, ActivationId=activation_id)
-    assert again["Code"] == "InvalidActivationId"
+    again = error_of(ssm.delete_activation, ActivationId=activation_id)
+    assert again.code == "InvalidActivationId"
 
 
-def test_delete_activation_unknown_id(ssm: Any) -> None:
-    error = _error(ssm.delete_activation, ActivationId=str(uuid.uuid4()))
-    assert error["Code"] == "InvalidActivationId"
+def test_delete_activation_unknown_id(ssm: SSMClient) -> None:
+    error = error_of(ssm.delete_activation, ActivationId=str(uuid.uuid4()))
+    assert error.code == "InvalidActivationId"
 
 
 def test_registration_creates_an_instance_with_the_activation_settings(
-    ssm: Any, server: ServerProcess
+    ssm: SSMClient, server: ServerProcess
 ) -> None:
     activation_id, code = activate(
         ssm,
@@ -239,7 +235,7 @@ def test_registration_creates_an_instance_with_the_activation_settings(
     assert _only(ssm, activation_id)["RegistrationsCount"] == 2
 
 
-def test_registration_beyond_the_limit_is_refused(ssm: Any, server: ServerProcess) -> None:
+def test_registration_beyond_the_limit_is_refused(ssm: SSMClient, server: ServerProcess) -> None:
     activation_id, code = activate(ssm, limit=1)
     register(server.url, activation_id, code)
     body = _refusal(server.url, activation_id, code)
@@ -250,7 +246,7 @@ def test_registration_beyond_the_limit_is_refused(ssm: Any, server: ServerProces
 
 @pytest.mark.parametrize(("limit", "racers"), [(1, 12), (3, 12)])
 def test_registration_limit_holds_under_concurrent_registrations(
-    ssm: Any, server: ServerProcess, limit: int, racers: int
+    ssm: SSMClient, server: ServerProcess, limit: int, racers: int
 ) -> None:
     """SECURITY.md #9: N hosts racing for the last slots; exactly `limit` of them win."""
     activation_id, code = activate(ssm, limit=limit)
@@ -284,7 +280,7 @@ def test_registration_limit_holds_under_concurrent_registrations(
     assert sorted(i["InstanceId"] for i in listed) == sorted(winners)
 
 
-def test_registration_after_expiry_is_refused(ssm: Any, server: ServerProcess) -> None:
+def test_registration_after_expiry_is_refused(ssm: SSMClient, server: ServerProcess) -> None:
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
     activation_id, code = activate(ssm, limit=5, ExpirationDate=expires)
     wait_until(lambda: _only(ssm, activation_id)["Expired"], timeout_s=10, interval_s=0.2)
@@ -295,7 +291,7 @@ def test_registration_after_expiry_is_refused(ssm: Any, server: ServerProcess) -
 
 
 def test_registration_with_a_wrong_code_or_unknown_id_says_the_same(
-    ssm: Any, server: ServerProcess
+    ssm: SSMClient, server: ServerProcess
 ) -> None:
     activation_id, code = activate(ssm)
     wrong_code = _refusal(server.url, activation_id, code[::-1])
@@ -306,7 +302,7 @@ def test_registration_with_a_wrong_code_or_unknown_id_says_the_same(
     register(server.url, activation_id, code)
 
 
-def test_registration_validates_its_body(ssm: Any, server: ServerProcess) -> None:
+def test_registration_validates_its_body(ssm: SSMClient, server: ServerProcess) -> None:
     activation_id, code = activate(ssm)
     good_key = public_key_b64(Ed25519PrivateKey.generate())
     cases: list[dict[str, Any]] = [
@@ -327,7 +323,7 @@ def test_registration_validates_its_body(ssm: Any, server: ServerProcess) -> Non
     assert _only(ssm, activation_id)["RegistrationsCount"] == 0
 
 
-def test_activation_code_is_kept_only_as_a_digest(ssm: Any, server: ServerProcess) -> None:
+def test_activation_code_is_kept_only_as_a_digest(ssm: SSMClient, server: ServerProcess) -> None:
     """The code is a secret: it is in no column of the stored row (nor the SQLite file)."""
     activation_id, code = activate(ssm)
     url = server.database_url or f"sqlite:///{server.data_dir / 'openssm.db'}"

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from types_boto3_ssm.client import SSMClient
 
 from tests.integration.channel_client import (
     INFO,
@@ -51,17 +52,17 @@ def channel_server(
 
 
 @pytest.fixture
-def ssm(channel_server: ServerProcess) -> Any:
+def ssm(channel_server: ServerProcess) -> SSMClient:
     return channel_server.client()
 
 
 @pytest.fixture
-def node(ssm: Any, channel_server: ServerProcess) -> Identity:
+def node(ssm: SSMClient, channel_server: ServerProcess) -> Identity:
     activation_id, code = activate(ssm)
     return register(channel_server.url, activation_id, code)
 
 
-def _status(ssm: Any, instance_id: str) -> str:
+def _status(ssm: SSMClient, instance_id: str) -> str:
     found = ssm.describe_instance_information(
         Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]
     )["InstanceInformationList"]
@@ -69,7 +70,7 @@ def _status(ssm: Any, instance_id: str) -> str:
     return status
 
 
-def _wait_status(ssm: Any, instance_id: str, status: str, timeout_s: float = 10.0) -> None:
+def _wait_status(ssm: SSMClient, instance_id: str, status: str, timeout_s: float = 10.0) -> None:
     wait_until(lambda: _status(ssm, instance_id) == status, timeout_s=timeout_s, interval_s=0.1)
 
 
@@ -172,7 +173,7 @@ def test_an_unknown_frame_after_welcome_closes_the_channel(
 
 
 def test_a_newer_connection_replaces_the_older(
-    ssm: Any, channel_server: ServerProcess, node: Identity
+    ssm: SSMClient, channel_server: ServerProcess, node: Identity
 ) -> None:
     old = connect_agent(channel_server.url, node)
     new = connect_agent(channel_server.url, node)
@@ -190,7 +191,7 @@ def test_a_newer_connection_replaces_the_older(
 
 
 def test_ping_status_goes_online_then_connection_lost_when_the_agent_is_silent(
-    ssm: Any, channel_server: ServerProcess, node: Identity
+    ssm: SSMClient, channel_server: ServerProcess, node: Identity
 ) -> None:
     assert _status(ssm, node.instance_id) == "ConnectionLost"
     agent = connect_agent(channel_server.url, node)
@@ -223,7 +224,7 @@ def test_ping_status_goes_online_then_connection_lost_when_the_agent_is_silent(
 
 
 def test_ping_status_is_connection_lost_once_the_agent_disconnects(
-    ssm: Any, channel_server: ServerProcess, node: Identity
+    ssm: SSMClient, channel_server: ServerProcess, node: Identity
 ) -> None:
     agent = connect_agent(channel_server.url, node)
     agent.start_heartbeats(HEARTBEAT_S)
@@ -237,7 +238,7 @@ def test_ping_status_is_connection_lost_once_the_agent_disconnects(
 
 
 def test_deregistration_closes_the_live_channel_and_the_instance_turns_inactive(
-    ssm: Any, channel_server: ServerProcess, node: Identity
+    ssm: SSMClient, channel_server: ServerProcess, node: Identity
 ) -> None:
     agent = connect_agent(channel_server.url, node)
     agent.start_heartbeats(HEARTBEAT_S)
@@ -252,7 +253,7 @@ def test_deregistration_closes_the_live_channel_and_the_instance_turns_inactive(
 
 
 def test_a_deregistered_instance_cannot_reconnect(
-    ssm: Any, channel_server: ServerProcess, node: Identity
+    ssm: SSMClient, channel_server: ServerProcess, node: Identity
 ) -> None:
     """The credential is revoked at once: its key, though valid, opens nothing."""
     ssm.deregister_managed_instance(InstanceId=node.instance_id)
@@ -262,7 +263,7 @@ def test_a_deregistered_instance_cannot_reconnect(
 
 
 def test_a_deregistered_instance_with_a_stolen_nonce_and_wrong_key_learns_nothing_more(
-    channel_server: ServerProcess, node: Identity, ssm: Any
+    channel_server: ServerProcess, node: Identity, ssm: SSMClient
 ) -> None:
     ssm.deregister_managed_instance(InstanceId=node.instance_id)
     client = ChannelClient(channel_server.url)

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from types_boto3_ssm.client import SSMClient
+from types_boto3_ssm.type_defs import InstanceInformationTypeDef
 
 from tests.integration.channel_client import (
     INFO,
@@ -49,12 +51,12 @@ def server(
 
 
 @pytest.fixture
-def ssm(server: ServerProcess) -> Any:
+def ssm(server: ServerProcess) -> SSMClient:
     return server.client()
 
 
 @pytest.fixture
-def node(server: ServerProcess, ssm: Any) -> Identity:
+def node(server: ServerProcess, ssm: SSMClient) -> Identity:
     return register(server.url, *activate(ssm))
 
 
@@ -66,7 +68,7 @@ def no_server_exception(server: ServerProcess) -> Iterator[None]:
     assert server.logs().count("Traceback") == before, server.logs()
 
 
-def _register_body(ssm: Any, **overrides: Any) -> bytes:
+def _register_body(ssm: SSMClient, **overrides: Any) -> bytes:
     """A registration body; ``json.dumps`` escapes lone surrogates as ``\\udXXX``, as an
     attacker's client would send them."""
     activation_id, code = activate(ssm)
@@ -85,7 +87,7 @@ def test_register_refuses_deeply_nested_json(server: ServerProcess) -> None:
 
 
 def test_register_refuses_an_activation_code_that_is_not_unicode_text(
-    server: ServerProcess, ssm: Any
+    server: ServerProcess, ssm: SSMClient
 ) -> None:
     status, body = post_register_raw(server.url, _register_body(ssm, ActivationCode="\ud800" * 20))
     assert (status, body.get("__type")) == (400, "InvalidActivationId"), body
@@ -93,7 +95,7 @@ def test_register_refuses_an_activation_code_that_is_not_unicode_text(
 
 @pytest.mark.parametrize("fingerprint", ["\ud800", "host\x00id", "line\nbreak"])
 def test_register_refuses_a_fingerprint_that_cannot_be_stored(
-    server: ServerProcess, ssm: Any, fingerprint: str
+    server: ServerProcess, ssm: SSMClient, fingerprint: str
 ) -> None:
     status, body = post_register_raw(server.url, _register_body(ssm, Fingerprint=fingerprint))
     assert (status, body.get("__type")) == (400, "ValidationException"), body
@@ -156,7 +158,7 @@ def test_binary_frames_after_welcome_close_the_channel(
     assert client.close_code == 4400
 
 
-def _ping_statuses(ssm: Any, *instance_ids: str) -> dict[str, dict[str, Any]]:
+def _ping_statuses(ssm: SSMClient, *instance_ids: str) -> dict[str, InstanceInformationTypeDef]:
     answer = ssm.describe_instance_information(
         Filters=[{"Key": "InstanceIds", "Values": list(instance_ids)}]
     )
@@ -165,7 +167,7 @@ def _ping_statuses(ssm: Any, *instance_ids: str) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("poison", ["\ud800", "nul\x00byte"])
 def test_one_agents_unstorable_info_does_not_stop_the_fleets_pings(
-    server: ServerProcess, ssm: Any, poison: str
+    server: ServerProcess, ssm: SSMClient, poison: str
 ) -> None:
     activation = activate(ssm, limit=2)
     honest, hostile = register(server.url, *activation), register(server.url, *activation)
@@ -178,7 +180,7 @@ def test_one_agents_unstorable_info_does_not_stop_the_fleets_pings(
         # Longer than the ConnectionLost threshold: only stored pings keep them Online.
         time.sleep(SILENCE_S * 2)
 
-        def both_online() -> dict[str, dict[str, Any]] | None:
+        def both_online() -> dict[str, InstanceInformationTypeDef] | None:
             found = _ping_statuses(ssm, honest.instance_id, hostile.instance_id)
             statuses = {i["PingStatus"] for i in found.values()}
             return found if statuses == {"Online"} else None
@@ -195,7 +197,7 @@ def test_one_agents_unstorable_info_does_not_stop_the_fleets_pings(
     assert "presence flush failed" not in server.logs()
 
 
-def test_register_refuses_a_small_order_public_key(server: ServerProcess, ssm: Any) -> None:
+def test_register_refuses_a_small_order_public_key(server: ServerProcess, ssm: SSMClient) -> None:
     """Against the identity point a forged signature verifies for every hello, so such a key
     would let anyone who learned the instance id open its channel."""
     identity_point = base64.b64encode((1).to_bytes(32, "little")).decode()

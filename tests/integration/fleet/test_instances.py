@@ -15,22 +15,21 @@ import base64
 import uuid
 from typing import Any
 
-import botocore.exceptions
-import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from types_boto3_ssm.client import SSMClient
+from types_boto3_ssm.type_defs import (
+    InstanceInformationStringFilterTypeDef,
+    InstanceInformationTypeDef,
+)
 
+from tests.aws_errors import error_of
 from tests.integration.channel_client import INFO, Identity, activate, connect_agent, register
 from tests.support import ServerProcess, wait_until
 
 
-def _error(call: Any, **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return {"Code": error.get("Code", ""), "Message": error.get("Message", "")}
-
-
-def _nodes(ssm: Any, server: ServerProcess, count: int, **kwargs: Any) -> tuple[str, list[str]]:
+def _nodes(
+    ssm: SSMClient, server: ServerProcess, count: int, **kwargs: Any
+) -> tuple[str, list[str]]:
     """`count` fresh instances of a new activation; returns (activation id, instance ids)."""
     activation_id, code = activate(ssm, limit=count, **kwargs)
     return activation_id, [
@@ -38,22 +37,21 @@ def _nodes(ssm: Any, server: ServerProcess, count: int, **kwargs: Any) -> tuple[
     ]
 
 
-def _ids(ssm: Any, **kwargs: Any) -> list[str]:
+def _ids(ssm: SSMClient, **kwargs: Any) -> list[str]:
     found = ssm.describe_instance_information(**kwargs)["InstanceInformationList"]
     return [i["InstanceId"] for i in found]
 
 
-def _one(ssm: Any, instance_id: str) -> dict[str, Any]:
+def _one(ssm: SSMClient, instance_id: str) -> InstanceInformationTypeDef:
     found = ssm.describe_instance_information(
         Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]
     )["InstanceInformationList"]
     assert len(found) == 1
-    info: dict[str, Any] = found[0]
-    return info
+    return found[0]
 
 
 def test_a_registered_instance_is_listed_before_it_connects(
-    ssm: Any, server: ServerProcess
+    ssm: SSMClient, server: ServerProcess
 ) -> None:
     activation_id, (instance_id,) = _nodes(ssm, server, 1, DefaultInstanceName="fresh")
     info = _one(ssm, instance_id)
@@ -72,7 +70,7 @@ def test_a_registered_instance_is_listed_before_it_connects(
 
 
 def test_instance_information_reported_over_the_channel_is_shown(
-    ssm: Any, server: ServerProcess
+    ssm: SSMClient, server: ServerProcess
 ) -> None:
     activation_id, code = activate(ssm)
     node = register(server.url, activation_id, code)
@@ -98,7 +96,7 @@ def test_instance_information_reported_over_the_channel_is_shown(
 
 
 def test_instance_information_that_breaks_the_model_is_dropped(
-    ssm: Any, server: ServerProcess
+    ssm: SSMClient, server: ServerProcess
 ) -> None:
     activation_id, code = activate(ssm)
     node = register(server.url, activation_id, code)
@@ -113,7 +111,7 @@ def test_instance_information_that_breaks_the_model_is_dropped(
         agent.close()
 
 
-def test_legacy_filter_list(ssm: Any, server: ServerProcess) -> None:
+def test_legacy_filter_list(ssm: SSMClient, server: ServerProcess) -> None:
     role = "role-" + uuid.uuid4().hex[:8]
     activation_id, ids = _nodes(ssm, server, 2, IamRole=role)
 
@@ -138,7 +136,7 @@ def test_legacy_filter_list(ssm: Any, server: ServerProcess) -> None:
     assert legacy(("ActivationIds", [activation_id]), ("AssociationStatus", ["Success"])) == []
 
 
-def test_string_filters_including_tags(ssm: Any, server: ServerProcess) -> None:
+def test_string_filters_including_tags(ssm: SSMClient, server: ServerProcess) -> None:
     activation_id, (tagged, plain) = _nodes(ssm, server, 2)
     tier = "t" + uuid.uuid4().hex[:8]
     ssm.add_tags_to_resource(
@@ -156,34 +154,36 @@ def test_string_filters_including_tags(ssm: Any, server: ServerProcess) -> None:
         assert _ids(ssm, Filters=[mine, {"Key": key, "Values": ["Windows"]}]) == []
 
 
-def test_filter_errors(ssm: Any, server: ServerProcess) -> None:
+def test_filter_errors(ssm: SSMClient, server: ServerProcess) -> None:
     _, (instance_id,) = _nodes(ssm, server, 1)
-    both = _error(
+    both = error_of(
         ssm.describe_instance_information,
         InstanceInformationFilterList=[{"key": "InstanceIds", "valueSet": [instance_id]}],
         Filters=[{"Key": "InstanceIds", "Values": [instance_id]}],
     )
-    assert both["Code"] == "ValidationException"
-    bad_key = _error(ssm.describe_instance_information, Filters=[{"Key": "Color", "Values": ["x"]}])
-    assert bad_key["Code"] == "InvalidFilterKey"
-    bad_status = _error(
+    assert both.code == "ValidationException"
+    bad_key = error_of(
+        ssm.describe_instance_information, Filters=[{"Key": "Color", "Values": ["x"]}]
+    )
+    assert bad_key.code == "InvalidFilterKey"
+    bad_status = error_of(
         ssm.describe_instance_information, Filters=[{"Key": "PingStatus", "Values": ["Sleepy"]}]
     )
-    assert bad_status["Code"] == "InvalidInstanceInformationFilterValue"
-    two_types = _error(
+    assert bad_status.code == "InvalidInstanceInformationFilterValue"
+    two_types = error_of(
         ssm.describe_instance_information,
         Filters=[{"Key": "ResourceType", "Values": ["ManagedInstance", "EC2Instance"]}],
     )
-    assert two_types["Code"] == "InvalidInstanceInformationFilterValue"
-    assert two_types["Message"] == "ResourceType filter may contain only one value."
-    legacy_key = _error(
+    assert two_types.code == "InvalidInstanceInformationFilterValue"
+    assert two_types.message == "ResourceType filter may contain only one value."
+    legacy_key = error_of(
         ssm.describe_instance_information,
         InstanceInformationFilterList=[{"key": "Color", "valueSet": ["x"]}],
     )
-    assert legacy_key["Code"] == "ValidationException"  # the model's enum, checked first
+    assert legacy_key.code == "ValidationException"  # the model's enum, checked first
 
 
-def test_unknown_instance_ids_are_invalid(ssm: Any, server: ServerProcess) -> None:
+def test_unknown_instance_ids_are_invalid(ssm: SSMClient, server: ServerProcess) -> None:
     _, (known,) = _nodes(ssm, server, 1)
     unknown = "mi-" + "0" * 17
     for request in (
@@ -191,20 +191,24 @@ def test_unknown_instance_ids_are_invalid(ssm: Any, server: ServerProcess) -> No
         {"InstanceInformationFilterList": [{"key": "InstanceIds", "valueSet": [unknown]}]},
         {"Filters": [{"Key": "InstanceIds", "Values": ["i-0123456789abcdef0"]}]},
     ):
-        error = _error(ssm.describe_instance_information, **request)
-        assert error["Code"] == "InvalidInstanceId"
-        assert known not in error["Message"]
+        error = error_of(ssm.describe_instance_information, **request)
+        assert error.code == "InvalidInstanceId"
+        assert known not in error.message
     assert unknown in error_message_for(ssm, unknown)
 
 
-def error_message_for(ssm: Any, instance_id: str) -> str:
-    filters = [{"Key": "InstanceIds", "Values": [instance_id]}]
-    return _error(ssm.describe_instance_information, Filters=filters)["Message"]
+def error_message_for(ssm: SSMClient, instance_id: str) -> str:
+    filters: list[InstanceInformationStringFilterTypeDef] = [
+        {"Key": "InstanceIds", "Values": [instance_id]}
+    ]
+    return error_of(ssm.describe_instance_information, Filters=filters).message
 
 
-def test_paging_with_max_results_and_next_token(ssm: Any, server: ServerProcess) -> None:
+def test_paging_with_max_results_and_next_token(ssm: SSMClient, server: ServerProcess) -> None:
     activation_id, ids = _nodes(ssm, server, 12)
-    mine = [{"Key": "ActivationIds", "Values": [activation_id]}]
+    mine: list[InstanceInformationStringFilterTypeDef] = [
+        {"Key": "ActivationIds", "Values": [activation_id]}
+    ]
     page = ssm.describe_instance_information(Filters=mine, MaxResults=5)
     seen = [i["InstanceId"] for i in page["InstanceInformationList"]]
     assert len(seen) == 5
@@ -224,13 +228,13 @@ def test_paging_with_max_results_and_next_token(ssm: Any, server: ServerProcess)
     assert sorted(i["InstanceId"] for p in pages for i in p["InstanceInformationList"]) == sorted(
         ids
     )
-    too_many = _error(ssm.describe_instance_information, MaxResults=51)
-    assert too_many["Code"] == "ValidationException"
-    bad = _error(ssm.describe_instance_information, Filters=mine, NextToken="x" * 40)
-    assert bad["Code"] == "InvalidNextToken"
+    too_many = error_of(ssm.describe_instance_information, MaxResults=51)
+    assert too_many.code == "ValidationException"
+    bad = error_of(ssm.describe_instance_information, Filters=mine, NextToken="x" * 40)
+    assert bad.code == "InvalidNextToken"
 
 
-def test_deregister_keeps_the_instance_as_inactive(ssm: Any, server: ServerProcess) -> None:
+def test_deregister_keeps_the_instance_as_inactive(ssm: SSMClient, server: ServerProcess) -> None:
     activation_id, (gone, kept) = _nodes(ssm, server, 2)
     ssm.add_tags_to_resource(
         ResourceType="ManagedInstance", ResourceId=gone, Tags=[{"Key": "k", "Value": "v"}]
@@ -250,33 +254,33 @@ def test_deregister_keeps_the_instance_as_inactive(ssm: Any, server: ServerProce
         (ssm.deregister_managed_instance, {"InstanceId": gone}),
         (ssm.update_managed_instance_role, {"InstanceId": gone, "IamRole": "r"}),
     ):
-        assert _error(call, **kwargs)["Code"] == "InvalidInstanceId"
-    tags = _error(ssm.list_tags_for_resource, ResourceType="ManagedInstance", ResourceId=gone)
-    assert tags["Code"] == "InvalidResourceId"
+        assert error_of(call, **kwargs).code == "InvalidInstanceId"
+    tags = error_of(ssm.list_tags_for_resource, ResourceType="ManagedInstance", ResourceId=gone)
+    assert tags.code == "InvalidResourceId"
 
 
-def test_deregister_unknown_instance(ssm: Any) -> None:
-    error = _error(ssm.deregister_managed_instance, InstanceId="mi-" + "f" * 17)
-    assert error["Code"] == "InvalidInstanceId"
-    malformed = _error(ssm.deregister_managed_instance, InstanceId="i-0123456789abcdef01")
-    assert malformed["Code"] == "ValidationException"
+def test_deregister_unknown_instance(ssm: SSMClient) -> None:
+    error = error_of(ssm.deregister_managed_instance, InstanceId="mi-" + "f" * 17)
+    assert error.code == "InvalidInstanceId"
+    malformed = error_of(ssm.deregister_managed_instance, InstanceId="i-0123456789abcdef01")
+    assert malformed.code == "ValidationException"
 
 
-def test_update_managed_instance_role(ssm: Any, server: ServerProcess) -> None:
+def test_update_managed_instance_role(ssm: SSMClient, server: ServerProcess) -> None:
     _, (instance_id,) = _nodes(ssm, server, 1)
     ssm.update_managed_instance_role(InstanceId=instance_id, IamRole="NewRole")
     assert _one(ssm, instance_id)["IamRole"] == "NewRole"
-    error = _error(ssm.update_managed_instance_role, InstanceId="mi-" + "e" * 17, IamRole="r")
-    assert error["Code"] == "InvalidInstanceId"
+    error = error_of(ssm.update_managed_instance_role, InstanceId="mi-" + "e" * 17, IamRole="r")
+    assert error.code == "InvalidInstanceId"
     # The model: "You can't specify an IAM service-linked role for this parameter."
     linked = "aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM"
-    refused = _error(ssm.update_managed_instance_role, InstanceId=instance_id, IamRole=linked)
-    assert refused["Code"] == "ValidationException"
-    assert "service-linked" in refused["Message"]
+    refused = error_of(ssm.update_managed_instance_role, InstanceId=instance_id, IamRole=linked)
+    assert refused.code == "ValidationException"
+    assert "service-linked" in refused.message
     assert _one(ssm, instance_id)["IamRole"] == "NewRole"
 
 
-def test_tags_on_managed_instances(ssm: Any, server: ServerProcess) -> None:
+def test_tags_on_managed_instances(ssm: SSMClient, server: ServerProcess) -> None:
     _, (instance_id,) = _nodes(ssm, server, 1, Tags=[{"Key": "from", "Value": "activation"}])
     ssm.add_tags_to_resource(
         ResourceType="ManagedInstance",
@@ -290,20 +294,22 @@ def test_tags_on_managed_instances(ssm: Any, server: ServerProcess) -> None:
     )
     listed = ssm.list_tags_for_resource(ResourceType="ManagedInstance", ResourceId=instance_id)
     assert listed["TagList"] == [{"Key": "role", "Value": "web"}]
-    unknown = _error(
+    unknown = error_of(
         ssm.list_tags_for_resource, ResourceType="ManagedInstance", ResourceId="mi-" + "1" * 17
     )
-    assert unknown["Code"] == "InvalidResourceId"
-    ec2 = _error(
+    assert unknown.code == "InvalidResourceId"
+    ec2 = error_of(
         ssm.add_tags_to_resource,
         ResourceType="ManagedInstance",
         ResourceId="i-0123456789abcdef0",
         Tags=[{"Key": "a", "Value": "b"}],
     )
-    assert ec2["Code"] == "InvalidResourceType"
+    assert ec2.code == "InvalidResourceType"
 
 
-def test_an_agent_identity_cannot_call_the_public_api(ssm: Any, server: ServerProcess) -> None:
+def test_an_agent_identity_cannot_call_the_public_api(
+    ssm: SSMClient, server: ServerProcess
+) -> None:
     """DESIGN §4: the instance id and its key are no API credential, however they are used."""
     activation_id, code = activate(ssm)
     node: Identity = register(server.url, activation_id, code)
@@ -315,6 +321,6 @@ def test_an_agent_identity_cannot_call_the_public_api(ssm: Any, server: ServerPr
             (agent_client.get_parameter, {"Name": "/x"}),
             (agent_client.deregister_managed_instance, {"InstanceId": node.instance_id}),
         ):
-            error = _error(call, **kwargs)
-            assert error["Code"] == "UnrecognizedClientException"
+            error = error_of(call, **kwargs)
+            assert error.code == "UnrecognizedClientException"
     assert _one(ssm, node.instance_id)["PingStatus"] != "Inactive"

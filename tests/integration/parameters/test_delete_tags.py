@@ -8,44 +8,37 @@ with it; tag operations address a parameter by name (ssm-api.md §2.6, §2.13).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import botocore.exceptions
-import pytest
+from types_boto3_ssm.client import SSMClient
+
+from tests.aws_errors import error_of
 
 
 def _root() -> str:
     return f"/del{uuid.uuid4().hex[:10]}"
 
 
-def _error(call: Any, **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return {"Code": str(error.get("Code")), "Message": str(error.get("Message", ""))}
-
-
-def test_delete_parameter_removes_everything(ssm: Any) -> None:
+def test_delete_parameter_removes_everything(ssm: SSMClient) -> None:
     name = f"{_root()}/gone"
     ssm.put_parameter(Name=name, Value="a", Type="String", Tags=[{"Key": "k", "Value": "v"}])
     ssm.put_parameter(Name=name, Value="b", Overwrite=True)
     ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["old"])
     ssm.delete_parameter(Name=name)
-    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
-    assert _error(ssm.get_parameter_history, Name=name)["Code"] == "ParameterNotFound"
-    tags = _error(ssm.list_tags_for_resource, ResourceType="Parameter", ResourceId=name)
-    assert tags["Code"] == "InvalidResourceId"
+    assert error_of(ssm.get_parameter, Name=name).code == "ParameterNotFound"
+    assert error_of(ssm.get_parameter_history, Name=name).code == "ParameterNotFound"
+    tags = error_of(ssm.list_tags_for_resource, ResourceType="Parameter", ResourceId=name)
+    assert tags.code == "InvalidResourceId"
     # Re-created, it starts again at version 1 with no labels or tags.
     assert ssm.put_parameter(Name=name, Value="c", Type="String")["Version"] == 1
-    assert _error(ssm.get_parameter, Name=f"{name}:old")["Code"] == "ParameterNotFound"
+    assert error_of(ssm.get_parameter, Name=f"{name}:old").code == "ParameterNotFound"
     assert ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)["TagList"] == []
 
 
-def test_delete_unknown_parameter_is_not_found(ssm: Any) -> None:
-    assert _error(ssm.delete_parameter, Name=f"{_root()}/none")["Code"] == "ParameterNotFound"
+def test_delete_unknown_parameter_is_not_found(ssm: SSMClient) -> None:
+    assert error_of(ssm.delete_parameter, Name=f"{_root()}/none").code == "ParameterNotFound"
 
 
-def test_delete_parameters_reports_both_lists(ssm: Any) -> None:
+def test_delete_parameters_reports_both_lists(ssm: SSMClient) -> None:
     root = _root()
     for leaf in ("a", "b"):
         ssm.put_parameter(Name=f"{root}/{leaf}", Value="v", Type="String")
@@ -55,12 +48,12 @@ def test_delete_parameters_reports_both_lists(ssm: Any) -> None:
     assert ssm.get_parameters_by_path(Path=root)["Parameters"] == []
 
 
-def test_delete_parameters_refuses_more_than_ten(ssm: Any) -> None:
-    error = _error(ssm.delete_parameters, Names=[f"/x{i}" for i in range(11)])
-    assert error["Code"] == "ValidationException"
+def test_delete_parameters_refuses_more_than_ten(ssm: SSMClient) -> None:
+    error = error_of(ssm.delete_parameters, Names=[f"/x{i}" for i in range(11)])
+    assert error.code == "ValidationException"
 
 
-def test_tags_add_list_remove(ssm: Any) -> None:
+def test_tags_add_list_remove(ssm: SSMClient) -> None:
     name = f"{_root()}/tagged"
     ssm.put_parameter(Name=name, Value="v", Type="String")
     ssm.add_tags_to_resource(
@@ -78,7 +71,7 @@ def test_tags_add_list_remove(ssm: Any) -> None:
     assert listed == [{"Key": "team", "Value": "core"}]
 
 
-def test_tags_address_name_and_slash_name_alike(ssm: Any) -> None:
+def test_tags_address_name_and_slash_name_alike(ssm: SSMClient) -> None:
     bare = f"del{uuid.uuid4().hex[:10]}"
     ssm.put_parameter(Name=bare, Value="v", Type="String")
     ssm.add_tags_to_resource(
@@ -89,17 +82,17 @@ def test_tags_address_name_and_slash_name_alike(ssm: Any) -> None:
     ]
 
 
-def test_tags_on_unknown_parameter_are_invalid_resource_id(ssm: Any) -> None:
-    error = _error(
+def test_tags_on_unknown_parameter_are_invalid_resource_id(ssm: SSMClient) -> None:
+    error = error_of(
         ssm.add_tags_to_resource,
         ResourceType="Parameter",
         ResourceId=f"{_root()}/none",
         Tags=[{"Key": "k", "Value": "v"}],
     )
-    assert error["Code"] == "InvalidResourceId"
+    assert error.code == "InvalidResourceId"
 
 
-def test_more_than_fifty_tags_is_too_many(ssm: Any) -> None:
+def test_more_than_fifty_tags_is_too_many(ssm: SSMClient) -> None:
     name = f"{_root()}/many"
     ssm.put_parameter(
         Name=name,
@@ -107,10 +100,10 @@ def test_more_than_fifty_tags_is_too_many(ssm: Any) -> None:
         Type="String",
         Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)],
     )
-    error = _error(
+    error = error_of(
         ssm.add_tags_to_resource,
         ResourceType="Parameter",
         ResourceId=name,
         Tags=[{"Key": "one-more", "Value": "v"}],
     )
-    assert error["Code"] == "TooManyTagsError"
+    assert error.code == "TooManyTagsError"

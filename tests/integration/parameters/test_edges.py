@@ -13,47 +13,37 @@ import json
 import uuid
 from typing import Any
 
-import botocore.exceptions
 import pytest
+from types_boto3_ssm.client import SSMClient
+
+from tests.aws_errors import error_of
 
 
 def _root() -> str:
     return f"/edge{uuid.uuid4().hex[:10]}"
 
 
-def _error(call: Any, **kwargs: Any) -> dict[str, Any]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    status = info.value.response["ResponseMetadata"]["HTTPStatusCode"]
-    return {
-        "Code": str(error.get("Code")),
-        "Message": str(error.get("Message", "")),
-        "Status": status,
-    }
-
-
 @pytest.mark.parametrize("selector", ["\u00b2", "\u0663", "\uff11"])
-def test_non_ascii_digit_selector_is_a_label_not_a_version(ssm: Any, selector: str) -> None:
+def test_non_ascii_digit_selector_is_a_label_not_a_version(ssm: SSMClient, selector: str) -> None:
     """Only ASCII digits make a version: superscript two, Arabic-Indic three and fullwidth one
     are labels (that don't exist), not versions."""
     name = f"{_root()}/sel"
     for value in ("one", "two", "three"):
         ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
-    error = _error(ssm.get_parameter, Name=f"{name}:{selector}")
-    assert (error["Code"], error["Status"]) == ("ParameterNotFound", 400)
+    error = error_of(ssm.get_parameter, Name=f"{name}:{selector}")
+    assert (error.code, error.status) == ("ParameterNotFound", 400)
     out = ssm.get_parameters(Names=[f"{name}:{selector}", name])
     assert out["InvalidParameters"] == [f"{name}:{selector}"]
     assert [p["Value"] for p in out["Parameters"]] == ["three"]
 
 
 @pytest.mark.parametrize("version", ["9223372036854775808", "99999999999999999999"])
-def test_version_selector_beyond_64_bits_is_version_not_found(ssm: Any, version: str) -> None:
+def test_version_selector_beyond_64_bits_is_version_not_found(ssm: SSMClient, version: str) -> None:
     name = f"{_root()}/big"
     ssm.put_parameter(Name=name, Value="v", Type="String")
-    error = _error(ssm.get_parameter, Name=f"{name}:{version}")
-    assert (error["Code"], error["Status"]) == ("ParameterVersionNotFound", 400)
-    assert error["Message"] == (
+    error = error_of(ssm.get_parameter, Name=f"{name}:{version}")
+    assert (error.code, error.status) == ("ParameterVersionNotFound", 400)
+    assert error.message == (
         f"Systems Manager could not find version {version} of {name}. "
         "Verify the version and try again."
     )
@@ -61,22 +51,22 @@ def test_version_selector_beyond_64_bits_is_version_not_found(ssm: Any, version:
     assert (out["Parameters"], out["InvalidParameters"]) == ([], [f"{name}:{version}"])
 
 
-def test_names_with_nul_name_nothing(ssm: Any) -> None:
+def test_names_with_nul_name_nothing(ssm: SSMClient) -> None:
     name = f"{_root()}/nul"
     ssm.put_parameter(Name=name, Value="v", Type="String")
     ssm.label_parameter_version(Name=name, Labels=["stable"])
     for bad in (f"{name}\x00", f"{name}:stable\x00", f"{name}:\x00"):
-        assert _error(ssm.get_parameter, Name=bad)["Code"] == "ParameterNotFound"
+        assert error_of(ssm.get_parameter, Name=bad).code == "ParameterNotFound"
         assert ssm.get_parameters(Names=[bad])["InvalidParameters"] == [bad]
-    assert _error(ssm.get_parameter_history, Name=f"{name}\x00")["Code"] == "ParameterNotFound"
-    assert _error(ssm.delete_parameter, Name=f"{name}\x00")["Code"] == "ParameterNotFound"
+    assert error_of(ssm.get_parameter_history, Name=f"{name}\x00").code == "ParameterNotFound"
+    assert error_of(ssm.delete_parameter, Name=f"{name}\x00").code == "ParameterNotFound"
     out = ssm.delete_parameters(Names=[f"{name}\x00"])
     assert (out["DeletedParameters"], out["InvalidParameters"]) == ([], [f"{name}\x00"])
-    assert _error(ssm.label_parameter_version, Name=f"{name}\x00", Labels=["x"])["Code"] == (
+    assert error_of(ssm.label_parameter_version, Name=f"{name}\x00", Labels=["x"]).code == (
         "ParameterNotFound"
     )
-    tags = _error(ssm.list_tags_for_resource, ResourceType="Parameter", ResourceId=f"{name}\x00")
-    assert tags["Code"] == "InvalidResourceId"
+    tags = error_of(ssm.list_tags_for_resource, ResourceType="Parameter", ResourceId=f"{name}\x00")
+    assert tags.code == "InvalidResourceId"
     assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "v"
 
 
@@ -90,14 +80,14 @@ def test_names_with_nul_name_nothing(ssm: Any) -> None:
     ],
 )
 def test_nul_in_stored_text_is_refused_and_nothing_is_stored(
-    ssm: Any, extra: dict[str, str]
+    ssm: SSMClient, extra: dict[str, str]
 ) -> None:
     name = f"{_root()}/nulput"
     request = {"Name": name, "Value": "ab", "Type": "String", **extra}
-    error = _error(ssm.put_parameter, **request)
-    assert (error["Code"], error["Status"]) == ("ValidationException", 400)
-    assert "NUL" in error["Message"]
-    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+    error = error_of(ssm.put_parameter, **request)
+    assert (error.code, error.status) == ("ValidationException", 400)
+    assert "NUL" in error.message
+    assert error_of(ssm.get_parameter, Name=name).code == "ParameterNotFound"
 
 
 @pytest.mark.parametrize(
@@ -110,21 +100,21 @@ def test_nul_in_stored_text_is_refused_and_nothing_is_stored(
     ],
 )
 def test_nul_in_describe_filter_value_is_invalid_filter_value(
-    ssm: Any, filters: list[dict[str, Any]]
+    ssm: SSMClient, filters: list[dict[str, Any]]
 ) -> None:
-    error = _error(ssm.describe_parameters, ParameterFilters=filters)
-    assert (error["Code"], error["Status"]) == ("InvalidFilterValue", 400)
+    error = error_of(ssm.describe_parameters, ParameterFilters=filters)
+    assert (error.code, error.status) == ("InvalidFilterValue", 400)
 
 
-def test_nul_in_legacy_filter_and_by_path_filter_is_invalid_filter_value(ssm: Any) -> None:
-    legacy = _error(ssm.describe_parameters, Filters=[{"Key": "Name", "Values": ["/a\x00"]}])
-    assert legacy["Code"] == "InvalidFilterValue"
-    by_path = _error(
+def test_nul_in_legacy_filter_and_by_path_filter_is_invalid_filter_value(ssm: SSMClient) -> None:
+    legacy = error_of(ssm.describe_parameters, Filters=[{"Key": "Name", "Values": ["/a\x00"]}])
+    assert legacy.code == "InvalidFilterValue"
+    by_path = error_of(
         ssm.get_parameters_by_path,
         Path="/",
         ParameterFilters=[{"Key": "Label", "Values": ["l\x00"]}],
     )
-    assert by_path["Code"] == "InvalidFilterValue"
+    assert by_path.code == "InvalidFilterValue"
 
 
 def _policy(kind: str, **attributes: Any) -> dict[str, Any]:
@@ -148,10 +138,10 @@ _EXPIRATION = _policy("Expiration", Timestamp="2035-01-01T00:00:00.000Z")
     ],
 )
 def test_out_of_range_policy_attributes_are_refused(
-    ssm: Any, policies: list[dict[str, Any]]
+    ssm: SSMClient, policies: list[dict[str, Any]]
 ) -> None:
     name = f"{_root()}/pol"
-    error = _error(
+    error = error_of(
         ssm.put_parameter,
         Name=name,
         Value="v",
@@ -159,11 +149,11 @@ def test_out_of_range_policy_attributes_are_refused(
         Tier="Advanced",
         Policies=json.dumps(policies),
     )
-    assert (error["Code"], error["Status"]) == ("InvalidPolicyAttributeException", 400)
-    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+    assert (error.code, error.status) == ("InvalidPolicyAttributeException", 400)
+    assert error_of(ssm.get_parameter, Name=name).code == "ParameterNotFound"
 
 
-def test_longest_allowed_policy_period_is_accepted(ssm: Any) -> None:
+def test_longest_allowed_policy_period_is_accepted(ssm: SSMClient) -> None:
     name = f"{_root()}/longest"
     policies = [_policy("NoChangeNotification", After="36500", Unit="Days")]
     ssm.put_parameter(
@@ -179,32 +169,36 @@ def test_longest_allowed_policy_period_is_accepted(ssm: Any) -> None:
     ("pattern", "value"),
     [(r"^\d+$", "\u0661\u0662"), (r"^\w+$", "caf\u00e9"), (r"(?i)^[a-z]+$", "\u017f")],
 )
-def test_allowed_pattern_classes_are_ascii_as_in_java(ssm: Any, pattern: str, value: str) -> None:
+def test_allowed_pattern_classes_are_ascii_as_in_java(
+    ssm: SSMClient, pattern: str, value: str
+) -> None:
     """AWS evaluates AllowedPattern as a Java regex, whose \\d, \\w, \\s and case folding are
     ASCII-only: Arabic-Indic digits are not \\d, "é" is not \\w."""
     name = f"{_root()}/ascii"
-    error = _error(ssm.put_parameter, Name=name, Value=value, Type="String", AllowedPattern=pattern)
-    assert error["Code"] == "ParameterPatternMismatchException"
-    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+    error = error_of(
+        ssm.put_parameter, Name=name, Value=value, Type="String", AllowedPattern=pattern
+    )
+    assert error.code == "ParameterPatternMismatchException"
+    assert error_of(ssm.get_parameter, Name=name).code == "ParameterNotFound"
 
 
 @pytest.mark.parametrize("pattern", ["^(a+)+$", "^(\\w+\\s?)+$", "^(a|aa)+$"])
 def test_exponentially_backtracking_allowed_pattern_is_refused_at_once(
-    ssm: Any, pattern: str
+    ssm: SSMClient, pattern: str
 ) -> None:
     """Matched as given, forty ``a`` and a ``!`` would hold the server's only thread for hours;
     the pattern is refused before any value meets it, and nothing is stored."""
     name = f"{_root()}/redos"
-    error = _error(
+    error = error_of(
         ssm.put_parameter, Name=name, Value="a" * 40 + "!", Type="String", AllowedPattern=pattern
     )
-    assert error["Code"] == "InvalidAllowedPatternException"
-    assert "backtrack" in error["Message"]
-    assert pattern in error["Message"]
-    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+    assert error.code == "InvalidAllowedPatternException"
+    assert "backtrack" in error.message
+    assert pattern in error.message
+    assert error_of(ssm.get_parameter, Name=name).code == "ParameterNotFound"
 
 
-def test_delimited_repeats_stay_allowed(ssm: Any) -> None:
+def test_delimited_repeats_stay_allowed(ssm: SSMClient) -> None:
     """Patterns whose repeated parts start with a delimiter are linear, and common: kept."""
     root = _root()
     for index, (pattern, value) in enumerate(
@@ -230,13 +224,13 @@ def test_delimited_repeats_stay_allowed(ssm: Any) -> None:
     ],
 )
 def test_java_only_pattern_syntax_works_as_on_aws(
-    ssm: Any, pattern: str, good: str, bad: str
+    ssm: SSMClient, pattern: str, good: str, bad: str
 ) -> None:
     """AllowedPattern is a Java regex on AWS: POSIX and Unicode property classes, a flag group
     after the start and quoted text all mean what they mean in Java."""
     name = f"{_root()}/java"
     ssm.put_parameter(Name=name, Value=good, Type="String", AllowedPattern=pattern)
-    error = _error(
+    error = error_of(
         ssm.put_parameter,
         Name=name,
         Value=bad,
@@ -244,17 +238,17 @@ def test_java_only_pattern_syntax_works_as_on_aws(
         AllowedPattern=pattern,
         Overwrite=True,
     )
-    assert error["Code"] == "ParameterPatternMismatchException"
+    assert error.code == "ParameterPatternMismatchException"
     assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == good
 
 
-def test_java_syntax_without_a_python_meaning_is_refused_by_name(ssm: Any) -> None:
+def test_java_syntax_without_a_python_meaning_is_refused_by_name(ssm: SSMClient) -> None:
     name = f"{_root()}/java"
-    error = _error(
+    error = error_of(
         ssm.put_parameter, Name=name, Value="b", Type="String", AllowedPattern="^[a-z&&[^aeiou]]$"
     )
-    assert error["Code"] == "InvalidAllowedPatternException"
-    assert "&&" in error["Message"]
+    assert error.code == "InvalidAllowedPatternException"
+    assert "&&" in error.message
 
 
 @pytest.mark.parametrize(
@@ -268,10 +262,12 @@ def test_java_syntax_without_a_python_meaning_is_refused_by_name(ssm: Any) -> No
     ],
 )
 @pytest.mark.usefixtures("no_traceback")
-def test_a_pattern_re_cannot_compile_is_refused_by_name(ssm: Any, pattern: str, fault: str) -> None:
+def test_a_pattern_re_cannot_compile_is_refused_by_name(
+    ssm: SSMClient, pattern: str, fault: str
+) -> None:
     """Before, each of these was an InternalServerError (and botocore retried it)."""
     name = f"{_root()}/uncompilable"
-    error = _error(ssm.put_parameter, Name=name, Value="a", Type="String", AllowedPattern=pattern)
-    assert error["Code"] == "InvalidAllowedPatternException"
-    assert fault in error["Message"]
-    assert _error(ssm.get_parameter, Name=name)["Code"] == "ParameterNotFound"
+    error = error_of(ssm.put_parameter, Name=name, Value="a", Type="String", AllowedPattern=pattern)
+    assert error.code == "InvalidAllowedPatternException"
+    assert fault in error.message
+    assert error_of(ssm.get_parameter, Name=name).code == "ParameterNotFound"

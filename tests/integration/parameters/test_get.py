@@ -11,11 +11,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from typing import Any
 
-import botocore.exceptions
-import pytest
+from types_boto3_ssm.client import SSMClient
 
+from tests.aws_errors import error_of
 from tests.support import TEST_ACCOUNT_ID, TEST_REGION
 
 
@@ -23,14 +22,7 @@ def _root() -> str:
     return f"/get{uuid.uuid4().hex[:10]}"
 
 
-def _error(call: Any, **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return {"Code": str(error.get("Code")), "Message": str(error.get("Message", ""))}
-
-
-def test_get_parameter_returns_every_member(ssm: Any) -> None:
+def test_get_parameter_returns_every_member(ssm: SSMClient) -> None:
     name = f"{_root()}/db/host"
     before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     ssm.put_parameter(Name=name, Value="db.local", Type="String")
@@ -44,35 +36,35 @@ def test_get_parameter_returns_every_member(ssm: Any) -> None:
     assert "Selector" not in got
 
 
-def test_get_missing_parameter_is_parameter_not_found(ssm: Any) -> None:
-    error = _error(ssm.get_parameter, Name=f"{_root()}/missing")
-    assert error["Code"] == "ParameterNotFound"
+def test_get_missing_parameter_is_parameter_not_found(ssm: SSMClient) -> None:
+    error = error_of(ssm.get_parameter, Name=f"{_root()}/missing")
+    assert error.code == "ParameterNotFound"
 
 
-def test_version_selector(ssm: Any) -> None:
+def test_version_selector(ssm: SSMClient) -> None:
     name = f"{_root()}/sel"
     ssm.put_parameter(Name=name, Value="one", Type="String")
     ssm.put_parameter(Name=name, Value="two", Overwrite=True)
     got = ssm.get_parameter(Name=f"{name}:1")["Parameter"]
     assert (got["Name"], got["Value"], got["Version"], got["Selector"]) == (name, "one", 1, ":1")
-    error = _error(ssm.get_parameter, Name=f"{name}:7")
-    assert error["Code"] == "ParameterVersionNotFound"
-    assert error["Message"] == (
+    error = error_of(ssm.get_parameter, Name=f"{name}:7")
+    assert error.code == "ParameterVersionNotFound"
+    assert error.message == (
         f"Systems Manager could not find version 7 of {name}. Verify the version and try again."
     )
 
 
-def test_label_selector(ssm: Any) -> None:
+def test_label_selector(ssm: SSMClient) -> None:
     name = f"{_root()}/lab"
     ssm.put_parameter(Name=name, Value="one", Type="String")
     ssm.put_parameter(Name=name, Value="two", Overwrite=True)
     ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["stable"])
     got = ssm.get_parameter(Name=f"{name}:stable")["Parameter"]
     assert (got["Value"], got["Version"], got["Selector"]) == ("one", 1, ":stable")
-    assert _error(ssm.get_parameter, Name=f"{name}:nolabel")["Code"] == "ParameterNotFound"
+    assert error_of(ssm.get_parameter, Name=f"{name}:nolabel").code == "ParameterNotFound"
 
 
-def test_get_by_arn(ssm: Any) -> None:
+def test_get_by_arn(ssm: SSMClient) -> None:
     """GetParameter takes the parameter's ARN, with a selector too."""
     name = f"{_root()}/byarn"
     ssm.put_parameter(Name=name, Value="v1", Type="String")
@@ -81,17 +73,17 @@ def test_get_by_arn(ssm: Any) -> None:
     assert ssm.get_parameter(Name=arn)["Parameter"]["Value"] == "v2"
     assert ssm.get_parameter(Name=f"{arn}:1")["Parameter"]["Value"] == "v1"
     foreign = f"arn:aws:ssm:{TEST_REGION}:999999999999:parameter{name}"
-    assert _error(ssm.get_parameter, Name=foreign)["Code"] == "ParameterNotFound"
+    assert error_of(ssm.get_parameter, Name=foreign).code == "ParameterNotFound"
 
 
-def test_outer_spaces_are_ignored_inner_spaces_refused(ssm: Any) -> None:
+def test_outer_spaces_are_ignored_inner_spaces_refused(ssm: SSMClient) -> None:
     name = f"{_root()}/sp"
     ssm.put_parameter(Name=name, Value="v", Type="String")
     assert ssm.get_parameter(Name=f"  {name} ")["Parameter"]["Value"] == "v"
-    assert _error(ssm.get_parameter, Name=f"{name} x")["Code"] == "ValidationException"
+    assert error_of(ssm.get_parameter, Name=f"{name} x").code == "ValidationException"
 
 
-def test_secure_string_is_ciphertext_unless_decrypted(ssm: Any) -> None:
+def test_secure_string_is_ciphertext_unless_decrypted(ssm: SSMClient) -> None:
     name = f"{_root()}/secret"
     ssm.put_parameter(Name=name, Value="hunter2", Type="SecureString")
     sealed = ssm.get_parameter(Name=name)["Parameter"]["Value"]
@@ -107,13 +99,13 @@ def test_secure_string_is_ciphertext_unless_decrypted(ssm: Any) -> None:
     )
 
 
-def test_with_decryption_is_ignored_for_plain_strings(ssm: Any) -> None:
+def test_with_decryption_is_ignored_for_plain_strings(ssm: SSMClient) -> None:
     name = f"{_root()}/plain"
     ssm.put_parameter(Name=name, Value="a,b", Type="StringList")
     assert ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == "a,b"
 
 
-def test_get_parameters_lists_found_sorted_and_misses_separately(ssm: Any) -> None:
+def test_get_parameters_lists_found_sorted_and_misses_separately(ssm: SSMClient) -> None:
     root = _root()
     for leaf in ("b", "a", "c"):
         ssm.put_parameter(Name=f"{root}/{leaf}", Value=leaf.upper(), Type="String")
@@ -131,7 +123,7 @@ def test_get_parameters_lists_found_sorted_and_misses_separately(ssm: Any) -> No
     assert out["InvalidParameters"] == [f"{root}/missing", f"{root}/a:9"]
 
 
-def test_get_parameters_answers_each_parameter_once_however_spelled(ssm: Any) -> None:
+def test_get_parameters_answers_each_parameter_once_however_spelled(ssm: SSMClient) -> None:
     root = _root()
     ssm.put_parameter(Name=f"{root}/a", Value="1", Type="String")
     ssm.put_parameter(Name=f"{root}/a", Value="2", Type="String", Overwrite=True)
@@ -141,7 +133,7 @@ def test_get_parameters_answers_each_parameter_once_however_spelled(ssm: Any) ->
     assert out["InvalidParameters"] == []
 
 
-def test_get_parameters_decrypts_on_request(ssm: Any) -> None:
+def test_get_parameters_decrypts_on_request(ssm: SSMClient) -> None:
     root = _root()
     ssm.put_parameter(Name=f"{root}/s", Value="topsecret", Type="SecureString")
     out = ssm.get_parameters(Names=[f"{root}/s"], WithDecryption=True)
@@ -149,13 +141,13 @@ def test_get_parameters_decrypts_on_request(ssm: Any) -> None:
     assert ssm.get_parameters(Names=[f"{root}/s"])["Parameters"][0]["Value"] != "topsecret"
 
 
-def test_get_parameters_refuses_more_than_ten_names(ssm: Any) -> None:
-    error = _error(ssm.get_parameters, Names=[f"/n{i}" for i in range(11)])
-    assert error["Code"] == "ValidationException"
-    assert "Member must have length less than or equal to 10" in error["Message"]
+def test_get_parameters_refuses_more_than_ten_names(ssm: SSMClient) -> None:
+    error = error_of(ssm.get_parameters, Names=[f"/n{i}" for i in range(11)])
+    assert error.code == "ValidationException"
+    assert "Member must have length less than or equal to 10" in error.message
 
 
-def test_history_lists_every_version_with_labels_and_users(ssm: Any) -> None:
+def test_history_lists_every_version_with_labels_and_users(ssm: SSMClient) -> None:
     name = f"{_root()}/hist"
     ssm.put_parameter(Name=name, Value="s1", Type="SecureString", Description="first")
     ssm.put_parameter(Name=name, Value="s2", Overwrite=True, Description="second")
@@ -171,7 +163,7 @@ def test_history_lists_every_version_with_labels_and_users(ssm: Any) -> None:
     assert [p["Value"] for p in clear] == ["s1", "s2"]
 
 
-def test_history_pages_with_next_token(ssm: Any) -> None:
+def test_history_pages_with_next_token(ssm: SSMClient) -> None:
     name = f"{_root()}/hp"
     for i in range(7):
         ssm.put_parameter(Name=name, Value=str(i), Type="String", Overwrite=True)
@@ -182,14 +174,14 @@ def test_history_pages_with_next_token(ssm: Any) -> None:
     third = ssm.get_parameter_history(Name=name, MaxResults=3, NextToken=second["NextToken"])
     assert [p["Version"] for p in third["Parameters"]] == [7]
     assert "NextToken" not in third
-    bad = _error(ssm.get_parameter_history, Name=name, NextToken=first["NextToken"][:-2] + "xx")
-    assert bad["Code"] == "InvalidNextToken"
+    bad = error_of(ssm.get_parameter_history, Name=name, NextToken=first["NextToken"][:-2] + "xx")
+    assert bad.code == "InvalidNextToken"
 
 
-def test_history_of_missing_parameter_is_not_found(ssm: Any) -> None:
-    assert _error(ssm.get_parameter_history, Name=f"{_root()}/none")["Code"] == "ParameterNotFound"
+def test_history_of_missing_parameter_is_not_found(ssm: SSMClient) -> None:
+    assert error_of(ssm.get_parameter_history, Name=f"{_root()}/none").code == "ParameterNotFound"
 
 
-def test_history_max_results_over_50_is_refused(ssm: Any) -> None:
-    error = _error(ssm.get_parameter_history, Name="/x", MaxResults=51)
-    assert error["Code"] == "ValidationException"
+def test_history_max_results_over_50_is_refused(ssm: SSMClient) -> None:
+    error = error_of(ssm.get_parameter_history, Name="/x", MaxResults=51)
+    assert error.code == "ValidationException"

@@ -8,39 +8,32 @@ InvalidLabels with HTTP 200; without ParameterVersion the latest version is labe
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import botocore.exceptions
-import pytest
+from types_boto3_ssm.client import SSMClient
+
+from tests.aws_errors import error_of
 
 
-def _param(ssm: Any, versions: int = 3) -> str:
+def _param(ssm: SSMClient, versions: int = 3) -> str:
     name = f"/lbl{uuid.uuid4().hex[:10]}/p"
     for i in range(versions):
         ssm.put_parameter(Name=name, Value=f"v{i + 1}", Type="String", Overwrite=True)
     return name
 
 
-def _error(call: Any, **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return {"Code": str(error.get("Code")), "Message": str(error.get("Message", ""))}
-
-
-def _labels(ssm: Any, name: str) -> dict[int, list[str]]:
+def _labels(ssm: SSMClient, name: str) -> dict[int, list[str]]:
     history = ssm.get_parameter_history(Name=name)["Parameters"]
     return {p["Version"]: p["Labels"] for p in history if p["Labels"]}
 
 
-def test_label_defaults_to_the_latest_version(ssm: Any) -> None:
+def test_label_defaults_to_the_latest_version(ssm: SSMClient) -> None:
     name = _param(ssm)
     out = ssm.label_parameter_version(Name=name, Labels=["latest-ok"])
     assert (out["ParameterVersion"], out["InvalidLabels"]) == (3, [])
     assert _labels(ssm, name) == {3: ["latest-ok"]}
 
 
-def test_invalid_labels_come_back_and_valid_ones_apply(ssm: Any) -> None:
+def test_invalid_labels_come_back_and_valid_ones_apply(ssm: SSMClient) -> None:
     name = _param(ssm)
     out = ssm.label_parameter_version(
         Name=name,
@@ -51,7 +44,7 @@ def test_invalid_labels_come_back_and_valid_ones_apply(ssm: Any) -> None:
     assert _labels(ssm, name) == {1: ["good", "ok.v-1_"]}
 
 
-def test_a_label_moves_between_versions(ssm: Any) -> None:
+def test_a_label_moves_between_versions(ssm: SSMClient) -> None:
     name = _param(ssm)
     ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["prod"])
     ssm.label_parameter_version(Name=name, ParameterVersion=2, Labels=["prod"])
@@ -59,32 +52,32 @@ def test_a_label_moves_between_versions(ssm: Any) -> None:
     assert ssm.get_parameter(Name=f"{name}:prod")["Parameter"]["Version"] == 2
 
 
-def test_ten_labels_per_version(ssm: Any) -> None:
+def test_ten_labels_per_version(ssm: SSMClient) -> None:
     name = _param(ssm)
     ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=[f"l{i}" for i in range(10)])
-    error = _error(ssm.label_parameter_version, Name=name, ParameterVersion=1, Labels=["l10"])
-    assert error["Code"] == "ParameterVersionLabelLimitExceeded"
+    error = error_of(ssm.label_parameter_version, Name=name, ParameterVersion=1, Labels=["l10"])
+    assert error.code == "ParameterVersionLabelLimitExceeded"
     # Re-applying labels the version already has is not "more labels".
     again = ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["l0", "l1"])
     assert again["InvalidLabels"] == []
 
 
-def test_label_errors_for_unknown_parameter_and_version(ssm: Any) -> None:
+def test_label_errors_for_unknown_parameter_and_version(ssm: SSMClient) -> None:
     name = _param(ssm)
-    missing = _error(ssm.label_parameter_version, Name=name + "x", Labels=["a"])
-    assert missing["Code"] == "ParameterNotFound"
-    version = _error(ssm.label_parameter_version, Name=name, ParameterVersion=9, Labels=["a"])
-    assert version["Code"] == "ParameterVersionNotFound"
-    assert "could not find version 9" in version["Message"]
+    missing = error_of(ssm.label_parameter_version, Name=name + "x", Labels=["a"])
+    assert missing.code == "ParameterNotFound"
+    version = error_of(ssm.label_parameter_version, Name=name, ParameterVersion=9, Labels=["a"])
+    assert version.code == "ParameterVersionNotFound"
+    assert "could not find version 9" in version.message
 
 
-def test_label_longer_than_100_is_refused_by_the_model(ssm: Any) -> None:
+def test_label_longer_than_100_is_refused_by_the_model(ssm: SSMClient) -> None:
     name = _param(ssm, 1)
-    error = _error(ssm.label_parameter_version, Name=name, Labels=["a" * 101])
-    assert error["Code"] == "ValidationException"
+    error = error_of(ssm.label_parameter_version, Name=name, Labels=["a" * 101])
+    assert error.code == "ValidationException"
 
 
-def test_unlabel_removes_only_labels_on_that_version(ssm: Any) -> None:
+def test_unlabel_removes_only_labels_on_that_version(ssm: SSMClient) -> None:
     name = _param(ssm)
     ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["a", "b"])
     ssm.label_parameter_version(Name=name, ParameterVersion=2, Labels=["c"])
@@ -93,11 +86,11 @@ def test_unlabel_removes_only_labels_on_that_version(ssm: Any) -> None:
     assert _labels(ssm, name) == {1: ["b"], 2: ["c"]}
 
 
-def test_unlabel_errors_for_unknown_parameter_and_version(ssm: Any) -> None:
+def test_unlabel_errors_for_unknown_parameter_and_version(ssm: SSMClient) -> None:
     name = _param(ssm)
-    missing = _error(
+    missing = error_of(
         ssm.unlabel_parameter_version, Name=name + "x", ParameterVersion=1, Labels=["a"]
     )
-    assert missing["Code"] == "ParameterNotFound"
-    version = _error(ssm.unlabel_parameter_version, Name=name, ParameterVersion=4, Labels=["a"])
-    assert version["Code"] == "ParameterVersionNotFound"
+    assert missing.code == "ParameterNotFound"
+    version = error_of(ssm.unlabel_parameter_version, Name=name, ParameterVersion=4, Labels=["a"])
+    assert version.code == "ParameterVersionNotFound"

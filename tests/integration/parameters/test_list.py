@@ -9,24 +9,25 @@ InvalidNextToken (ssm-api.md §2.6, §2.14).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-import botocore.exceptions
 import pytest
+from types_boto3_ssm.client import SSMClient
+from types_boto3_ssm.type_defs import (
+    ParameterMetadataTypeDef,
+    ParameterStringFilterTypeDef,
+    ParameterTypeDef,
+)
+
+from tests.aws_errors import error_of
 
 
 def _root() -> str:
     return f"/lst{uuid.uuid4().hex[:10]}"
 
 
-def _error(call: Any, **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return {"Code": str(error.get("Code")), "Message": str(error.get("Message", ""))}
-
-
-def _tree(ssm: Any) -> str:
+def _tree(ssm: SSMClient) -> str:
     root = _root()
     ssm.put_parameter(Name=f"{root}/a", Value="1", Type="String")
     ssm.put_parameter(Name=f"{root}/b", Value="2", Type="StringList")
@@ -36,11 +37,11 @@ def _tree(ssm: Any) -> str:
     return root
 
 
-def _names(parameters: list[dict[str, Any]]) -> list[str]:
+def _names(parameters: Sequence[ParameterTypeDef | ParameterMetadataTypeDef]) -> list[str]:
     return [p["Name"] for p in parameters]
 
 
-def test_by_path_one_level_and_recursive(ssm: Any) -> None:
+def test_by_path_one_level_and_recursive(ssm: SSMClient) -> None:
     root = _tree(ssm)
     level = ssm.get_parameters_by_path(Path=root)["Parameters"]
     assert _names(level) == [f"{root}/a", f"{root}/b", f"{root}/s"]
@@ -56,7 +57,7 @@ def test_by_path_one_level_and_recursive(ssm: Any) -> None:
     assert ssm.get_parameters_by_path(Path=root[:-2], Recursive=True)["Parameters"] == []
 
 
-def test_by_path_decrypts_on_request(ssm: Any) -> None:
+def test_by_path_decrypts_on_request(ssm: SSMClient) -> None:
     root = _tree(ssm)
     sealed = {p["Name"]: p["Value"] for p in ssm.get_parameters_by_path(Path=root)["Parameters"]}
     assert sealed[f"{root}/s"] != "secret"
@@ -64,7 +65,7 @@ def test_by_path_decrypts_on_request(ssm: Any) -> None:
     assert {p["Name"]: p["Value"] for p in clear}[f"{root}/s"] == "secret"
 
 
-def test_by_path_filters(ssm: Any) -> None:
+def test_by_path_filters(ssm: SSMClient) -> None:
     root = _tree(ssm)
     by_type = ssm.get_parameters_by_path(
         Path=root, Recursive=True, ParameterFilters=[{"Key": "Type", "Values": ["StringList"]}]
@@ -81,7 +82,7 @@ def test_by_path_filters(ssm: Any) -> None:
     assert _names(prefix["Parameters"]) == [f"{root}/a", f"{root}/b"]
 
 
-def test_by_path_label_filter_returns_the_labelled_version(ssm: Any) -> None:
+def test_by_path_label_filter_returns_the_labelled_version(ssm: SSMClient) -> None:
     root = _root()
     ssm.put_parameter(Name=f"{root}/x", Value="old", Type="String")
     ssm.put_parameter(Name=f"{root}/x", Value="new", Overwrite=True)
@@ -105,20 +106,20 @@ def test_by_path_label_filter_returns_the_labelled_version(ssm: Any) -> None:
         ([{"Key": "Type", "Values": ["Text"]}], "InvalidFilterValue"),
     ],
 )
-def test_by_path_bad_filters(ssm: Any, filters: list[dict[str, Any]], code: str) -> None:
-    error = _error(ssm.get_parameters_by_path, Path="/x", ParameterFilters=filters)
-    assert error["Code"] == code
+def test_by_path_bad_filters(ssm: SSMClient, filters: list[dict[str, Any]], code: str) -> None:
+    error = error_of(ssm.get_parameters_by_path, Path="/x", ParameterFilters=filters)
+    assert error.code == code
 
 
-def test_by_path_refuses_bad_paths_and_page_sizes(ssm: Any) -> None:
-    bad_path = _error(ssm.get_parameters_by_path, Path="relative/path")
-    assert bad_path["Code"] == "ValidationException"
-    too_many = _error(ssm.get_parameters_by_path, Path="/x", MaxResults=11)
-    assert too_many["Code"] == "ValidationException"
-    assert "less than or equal to 10" in too_many["Message"]
+def test_by_path_refuses_bad_paths_and_page_sizes(ssm: SSMClient) -> None:
+    bad_path = error_of(ssm.get_parameters_by_path, Path="relative/path")
+    assert bad_path.code == "ValidationException"
+    too_many = error_of(ssm.get_parameters_by_path, Path="/x", MaxResults=11)
+    assert too_many.code == "ValidationException"
+    assert "less than or equal to 10" in too_many.message
 
 
-def test_by_path_pages_through_more_than_ten(ssm: Any) -> None:
+def test_by_path_pages_through_more_than_ten(ssm: SSMClient) -> None:
     root = _root()
     names = [f"{root}/p{i:02d}" for i in range(23)]
     for name in names:
@@ -144,24 +145,24 @@ def test_by_path_pages_through_more_than_ten(ssm: Any) -> None:
     assert [n for page in paginated for n in _names(page["Parameters"])] == names
 
 
-def test_tampered_or_foreign_next_token_is_invalid(ssm: Any) -> None:
+def test_tampered_or_foreign_next_token_is_invalid(ssm: SSMClient) -> None:
     root = _root()
     for i in range(3):
         ssm.put_parameter(Name=f"{root}/t{i}", Value="v", Type="String")
     token = ssm.get_parameters_by_path(Path=root, MaxResults=1)["NextToken"]
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
     assert (
-        _error(ssm.get_parameters_by_path, Path=root, MaxResults=1, NextToken=tampered)["Code"]
+        error_of(ssm.get_parameters_by_path, Path=root, MaxResults=1, NextToken=tampered).code
         == "InvalidNextToken"
     )
     # A token is bound to the listing it came from.
-    other = _error(ssm.get_parameters_by_path, Path=root + "x", MaxResults=1, NextToken=token)
-    assert other["Code"] == "InvalidNextToken"
-    made_up = _error(ssm.describe_parameters, NextToken="bm90LWEtdG9rZW4")
-    assert made_up["Code"] == "InvalidNextToken"
+    other = error_of(ssm.get_parameters_by_path, Path=root + "x", MaxResults=1, NextToken=token)
+    assert other.code == "InvalidNextToken"
+    made_up = error_of(ssm.describe_parameters, NextToken="bm90LWEtdG9rZW4")
+    assert made_up.code == "InvalidNextToken"
 
 
-def test_describe_returns_metadata_not_values(ssm: Any) -> None:
+def test_describe_returns_metadata_not_values(ssm: SSMClient) -> None:
     root = _tree(ssm)
     out = ssm.describe_parameters(
         ParameterFilters=[{"Key": "Path", "Option": "Recursive", "Values": [root]}], MaxResults=50
@@ -208,13 +209,13 @@ ALL = ["a", "b", "s", "sub/c", "sub/deeper/d"]
         "data-type",
     ],
 )  # fmt: skip
-def test_describe_parameter_filters(ssm: Any, make_filters: Any, expected: list[str]) -> None:
+def test_describe_parameter_filters(ssm: SSMClient, make_filters: Any, expected: list[str]) -> None:
     root = _tree(ssm)
     out = ssm.describe_parameters(ParameterFilters=make_filters(root), MaxResults=50)
     assert _names(out["Parameters"]) == [f"{root}/{leaf}" for leaf in expected]
 
 
-def test_describe_tag_filters(ssm: Any) -> None:
+def test_describe_tag_filters(ssm: SSMClient) -> None:
     root = _root()
     ssm.put_parameter(
         Name=f"{root}/p", Value="1", Type="String", Tags=[{"Key": "env", "Value": "prod"}]
@@ -223,9 +224,9 @@ def test_describe_tag_filters(ssm: Any) -> None:
         Name=f"{root}/q", Value="1", Type="String", Tags=[{"Key": "env", "Value": "dev"}]
     )
     ssm.put_parameter(Name=f"{root}/r", Value="1", Type="String")
-    scope = {"Key": "Path", "Values": [root]}
+    scope: ParameterStringFilterTypeDef = {"Key": "Path", "Values": [root]}
 
-    def names(*filters: dict[str, Any]) -> list[str]:
+    def names(*filters: ParameterStringFilterTypeDef) -> list[str]:
         out = ssm.describe_parameters(ParameterFilters=[scope, *filters], MaxResults=50)
         return _names(out["Parameters"])
 
@@ -239,7 +240,7 @@ def test_describe_tag_filters(ssm: Any) -> None:
     assert names({"Key": "tag:env", "Values": ["prod"]}) == [f"{root}/p", f"{root}/r"]
 
 
-def test_describe_legacy_filters(ssm: Any) -> None:
+def test_describe_legacy_filters(ssm: SSMClient) -> None:
     root = _tree(ssm)
     out = ssm.describe_parameters(
         Filters=[{"Key": "Name", "Values": [f"{root}/s"]}, {"Key": "Type", "Values": ["String"]}],
@@ -268,16 +269,18 @@ def test_describe_legacy_filters(ssm: Any) -> None:
         "max-results",
     ],
 )  # fmt: skip
-def test_describe_bad_requests(ssm: Any, kwargs: dict[str, Any], code: str) -> None:
-    assert _error(ssm.describe_parameters, **kwargs)["Code"] == code
+def test_describe_bad_requests(ssm: SSMClient, kwargs: dict[str, Any], code: str) -> None:
+    assert error_of(ssm.describe_parameters, **kwargs).code == code
 
 
-def test_describe_pages_through_more_than_ten(ssm: Any) -> None:
+def test_describe_pages_through_more_than_ten(ssm: SSMClient) -> None:
     root = _root()
     names = [f"{root}/d{i:02d}" for i in range(25)]
     for name in names:
         ssm.put_parameter(Name=name, Value="v", Type="String")
-    scope = [{"Key": "Name", "Option": "BeginsWith", "Values": [root]}]
+    scope: list[ParameterStringFilterTypeDef] = [
+        {"Key": "Name", "Option": "BeginsWith", "Values": [root]}
+    ]
     first = ssm.describe_parameters(ParameterFilters=scope)
     assert len(first["Parameters"]) == 10  # the default page size
     pages = ssm.get_paginator("describe_parameters").paginate(
@@ -286,14 +289,14 @@ def test_describe_pages_through_more_than_ten(ssm: Any) -> None:
     got = [n for page in pages for n in _names(page["Parameters"])]
     assert got == names
     # A token replayed with other filters is not valid.
-    error = _error(
+    error = error_of(
         ssm.describe_parameters,
         ParameterFilters=[{"Key": "Name", "Option": "BeginsWith", "Values": [root + "x"]}],
         NextToken=first["NextToken"],
     )
-    assert error["Code"] == "InvalidNextToken"
+    assert error.code == "InvalidNextToken"
 
 
-def test_describe_shared_lists_nothing(ssm: Any) -> None:
+def test_describe_shared_lists_nothing(ssm: SSMClient) -> None:
     """No account shares parameters with a self-hosted server."""
     assert ssm.describe_parameters(Shared=True)["Parameters"] == []

@@ -13,9 +13,9 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
+from types_boto3_ssm.client import SSMClient
 
 from tests.integration.channel_client import activate, connect_agent, register
 from tests.support import ServerProcess, running_server
@@ -39,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield running
 
 
-def _list_nothing(ssm: Any) -> None:
+def _list_nothing(ssm: SSMClient) -> None:
     ssm.describe_parameters(
         ParameterFilters=[{"Key": "Name", "Option": "Contains", "Values": ["no-such-name"]}]
     )

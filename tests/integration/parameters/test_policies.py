@@ -21,6 +21,8 @@ from typing import Any
 import botocore.exceptions
 import pytest
 import sqlalchemy as sa
+from types_boto3_ssm.client import SSMClient
+from types_boto3_ssm.type_defs import ParameterInlinePolicyTypeDef
 
 from openssm.clock import FakeClock
 from openssm.config import ServerSettings
@@ -32,6 +34,7 @@ from openssm.server.scheduler.policies import PolicyLoop
 from openssm.server.services.parameters import reads as parameter_reads
 from openssm.server.services.parameters import writes as parameters
 from openssm.server.store.schema import outbox_events
+from tests.aws_errors import aws_error, error_of
 from tests.support import TEST_ACCOUNT_ID, TEST_REGION, ServerProcess, wait_until
 
 POLICY_EVENT = "Parameter Store Policy Action"
@@ -65,24 +68,17 @@ def _no_change(after: str, unit: str = "Hours") -> dict[str, Any]:
     }
 
 
-def _error(call: Any, **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return {"Code": str(error.get("Code")), "Message": str(error.get("Message", ""))}
-
-
 # --- over the wire ----------------------------------------------------------------------------
 
 
-def test_policies_need_the_advanced_tier(ssm: Any) -> None:
+def test_policies_need_the_advanced_tier(ssm: SSMClient) -> None:
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
-    error = _error(
+    error = error_of(
         ssm.put_parameter, Name=f"{_root()}/p", Value="v", Type="String",
         Policies=json.dumps([_expiration(future)]),
     )  # fmt: skip
-    assert error["Code"] == "ValidationException"
-    assert "advanced-parameter tier" in error["Message"]
+    assert error.code == "ValidationException"
+    assert "advanced-parameter tier" in error.message
     out = ssm.put_parameter(
         Name=f"{_root()}/p", Value="v", Type="String", Tier="Intelligent-Tiering",
         Policies=json.dumps([_expiration(future)]),
@@ -90,7 +86,7 @@ def test_policies_need_the_advanced_tier(ssm: Any) -> None:
     assert out["Tier"] == "Advanced"
 
 
-def test_policies_show_in_describe_and_history_and_persist(ssm: Any) -> None:
+def test_policies_show_in_describe_and_history_and_persist(ssm: SSMClient) -> None:
     """Policies persist until replaced; `[{}]` removes them."""
     name = f"{_root()}/p"
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
@@ -100,10 +96,9 @@ def test_policies_show_in_describe_and_history_and_persist(ssm: Any) -> None:
     )
     ssm.put_parameter(Name=name, Value="w", Overwrite=True)
 
-    def described() -> list[dict[str, Any]]:
+    def described() -> list[ParameterInlinePolicyTypeDef]:
         out = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])
-        found: list[dict[str, Any]] = out["Parameters"][0]["Policies"]
-        return found
+        return out["Parameters"][0]["Policies"]
 
     shown = described()
     assert [p["PolicyType"] for p in shown] == [
@@ -130,12 +125,14 @@ def test_policies_show_in_describe_and_history_and_persist(ssm: Any) -> None:
     ],
     ids=["type", "timestamp", "zero", "two-no-change", "notify-without-expiry", "eleven"],
 )  # fmt: skip
-def test_bad_policies_are_refused(ssm: Any, policies: list[dict[str, Any]], code: str) -> None:
-    error = _error(
+def test_bad_policies_are_refused(
+    ssm: SSMClient, policies: list[dict[str, Any]], code: str
+) -> None:
+    error = error_of(
         ssm.put_parameter, Name=f"{_root()}/bad", Value="v", Type="String", Tier="Advanced",
         Policies=json.dumps(policies),
     )  # fmt: skip
-    assert error["Code"] == code
+    assert error.code == code
 
 
 # --- enforcement by a real server ---------------------------------------------------------------
@@ -196,7 +193,7 @@ def test_expiration_deletes_the_parameter_and_writes_events(
         try:
             ssm.get_parameter(Name=name)
         except botocore.exceptions.ClientError as exc:
-            return bool(exc.response["Error"]["Code"] == "ParameterNotFound")
+            return aws_error(exc).code == "ParameterNotFound"
         return False
 
     wait_until(gone, timeout_s=15, interval_s=0.2)
@@ -213,8 +210,8 @@ def test_expiration_deletes_the_parameter_and_writes_events(
     # The change events of the put came first, in the same outbox.
     assert events[0]["detail-type"] == "Parameter Store Change"
     assert events[0]["detail"]["operation"] == "Create"
-    tags = _error(ssm.list_tags_for_resource, ResourceType="Parameter", ResourceId=name)
-    assert tags["Code"] == "InvalidResourceId"
+    tags = error_of(ssm.list_tags_for_resource, ResourceType="Parameter", ResourceId=name)
+    assert tags.code == "InvalidResourceId"
 
 
 # --- the loop, in process, with a clock the test moves -----------------------------------------

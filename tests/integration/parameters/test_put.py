@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import uuid
-from typing import Any
 
 import botocore.exceptions
 import pytest
+from types_boto3_ssm.client import SSMClient
 
+from tests.aws_errors import aws_error, error_of
 from tests.support import ServerProcess
 
 
@@ -20,14 +21,7 @@ def _root() -> str:
     return f"/put{uuid.uuid4().hex[:10]}"
 
 
-def _error(call: Any, **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        call(**kwargs)
-    error = info.value.response["Error"]
-    return {"Code": str(error.get("Code")), "Message": str(error.get("Message", ""))}
-
-
-def test_put_creates_version_1_and_each_overwrite_adds_one(ssm: Any) -> None:
+def test_put_creates_version_1_and_each_overwrite_adds_one(ssm: SSMClient) -> None:
     """Versions start at 1; every overwrite is a new version, even with the same value."""
     name = f"{_root()}/v"
     assert ssm.put_parameter(Name=name, Value="a", Type="String")["Version"] == 1
@@ -43,19 +37,19 @@ def test_put_creates_version_1_and_each_overwrite_adds_one(ssm: Any) -> None:
     )
 
 
-def test_put_existing_without_overwrite_is_parameter_already_exists(ssm: Any) -> None:
+def test_put_existing_without_overwrite_is_parameter_already_exists(ssm: SSMClient) -> None:
     name = f"{_root()}/dup"
     ssm.put_parameter(Name=name, Value="a", Type="String")
-    error = _error(ssm.put_parameter, Name=name, Value="b", Type="String")
-    assert error["Code"] == "ParameterAlreadyExists"
-    assert "set the overwrite option" in error["Message"]
+    error = error_of(ssm.put_parameter, Name=name, Value="b", Type="String")
+    assert error.code == "ParameterAlreadyExists"
+    assert "set the overwrite option" in error.message
 
 
-def test_name_and_slash_name_are_the_same_parameter(ssm: Any) -> None:
+def test_name_and_slash_name_are_the_same_parameter(ssm: SSMClient) -> None:
     """`name` and `/name` are one parameter (same ARN), so the second put collides."""
     bare = f"put{uuid.uuid4().hex[:10]}"
     ssm.put_parameter(Name=bare, Value="a", Type="String")
-    assert _error(ssm.put_parameter, Name="/" + bare, Value="b", Type="String")["Code"] == (
+    assert error_of(ssm.put_parameter, Name="/" + bare, Value="b", Type="String").code == (
         "ParameterAlreadyExists"
     )
     got = ssm.get_parameter(Name="/" + bare)["Parameter"]
@@ -63,7 +57,7 @@ def test_name_and_slash_name_are_the_same_parameter(ssm: Any) -> None:
     assert got["ARN"].endswith(f":parameter/{bare}")
 
 
-def test_overwrite_keeps_description_pattern_and_type_when_omitted(ssm: Any) -> None:
+def test_overwrite_keeps_description_pattern_and_type_when_omitted(ssm: SSMClient) -> None:
     """Type is optional on update; omitted optional members keep their values."""
     name = f"{_root()}/keep"
     ssm.put_parameter(
@@ -76,36 +70,34 @@ def test_overwrite_keeps_description_pattern_and_type_when_omitted(ssm: Any) -> 
         "the port", r"^\d+$", "String",
     )  # fmt: skip
     # The kept pattern still applies to later values.
-    error = _error(ssm.put_parameter, Name=name, Value="x", Overwrite=True)
-    assert error["Code"] == "ParameterPatternMismatchException"
+    error = error_of(ssm.put_parameter, Name=name, Value="x", Overwrite=True)
+    assert error.code == "ParameterPatternMismatchException"
 
 
-def test_create_without_type_is_a_validation_error(ssm: Any) -> None:
-    error = _error(ssm.put_parameter, Name=f"{_root()}/t", Value="a")
-    assert error["Code"] == "ValidationException"
-    assert "parameter type is required" in error["Message"]
+def test_create_without_type_is_a_validation_error(ssm: SSMClient) -> None:
+    error = error_of(ssm.put_parameter, Name=f"{_root()}/t", Value="a")
+    assert error.code == "ValidationException"
+    assert "parameter type is required" in error.message
 
 
-def test_changing_the_type_is_hierarchy_type_mismatch(ssm: Any) -> None:
+def test_changing_the_type_is_hierarchy_type_mismatch(ssm: SSMClient) -> None:
     """Parameter Store doesn't support changing a parameter's type."""
     name = f"{_root()}/ty"
     ssm.put_parameter(Name=name, Value="a", Type="String")
-    error = _error(ssm.put_parameter, Name=name, Value="a", Type="SecureString", Overwrite=True)
-    assert error["Code"] == "HierarchyTypeMismatchException"
+    error = error_of(ssm.put_parameter, Name=name, Value="a", Type="SecureString", Overwrite=True)
+    assert error.code == "HierarchyTypeMismatchException"
 
 
-def test_tags_with_overwrite_are_refused_with_aws_text(ssm: Any) -> None:
-    error = _error(
+def test_tags_with_overwrite_are_refused_with_aws_text(ssm: SSMClient) -> None:
+    error = error_of(
         ssm.put_parameter, Name=f"{_root()}/tg", Value="a", Type="String", Overwrite=True,
         Tags=[{"Key": "k", "Value": "v"}],
     )  # fmt: skip
-    assert error["Code"] == "ValidationException"
-    assert error["Message"].startswith(
-        "Invalid request: tags and overwrite can't be used together."
-    )
+    assert error.code == "ValidationException"
+    assert error.message.startswith("Invalid request: tags and overwrite can't be used together.")
 
 
-def test_put_with_tags_tags_the_new_parameter(ssm: Any) -> None:
+def test_put_with_tags_tags_the_new_parameter(ssm: SSMClient) -> None:
     name = f"{_root()}/tagged"
     ssm.put_parameter(Name=name, Value="a", Type="String", Tags=[{"Key": "env", "Value": "prod"}])
     tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)["TagList"]
@@ -121,62 +113,64 @@ def test_put_with_tags_tags_the_new_parameter(ssm: Any) -> None:
         ("bad*char", "ValidationException"),
     ],
 )
-def test_bad_names_are_refused(ssm: Any, suffix: str, code: str) -> None:
+def test_bad_names_are_refused(ssm: SSMClient, suffix: str, code: str) -> None:
     """Names use a-zA-Z0-9_.- and /, and can't be prefixed with aws or ssm."""
-    error = _error(ssm.put_parameter, Name=suffix, Value="a", Type="String")
-    assert error["Code"] == code
-    assert "can't be prefixed with" in error["Message"]
+    error = error_of(ssm.put_parameter, Name=suffix, Value="a", Type="String")
+    assert error.code == code
+    assert "can't be prefixed with" in error.message
 
 
-def test_names_must_be_fully_qualified(ssm: Any) -> None:
-    error = _error(ssm.put_parameter, Name=f"put{uuid.uuid4().hex[:6]}/x", Value="a", Type="String")
-    assert error["Code"] == "ValidationException"
+def test_names_must_be_fully_qualified(ssm: SSMClient) -> None:
+    error = error_of(
+        ssm.put_parameter, Name=f"put{uuid.uuid4().hex[:6]}/x", Value="a", Type="String"
+    )
+    assert error.code == "ValidationException"
 
 
-def test_fifteen_levels_is_the_limit(ssm: Any) -> None:
+def test_fifteen_levels_is_the_limit(ssm: SSMClient) -> None:
     """Parameter hierarchies are limited to a maximum depth of fifteen levels."""
     levels = [_root()[1:]] + [f"l{i}" for i in range(13)]
     ok = "/" + "/".join(levels) + "/leaf"
     assert ssm.put_parameter(Name=ok, Value="a", Type="String")["Version"] == 1
     deep = "/" + "/".join([*levels, "l13"]) + "/leaf"
-    error = _error(ssm.put_parameter, Name=deep, Value="a", Type="String")
-    assert error["Code"] == "HierarchyLevelLimitExceededException"
+    error = error_of(ssm.put_parameter, Name=deep, Value="a", Type="String")
+    assert error.code == "HierarchyLevelLimitExceededException"
 
 
-def test_reserved_aws_path_is_refused(ssm: Any) -> None:
-    error = _error(ssm.put_parameter, Name="/aws/service/mine", Value="a", Type="String")
-    assert error["Code"] == "AccessDeniedException"
+def test_reserved_aws_path_is_refused(ssm: SSMClient) -> None:
+    error = error_of(ssm.put_parameter, Name="/aws/service/mine", Value="a", Type="String")
+    assert error.code == "AccessDeniedException"
 
 
-def test_name_longer_than_1011_with_arn_is_refused(ssm: Any) -> None:
+def test_name_longer_than_1011_with_arn_is_refused(ssm: SSMClient) -> None:
     root = _root()
     arn_chars = len("arn:aws:ssm:us-east-1:123456789012:parameter/")
     room = 1011 - arn_chars
     longest = root + "/" + "x" * (room - len(root))
     assert ssm.put_parameter(Name=longest, Value="a", Type="String")["Version"] == 1
-    error = _error(ssm.put_parameter, Name=longest + "y", Value="a", Type="String")
-    assert error["Code"] == "ValidationException"
+    error = error_of(ssm.put_parameter, Name=longest + "y", Value="a", Type="String")
+    assert error.code == "ValidationException"
 
 
-def test_standard_tier_holds_4096_characters(ssm: Any) -> None:
+def test_standard_tier_holds_4096_characters(ssm: SSMClient) -> None:
     root = _root()
     ssm.put_parameter(Name=f"{root}/s", Value="x" * 4096, Type="String")
-    error = _error(ssm.put_parameter, Name=f"{root}/big", Value="x" * 4097, Type="String")
-    assert error["Code"] == "ValidationException"
-    assert "maximum parameter value of 4096 characters" in error["Message"]
+    error = error_of(ssm.put_parameter, Name=f"{root}/big", Value="x" * 4097, Type="String")
+    assert error.code == "ValidationException"
+    assert "maximum parameter value of 4096 characters" in error.message
 
 
-def test_advanced_tier_holds_8192_characters(ssm: Any) -> None:
+def test_advanced_tier_holds_8192_characters(ssm: SSMClient) -> None:
     root = _root()
     out = ssm.put_parameter(Name=f"{root}/a", Value="x" * 8192, Type="String", Tier="Advanced")
     assert out["Tier"] == "Advanced"
-    error = _error(
+    error = error_of(
         ssm.put_parameter, Name=f"{root}/b", Value="x" * 8193, Type="String", Tier="Advanced"
     )
-    assert error["Code"] == "ValidationException"
+    assert error.code == "ValidationException"
 
 
-def test_intelligent_tiering_picks_advanced_only_when_needed(ssm: Any) -> None:
+def test_intelligent_tiering_picks_advanced_only_when_needed(ssm: SSMClient) -> None:
     root = _root()
     small = ssm.put_parameter(
         Name=f"{root}/small", Value="x", Type="String", Tier="Intelligent-Tiering"
@@ -190,19 +184,19 @@ def test_intelligent_tiering_picks_advanced_only_when_needed(ssm: Any) -> None:
     assert meta["Parameters"][0]["Tier"] == "Advanced"
 
 
-def test_advanced_cannot_go_back_to_standard(ssm: Any) -> None:
+def test_advanced_cannot_go_back_to_standard(ssm: SSMClient) -> None:
     name = f"{_root()}/adv"
     ssm.put_parameter(Name=name, Value="x", Type="String", Tier="Advanced")
-    error = _error(ssm.put_parameter, Name=name, Value="y", Tier="Standard", Overwrite=True)
-    assert error["Code"] == "ValidationException"
-    assert "can't downgrade" in error["Message"]
+    error = error_of(ssm.put_parameter, Name=name, Value="y", Tier="Standard", Overwrite=True)
+    assert error.code == "ValidationException"
+    assert "can't downgrade" in error.message
     # Omitting the tier on overwrite keeps Advanced; Intelligent-Tiering never downgrades.
     assert ssm.put_parameter(Name=name, Value="y", Overwrite=True)["Tier"] == "Advanced"
     again = ssm.put_parameter(Name=name, Value="z", Overwrite=True, Tier="Intelligent-Tiering")
     assert again["Tier"] == "Advanced"
 
 
-def test_data_types(ssm: Any) -> None:
+def test_data_types(ssm: SSMClient) -> None:
     """text by default; aws:ec2:image checks the AMI id format; unknown types refused."""
     root = _root()
     ssm.put_parameter(
@@ -210,19 +204,19 @@ def test_data_types(ssm: Any) -> None:
     )
     got = ssm.get_parameter(Name=f"{root}/ami")["Parameter"]
     assert got["DataType"] == "aws:ec2:image"
-    bad_ami = _error(
+    bad_ami = error_of(
         ssm.put_parameter, Name=f"{root}/ami2", Value="not-an-ami", Type="String",
         DataType="aws:ec2:image",
     )  # fmt: skip
-    assert bad_ami["Code"] == "ValidationException"
-    unknown = _error(
+    assert bad_ami.code == "ValidationException"
+    unknown = error_of(
         ssm.put_parameter, Name=f"{root}/dt", Value="x", Type="String", DataType="binary"
     )
-    assert unknown["Code"] == "ValidationException"
-    assert "data type is not supported: binary" in unknown["Message"]
+    assert unknown.code == "ValidationException"
+    assert "data type is not supported: binary" in unknown.message
 
 
-def test_data_type_cannot_change_to_or_from_an_aws_type(ssm: Any) -> None:
+def test_data_type_cannot_change_to_or_from_an_aws_type(ssm: SSMClient) -> None:
     """AWS user guide, parameter data types: no change to or from aws:ec2:image (nor
     aws:ssm:integration); an overwrite that leaves DataType out keeps it."""
     root = _root()
@@ -231,14 +225,14 @@ def test_data_type_cannot_change_to_or_from_an_aws_type(ssm: Any) -> None:
         Name=ami, Value="ami-0123456789abcdef0", Type="String", DataType="aws:ec2:image"
     )
     ssm.put_parameter(Name=plain, Value="hello", Type="String")
-    away = _error(ssm.put_parameter, Name=ami, Value="hello", Overwrite=True, DataType="text")
-    assert away["Code"] == "ValidationException"
-    assert "aws:ec2:image" in away["Message"]
-    to = _error(
+    away = error_of(ssm.put_parameter, Name=ami, Value="hello", Overwrite=True, DataType="text")
+    assert away.code == "ValidationException"
+    assert "aws:ec2:image" in away.message
+    to = error_of(
         ssm.put_parameter, Name=plain, Value="ami-0123456789abcdef1", Overwrite=True,
         DataType="aws:ec2:image",
     )  # fmt: skip
-    assert to["Code"] == "ValidationException"
+    assert to.code == "ValidationException"
     kept = ssm.put_parameter(Name=ami, Value="ami-0123456789abcdef1", Overwrite=True)
     assert kept["Version"] == 2
     got = ssm.get_parameter(Name=ami)["Parameter"]
@@ -246,55 +240,55 @@ def test_data_type_cannot_change_to_or_from_an_aws_type(ssm: Any) -> None:
     assert ssm.get_parameter(Name=plain)["Parameter"]["DataType"] == "text"
 
 
-def test_allowed_pattern(ssm: Any) -> None:
+def test_allowed_pattern(ssm: SSMClient) -> None:
     """Mismatch: ParameterPatternMismatchException naming the pattern; bad regex:
     InvalidAllowedPatternException."""
     root = _root()
     ssm.put_parameter(Name=f"{root}/ok", Value="42", Type="String", AllowedPattern=r"^\d+$")
-    error = _error(
+    error = error_of(
         ssm.put_parameter, Name=f"{root}/no", Value="4x2", Type="String", AllowedPattern=r"^\d+$"
     )
-    assert error["Code"] == "ParameterPatternMismatchException"
-    assert error["Message"] == r"Parameter value, cannot be validated against allowedPattern: ^\d+$"
-    bad = _error(
+    assert error.code == "ParameterPatternMismatchException"
+    assert error.message == r"Parameter value, cannot be validated against allowedPattern: ^\d+$"
+    bad = error_of(
         ssm.put_parameter, Name=f"{root}/re", Value="x", Type="String", AllowedPattern="([a-"
     )
-    assert bad["Code"] == "InvalidAllowedPatternException"
+    assert bad.code == "InvalidAllowedPatternException"
 
 
-def test_string_list_items_are_checked_against_the_pattern(ssm: Any) -> None:
+def test_string_list_items_are_checked_against_the_pattern(ssm: SSMClient) -> None:
     root = _root()
     ssm.put_parameter(Name=f"{root}/l", Value="1,2,3", Type="StringList", AllowedPattern=r"\d")
     got = ssm.get_parameter(Name=f"{root}/l")["Parameter"]
     assert (got["Type"], got["Value"]) == ("StringList", "1,2,3")
-    error = _error(
+    error = error_of(
         ssm.put_parameter, Name=f"{root}/m", Value="1,x", Type="StringList", AllowedPattern=r"\d"
     )
-    assert error["Code"] == "ParameterPatternMismatchException"
+    assert error.code == "ParameterPatternMismatchException"
 
 
-def test_values_may_not_nest_parameters(ssm: Any) -> None:
-    error = _error(ssm.put_parameter, Name=f"{_root()}/n", Value="{{ssm:/x}}", Type="String")
-    assert error["Code"] == "ValidationException"
-    assert "can't nest another parameter" in error["Message"]
+def test_values_may_not_nest_parameters(ssm: SSMClient) -> None:
+    error = error_of(ssm.put_parameter, Name=f"{_root()}/n", Value="{{ssm:/x}}", Type="String")
+    assert error.code == "ValidationException"
+    assert "can't nest another parameter" in error.message
 
 
-def test_empty_value_is_refused(ssm: Any) -> None:
-    error = _error(ssm.put_parameter, Name=f"{_root()}/e", Value="", Type="String")
-    assert error["Code"] == "ValidationException"
+def test_empty_value_is_refused(ssm: SSMClient) -> None:
+    error = error_of(ssm.put_parameter, Name=f"{_root()}/e", Value="", Type="String")
+    assert error.code == "ValidationException"
 
 
-def test_key_id_rules(ssm: Any) -> None:
+def test_key_id_rules(ssm: SSMClient) -> None:
     """KeyId: only for SecureString; an unknown key is InvalidKeyId; default alias/aws/ssm."""
     root = _root()
-    not_secure = _error(
+    not_secure = error_of(
         ssm.put_parameter, Name=f"{root}/k1", Value="a", Type="String", KeyId="alias/aws/ssm"
     )
-    assert not_secure["Code"] == "ValidationException"
-    unknown = _error(
+    assert not_secure.code == "ValidationException"
+    unknown = error_of(
         ssm.put_parameter, Name=f"{root}/k2", Value="a", Type="SecureString", KeyId="alias/nope"
     )
-    assert unknown["Code"] == "InvalidKeyId"
+    assert unknown.code == "InvalidKeyId"
     ssm.put_parameter(Name=f"{root}/k3", Value="a", Type="SecureString")
     meta = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [f"{root}/k3"]}])
     assert meta["Parameters"][0]["KeyId"] == "alias/aws/ssm"
@@ -304,13 +298,13 @@ def test_key_id_rules(ssm: Any) -> None:
     assert explicit["Version"] == 1
 
 
-def test_unknown_type_is_refused_by_the_model(ssm: Any) -> None:
-    error = _error(ssm.put_parameter, Name=f"{_root()}/u", Value="a", Type="Binary")
-    assert error["Code"] == "ValidationException"
-    assert "enum value set" in error["Message"]
+def test_unknown_type_is_refused_by_the_model(ssm: SSMClient) -> None:
+    error = error_of(ssm.put_parameter, Name=f"{_root()}/u", Value="a", Type="Binary")
+    assert error.code == "ValidationException"
+    assert "enum value set" in error.message
 
 
-def test_hundred_versions_then_the_oldest_is_dropped(ssm: Any) -> None:
+def test_hundred_versions_then_the_oldest_is_dropped(ssm: SSMClient) -> None:
     """Parameter Store keeps the 100 newest versions; the 101st evicts version 1."""
     name = f"{_root()}/many"
     for i in range(101):
@@ -318,20 +312,20 @@ def test_hundred_versions_then_the_oldest_is_dropped(ssm: Any) -> None:
     history = ssm.get_paginator("get_parameter_history").paginate(Name=name)
     versions = [p["Version"] for page in history for p in page["Parameters"]]
     assert versions == list(range(2, 102))
-    error = _error(ssm.get_parameter, Name=f"{name}:1")
-    assert error["Code"] == "ParameterVersionNotFound"
+    error = error_of(ssm.get_parameter, Name=f"{name}:1")
+    assert error.code == "ParameterVersionNotFound"
 
 
-def test_a_labelled_oldest_version_blocks_the_101st(ssm: Any) -> None:
+def test_a_labelled_oldest_version_blocks_the_101st(ssm: SSMClient) -> None:
     """If the oldest version has a label: ParameterMaxVersionLimitExceeded, AWS's text."""
     name = f"{_root()}/held"
     for i in range(100):
         ssm.put_parameter(Name=name, Value=str(i), Type="String", Overwrite=True)
     ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["keep"])
-    error = _error(ssm.put_parameter, Name=name, Value="x", Overwrite=True)
-    assert error["Code"] == "ParameterMaxVersionLimitExceeded"
-    assert f"new version of {name}" in error["Message"]
-    assert "Version 1, the oldest version, can't be deleted" in error["Message"]
+    error = error_of(ssm.put_parameter, Name=name, Value="x", Overwrite=True)
+    assert error.code == "ParameterMaxVersionLimitExceeded"
+    assert f"new version of {name}" in error.message
+    assert "Version 1, the oldest version, can't be deleted" in error.message
     ssm.label_parameter_version(Name=name, ParameterVersion=50, Labels=["keep"])
     assert ssm.put_parameter(Name=name, Value="x", Overwrite=True)["Version"] == 101
 
@@ -349,7 +343,7 @@ def test_concurrent_overwrites_make_distinct_versions(server: ServerProcess) -> 
             )
             return int(out["Version"])
         except botocore.exceptions.ClientError as exc:
-            return str(exc.response["Error"]["Code"])
+            return aws_error(exc).code
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(put, range(40)))
@@ -370,7 +364,7 @@ def test_concurrent_creates_of_one_name_give_one_winner(server: ServerProcess) -
             clients[i].put_parameter(Name=name, Value=str(i), Type="String")
             return "ok"
         except botocore.exceptions.ClientError as exc:
-            return str(exc.response["Error"]["Code"])
+            return aws_error(exc).code
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(put, range(6)))
@@ -378,6 +372,6 @@ def test_concurrent_creates_of_one_name_give_one_winner(server: ServerProcess) -
     assert set(results) <= {"ok", "ParameterAlreadyExists", "TooManyUpdates"}
 
 
-def ssm_versions(client: Any, name: str) -> list[int]:
+def ssm_versions(client: SSMClient, name: str) -> list[int]:
     pages = client.get_paginator("get_parameter_history").paginate(Name=name)
     return [p["Version"] for page in pages for p in page["Parameters"]]

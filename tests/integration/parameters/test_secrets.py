@@ -16,7 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.canary import assert_absent, command_lines, error_of
+from tests.aws_errors import AwsError, error_of
+from tests.canary import assert_absent, command_lines
 from tests.support import ServerProcess
 
 
@@ -35,7 +36,7 @@ def test_canary_secure_strings_appear_nowhere(canary_server: ServerProcess) -> N
     ssm = canary_server.client()
     canary = f"CANARY-{uuid.uuid4().hex}"
     root = f"/canary{uuid.uuid4().hex[:8]}"
-    errors: list[str] = []
+    errors: list[AwsError] = []
     # Stored several ways: creation, overwrite, history, a custom pattern, an Advanced value.
     ssm.put_parameter(Name=f"{root}/a", Value=canary, Type="SecureString")
     ssm.put_parameter(Name=f"{root}/a", Value=canary + "-v2", Type="SecureString", Overwrite=True)
@@ -85,7 +86,7 @@ def test_canary_secure_strings_appear_nowhere(canary_server: ServerProcess) -> N
         canary
     )
     for where, payload in [
-        ("error messages", "\n".join(errors)),
+        ("error messages", "\n".join(e.message for e in errors)),
         ("unencrypted reads", json.dumps([sealed, history], default=str)),
         ("DescribeParameters", json.dumps(described, default=str)),
     ]:

@@ -13,7 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.canary import assert_absent, command_lines, error_of
+from tests.aws_errors import error_of
+from tests.canary import assert_absent, command_lines
 from tests.postgres import PostgresServer, pg_bin
 from tests.support import ServerProcess
 
@@ -104,7 +105,7 @@ def test_canary_secure_strings_appear_nowhere_on_postgres(
             KeyId="alias/does-not-exist",
         ),
     ]
-    assert_absent(canary, "\n".join(errors).encode(), "error messages")
+    assert_absent(canary, "\n".join(e.message for e in errors).encode(), "error messages")
     assert_absent(canary, command_lines(), "/proc/*/cmdline")
     _scan_store(postgres, canary_database, canary, control)
 

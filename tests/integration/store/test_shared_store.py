@@ -11,11 +11,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import botocore.exceptions
 import pytest
+from types_boto3_ssm.client import SSMClient
 
+from tests.aws_errors import error_of
 from tests.postgres import PostgresServer
 from tests.support import ServerProcess, server_pair
 
@@ -32,7 +32,7 @@ def replicas(
         yield pair
 
 
-def _value(client: Any, name: str) -> str:
+def _value(client: SSMClient, name: str) -> str:
     value: str = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     return value
 
@@ -50,9 +50,7 @@ def test_overwrite_and_delete_are_seen_by_the_other_server_at_once(
     version = reader.get_parameter(Name=name)["Parameter"]["Version"]
     assert version == 2
     writer.delete_parameter(Name=name)
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        reader.get_parameter(Name=name)
-    assert info.value.response["Error"]["Code"] == "ParameterNotFound"
+    assert error_of(reader.get_parameter, Name=name).code == "ParameterNotFound"
 
 
 def test_secure_string_overwrite_is_seen_decrypted(
