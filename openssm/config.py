@@ -1,32 +1,56 @@
-"""Settings of the server, read once from flags and OPENSSM_* environment variables.
+"""The settings of the server and of the agent: two tables, one row per setting.
 
-This is the only module that reads ``os.environ``; everything else is handed a
+Each field below is one setting (openssm.settings_table): its type, default, OPENSSM_*
+environment variable, command-line flag where it has one, help and validator. The CLI's flags
+are generated from these rows, and a bad value is reported with every other one in a single
+ConfigError. This is the only module that reads ``os.environ``; everything else is handed a
 settings object.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openssm.errors import ConfigError
+from openssm.settings_table import (
+    Computed,
+    Rule,
+    between,
+    choice,
+    each,
+    integer,
+    load,
+    matches,
+    names,
+    number,
+    path,
+    setting,
+    switch,
+    text,
+)
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8787
-DEFAULT_ACCOUNT_ID = "000000000000"
 DEFAULT_REGION = "us-east-1"
-DEFAULT_CONNECTION_LOST_AFTER_S = 120.0
-DEFAULT_HEARTBEAT_INTERVAL_S = 30.0
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_DATABASE_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")
+_DAY_S = 86400.0
 
 
 def default_data_dir() -> Path:
     if os.geteuid() == 0:
         return Path("/var/lib/openssm/server")
     return Path.home() / ".local" / "share" / "openssm" / "server"
+
+
+def _database_url(url: str | None) -> str | None:
+    if url is None or url.startswith(_DATABASE_SCHEMES):
+        return None
+    return f"must start with sqlite: or postgresql: (got {url.split(':')[0]}:)"
+
+
+def _long_enough(secret: str | None) -> str | None:
+    return None if secret is None or len(secret) >= 16 else "must be at least 16 characters"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,24 +61,82 @@ class AdminCredentials:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ServerSettings:
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    data_dir: Path = field(default_factory=default_data_dir)
-    database_url: str | None = None
-    account_id: str = DEFAULT_ACCOUNT_ID
-    ready_file: Path | None = None
-    log_level: str = "info"
+    host: str = setting(
+        "127.0.0.1", env="OPENSSM_HOST", flag="--host", parse=text, help="address to listen on"
+    )
+    port: int = setting(
+        8787, env="OPENSSM_PORT", flag="--port", parse=integer, check=between(0, 65535),
+        help="port to listen on; 0 picks a free one",
+    )  # fmt: skip
+    data_dir: Path = setting(
+        Computed(default_data_dir), env="OPENSSM_DATA_DIR", flag="--data-dir", parse=path,
+        help="state directory (default /var/lib/openssm/server as root, "
+        "else ~/.local/share/openssm/server)",
+    )  # fmt: skip
+    database_url: str | None = setting(
+        None, env="OPENSSM_DATABASE_URL", flag="--database-url", parse=text, check=_database_url,
+        help="sqlite:///… or postgresql://… (default: SQLite in the data dir)",
+    )  # fmt: skip
+    account_id: str = setting(
+        "000000000000", env="OPENSSM_ACCOUNT_ID", flag="--account-id", parse=text,
+        check=matches(r"\d{12}", "12 digits"), help="12-digit account id used in ARNs",
+    )  # fmt: skip
+    ready_file: Path | None = setting(
+        None, env="OPENSSM_READY_FILE", flag="--ready-file", parse=path,
+        help="write the server URL here once it accepts requests",
+    )  # fmt: skip
+    log_level: str = setting(
+        "info", env="OPENSSM_LOG_LEVEL", flag="--log-level", parse=choice(*LOG_LEVELS),
+        help="debug, info, warning or error",
+    )  # fmt: skip
     # Checking every response against the model costs time; tests turn it on.
-    strict_output: bool = False
-    # How often the scheduler looks for parameter policies that came due.
-    policy_interval_s: float = 30.0
-    master_key_aliases: tuple[str, ...] = ()
-    admin_credentials: AdminCredentials | None = None
-    worker_threads: int = 8
+    strict_output: bool = setting(
+        False, env="OPENSSM_STRICT_OUTPUT", parse=switch,
+        help="check every response against the SSM model (for tests)",
+    )  # fmt: skip
+    policy_interval_s: float = setting(
+        30.0, env="OPENSSM_POLICY_INTERVAL_S", parse=number,
+        check=between(0, _DAY_S, above_low=True),
+        help="seconds between checks for parameter policies that came due",
+    )  # fmt: skip
+    master_key_aliases: tuple[str, ...] = setting(
+        (), env="OPENSSM_MASTER_KEY_ALIASES", parse=names,
+        check=each(matches(r"alias/[a-zA-Z0-9/_-]{1,250}", "like alias/<name>")),
+        help="master keys for SecureString besides alias/aws/ssm, comma-separated",
+    )  # fmt: skip
+    admin_access_key_id: str | None = setting(
+        None, env="OPENSSM_ADMIN_ACCESS_KEY_ID", parse=text,
+        check=matches(r"[A-Z0-9]{16,128}", "16-128 upper-case letters and digits"),
+        help="the first admin key's id, instead of a generated one",
+    )  # fmt: skip
+    admin_secret_access_key: str | None = setting(
+        None, env="OPENSSM_ADMIN_SECRET_ACCESS_KEY", parse=text, check=_long_enough, secret=True,
+        help="the first admin key's secret",
+    )  # fmt: skip
+    worker_threads: int = setting(
+        8, env="OPENSSM_WORKER_THREADS", parse=integer, check=between(1, 256),
+        help="threads (and database connections) for store calls",
+    )  # fmt: skip
     # Agent channel: an agent not heard from for this long is ConnectionLost; agents are told
     # to send a heartbeat every heartbeat_interval_s.
-    connection_lost_after_s: float = DEFAULT_CONNECTION_LOST_AFTER_S
-    heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S
+    connection_lost_after_s: float = setting(
+        120.0, env="OPENSSM_CONNECTION_LOST_AFTER_S", parse=number,
+        check=between(0, _DAY_S, above_low=True),
+        help="seconds of silence after which an agent shows ConnectionLost",
+    )  # fmt: skip
+    heartbeat_interval_s: float = setting(
+        30.0, env="OPENSSM_HEARTBEAT_INTERVAL_S", parse=number,
+        check=between(0, _DAY_S, above_low=True), help="seconds between agents' heartbeats",
+    )  # fmt: skip
+
+    @property
+    def admin_credentials(self) -> AdminCredentials | None:
+        if self.admin_access_key_id and self.admin_secret_access_key:
+            return AdminCredentials(
+                access_key_id=self.admin_access_key_id,
+                secret_access_key=self.admin_secret_access_key,
+            )
+        return None
 
     @property
     def resolved_database_url(self) -> str:
@@ -71,101 +153,36 @@ class ServerSettings:
         return self.data_dir / "master-keys.json"
 
 
-def _env_float(env: Mapping[str, str], name: str, problems: list[str]) -> float | None:
-    raw = env.get(name)
-    if raw is None:
+def _admin_key_pair(settings: ServerSettings) -> str | None:
+    if (settings.admin_access_key_id is None) == (settings.admin_secret_access_key is None):
         return None
-    try:
-        return float(raw)
-    except ValueError:
-        problems.append(f"{name}={raw!r} is not a number")
+    return "set both OPENSSM_ADMIN_ACCESS_KEY_ID and OPENSSM_ADMIN_SECRET_ACCESS_KEY, or neither"
+
+
+def _heartbeat_within_silence(settings: ServerSettings) -> str | None:
+    if settings.heartbeat_interval_s < settings.connection_lost_after_s:
         return None
+    return "OPENSSM_HEARTBEAT_INTERVAL_S must be shorter than OPENSSM_CONNECTION_LOST_AFTER_S"
+
+
+SERVER_RULES = (
+    Rule(("admin_access_key_id", "admin_secret_access_key"), _admin_key_pair),
+    Rule(("heartbeat_interval_s", "connection_lost_after_s"), _heartbeat_within_silence),
+)
 
 
 def load_server_settings(
-    *,
-    host: str | None = None,
-    port: int | None = None,
-    data_dir: str | None = None,
-    database_url: str | None = None,
-    account_id: str | None = None,
-    ready_file: str | None = None,
-    log_level: str | None = None,
-    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, str | None] | None = None, *, env: Mapping[str, str] | None = None
 ) -> ServerSettings:
-    """Flags win over OPENSSM_* variables, which win over defaults.
+    """Flags (by setting name, as text) win over OPENSSM_* variables, which win over defaults.
 
     Raises ConfigError listing every problem at once.
     """
-    env = os.environ if env is None else env
-    problems: list[str] = []
-    resolved_account = account_id or env.get("OPENSSM_ACCOUNT_ID") or DEFAULT_ACCOUNT_ID
-    if not _ACCOUNT_ID.match(resolved_account):
-        problems.append(f"account id {resolved_account!r} must be 12 digits")
-    url = database_url or env.get("OPENSSM_DATABASE_URL")
-    if url and not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
-        problems.append(
-            f"database URL must start with sqlite: or postgresql: (got {url.split(':')[0]}:)"
-        )
-    admin: AdminCredentials | None = None
-    key_id = env.get("OPENSSM_ADMIN_ACCESS_KEY_ID")
-    secret = env.get("OPENSSM_ADMIN_SECRET_ACCESS_KEY")
-    if bool(key_id) != bool(secret):
-        problems.append(
-            "set both OPENSSM_ADMIN_ACCESS_KEY_ID and OPENSSM_ADMIN_SECRET_ACCESS_KEY, or neither"
-        )
-    elif key_id and secret:
-        if not re.fullmatch(r"[A-Z0-9]{16,128}", key_id):
-            problems.append("OPENSSM_ADMIN_ACCESS_KEY_ID must be 16-128 upper-case letters/digits")
-        if len(secret) < 16:
-            problems.append("OPENSSM_ADMIN_SECRET_ACCESS_KEY must be at least 16 characters")
-        admin = AdminCredentials(access_key_id=key_id, secret_access_key=secret)
-    policy_interval = _env_float(env, "OPENSSM_POLICY_INTERVAL_S", problems)
-    connection_lost_after = _env_float(env, "OPENSSM_CONNECTION_LOST_AFTER_S", problems)
-    heartbeat_interval = _env_float(env, "OPENSSM_HEARTBEAT_INTERVAL_S", problems)
-    for name, seconds in (
-        ("OPENSSM_CONNECTION_LOST_AFTER_S", connection_lost_after),
-        ("OPENSSM_HEARTBEAT_INTERVAL_S", heartbeat_interval),
-    ):
-        if seconds is not None and not 0 < seconds <= 86400:
-            problems.append(f"{name} must be more than 0 and at most 86400 seconds")
-    if (heartbeat_interval or DEFAULT_HEARTBEAT_INTERVAL_S) >= (
-        connection_lost_after or DEFAULT_CONNECTION_LOST_AFTER_S
-    ):
-        problems.append(
-            "OPENSSM_HEARTBEAT_INTERVAL_S must be shorter than OPENSSM_CONNECTION_LOST_AFTER_S"
-        )
-    aliases = tuple(
-        a.strip() for a in env.get("OPENSSM_MASTER_KEY_ALIASES", "").split(",") if a.strip()
-    )
-    problems.extend(
-        f"master key alias {alias!r} must look like alias/<name>"
-        for alias in aliases
-        if not re.fullmatch(r"alias/[a-zA-Z0-9/_-]{1,250}", alias)
-    )
-    if problems:
-        raise ConfigError("; ".join(problems))
-    kwargs: dict[str, object] = {}
-    if data_dir or env.get("OPENSSM_DATA_DIR"):
-        kwargs["data_dir"] = Path(data_dir or env["OPENSSM_DATA_DIR"]).expanduser().resolve()
-    if ready_file:
-        kwargs["ready_file"] = Path(ready_file)
-    if policy_interval is not None:
-        kwargs["policy_interval_s"] = policy_interval
-    if connection_lost_after is not None:
-        kwargs["connection_lost_after_s"] = connection_lost_after
-    if heartbeat_interval is not None:
-        kwargs["heartbeat_interval_s"] = heartbeat_interval
-    return ServerSettings(
-        host=host or env.get("OPENSSM_HOST") or DEFAULT_HOST,
-        port=port if port is not None else int(env.get("OPENSSM_PORT", DEFAULT_PORT)),
-        database_url=url,
-        account_id=resolved_account,
-        log_level=log_level or env.get("OPENSSM_LOG_LEVEL", "info"),
-        strict_output=env.get("OPENSSM_STRICT_OUTPUT", "") == "1",
-        master_key_aliases=aliases,
-        admin_credentials=admin,
-        **kwargs,  # type: ignore[arg-type]  # keys above are ServerSettings fields
+    return load(
+        ServerSettings,
+        flags=flags or {},
+        env=os.environ if env is None else env,
+        rules=SERVER_RULES,
     )
 
 
@@ -177,46 +194,37 @@ def default_agent_state_dir() -> Path:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentSettings:
-    state_dir: Path = field(default_factory=default_agent_state_dir)
-    log_level: str = "info"
+    state_dir: Path = setting(
+        Computed(default_agent_state_dir), env="OPENSSM_AGENT_STATE_DIR", flag="--state-dir",
+        parse=path,
+        help="agent state directory (default /var/lib/openssm as root, "
+        "else ~/.local/share/openssm/agent)",
+    )  # fmt: skip
+    log_level: str = setting(
+        "info", env="OPENSSM_LOG_LEVEL", flag="--log-level", parse=choice(*LOG_LEVELS),
+        help="debug, info, warning or error",
+    )  # fmt: skip
     # Full-jitter exponential backoff between reconnects: random(0, min(cap, base * 2**n)).
-    backoff_base_s: float = 0.5
-    backoff_cap_s: float = 30.0
+    backoff_base_s: float = setting(
+        0.5, env="OPENSSM_AGENT_BACKOFF_BASE_S", parse=number,
+        check=between(0, 3600, above_low=True), help="first reconnect delay's cap, in seconds",
+    )  # fmt: skip
+    backoff_cap_s: float = setting(
+        30.0, env="OPENSSM_AGENT_BACKOFF_CAP_S", parse=number,
+        check=between(0, 3600, above_low=True), help="longest reconnect delay, in seconds",
+    )  # fmt: skip
     # How long SIGTERM may take: close the channel, flush the ledger.
-    shutdown_deadline_s: float = 5.0
+    shutdown_deadline_s: float = setting(
+        5.0, env="OPENSSM_AGENT_SHUTDOWN_DEADLINE_S", parse=number,
+        check=between(0, 600, above_low=True), help="seconds a stop may take before it is forced",
+    )  # fmt: skip
 
 
 def load_agent_settings(
-    *,
-    state_dir: str | None = None,
-    log_level: str | None = None,
-    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, str | None] | None = None, *, env: Mapping[str, str] | None = None
 ) -> AgentSettings:
     """Flags win over OPENSSM_AGENT_* variables, which win over defaults.
 
     Raises ConfigError listing every problem at once.
     """
-    env = os.environ if env is None else env
-    problems: list[str] = []
-    base = _env_float(env, "OPENSSM_AGENT_BACKOFF_BASE_S", problems)
-    cap = _env_float(env, "OPENSSM_AGENT_BACKOFF_CAP_S", problems)
-    for name, value in (
-        ("OPENSSM_AGENT_BACKOFF_BASE_S", base),
-        ("OPENSSM_AGENT_BACKOFF_CAP_S", cap),
-    ):
-        if value is not None and not 0 < value <= 3600:
-            problems.append(f"{name} must be between 0 and 3600 seconds")
-    level = (log_level or env.get("OPENSSM_LOG_LEVEL") or "info").lower()
-    if level not in ("debug", "info", "warning", "error"):
-        problems.append(f"log level {level!r} must be debug, info, warning or error")
-    if problems:
-        raise ConfigError("; ".join(problems))
-    kwargs: dict[str, object] = {}
-    raw_dir = state_dir or env.get("OPENSSM_AGENT_STATE_DIR")
-    if raw_dir:
-        kwargs["state_dir"] = Path(raw_dir).expanduser().absolute()
-    if base is not None:
-        kwargs["backoff_base_s"] = base
-    if cap is not None:
-        kwargs["backoff_cap_s"] = cap
-    return AgentSettings(log_level=level, **kwargs)  # type: ignore[arg-type]  # keys above are AgentSettings fields
+    return load(AgentSettings, flags=flags or {}, env=os.environ if env is None else env)

@@ -323,7 +323,14 @@ class DocumentPermissionLimit(LimitFault):
 
 
 class ConfigError(OpenSSMError):
-    """Start-up configuration is wrong; the message lists every problem."""
+    """Start-up configuration is wrong; ``problems`` lists every one, each a line of the text."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__(*problems)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
 
 
 class StoreError(OpenSSMError):

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from openssm.cli.server_cmd import add_server_options
-from openssm.errors import ConfigError
+from openssm.cli.flags import given_settings
+from openssm.cli.server_cmd import STORE_SETTINGS, add_server_options
 
 
 def add_parser(sub: Any) -> None:
@@ -70,13 +70,13 @@ def add_parser(sub: Any) -> None:
 class _Admin:
     def __init__(self, args: argparse.Namespace) -> None:
         from openssm.clock import SystemClock
-        from openssm.config import load_server_settings
+        from openssm.config import ServerSettings, load_server_settings
         from openssm.server.secrets import Keyring
         from openssm.server.store import migrate
         from openssm.server.store.engine import Store, create_engine
 
         self.settings = load_server_settings(
-            data_dir=args.data_dir, database_url=args.database_url, account_id=args.account_id
+            given_settings(args, ServerSettings, only=STORE_SETTINGS)
         )
         self.keyring = Keyring.load_or_create(self.settings.keyring_file)
         engine = create_engine(self.settings.resolved_database_url, pool_size=1)
@@ -92,11 +92,7 @@ class _Admin:
 def _run(args: argparse.Namespace, action: Any) -> int:
     from openssm.server.services.identity import IdentityError
 
-    try:
-        admin = _Admin(args)
-    except ConfigError as exc:
-        print(f"openssm admin: {exc}", file=sys.stderr)
-        return 2
+    admin = _Admin(args)  # a ConfigError is reported by openssm.cli.main
     try:
         action(admin)
     except IdentityError as exc:

@@ -10,6 +10,9 @@ import argparse
 import sys
 from typing import Any
 
+from openssm.cli.flags import add_setting_flags, given_settings
+from openssm.config import AgentSettings
+
 
 def add_parser(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
@@ -26,33 +29,24 @@ def add_parser(sub: Any) -> None:
     register.add_argument(
         "--name", help="instance name (default: the activation's DefaultInstanceName)"
     )
-    _add_state_dir(register)
+    add_setting_flags(register, AgentSettings, only=("state_dir",))
     register.add_argument(
         "--force", action="store_true", help="register again even if this host is registered"
     )
     register.set_defaults(handler=_register)
 
     run = verbs.add_parser("run", help="connect to the server and serve until stopped")
-    _add_state_dir(run)
-    run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    add_setting_flags(run, AgentSettings)
     run.set_defaults(handler=_run)
-
-
-def _add_state_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state-dir",
-        help="agent state directory (default: /var/lib/openssm as root, "
-        "else ~/.local/share/openssm/agent)",
-    )
 
 
 def _register(args: argparse.Namespace) -> int:
     from openssm.agent.registration import register
     from openssm.config import load_agent_settings
-    from openssm.errors import AgentError, ConfigError
+    from openssm.errors import AgentError
 
+    settings = load_agent_settings(given_settings(args, AgentSettings, only=("state_dir",)))
     try:
-        settings = load_agent_settings(state_dir=args.state_dir)
         registration = register(
             server_url=args.server,
             activation_id=args.activation_id,
@@ -61,7 +55,7 @@ def _register(args: argparse.Namespace) -> int:
             state_dir=settings.state_dir,
             force=args.force,
         )
-    except (AgentError, ConfigError, OSError) as exc:
+    except (AgentError, OSError) as exc:
         print(f"openssm agent register: {exc}", file=sys.stderr)
         return 1
     print(registration.instance_id)
@@ -71,11 +65,5 @@ def _register(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from openssm.agent.daemon import run_agent
     from openssm.config import load_agent_settings
-    from openssm.errors import ConfigError
 
-    try:
-        settings = load_agent_settings(state_dir=args.state_dir, log_level=args.log_level)
-    except ConfigError as exc:
-        print(f"openssm agent run: {exc}", file=sys.stderr)
-        return 2
-    return run_agent(settings)
+    return run_agent(load_agent_settings(given_settings(args, AgentSettings)))

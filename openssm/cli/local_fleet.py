@@ -8,7 +8,6 @@ waits. Ctrl-C or SIGTERM stops the agent, then the server.
 
 from __future__ import annotations
 
-import argparse
 import configparser
 import signal
 import socket
@@ -16,13 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from openssm.config import DEFAULT_REGION, default_agent_state_dir, load_server_settings
-from openssm.errors import AgentError, ConfigError, OpenSSMError
+from openssm.config import DEFAULT_REGION, ServerSettings, load_agent_settings, load_server_settings
+from openssm.errors import AgentError, OpenSSMError
+from openssm.settings_table import rows
 
 ACTIVATION_ROLE = "openssm-local"
 STARTUP_TIMEOUT_S = 60.0
@@ -43,15 +44,14 @@ def _openssm(*args: str) -> list[str]:
     return [sys.executable, "-m", "openssm", *args]
 
 
-def _start_server(args: argparse.Namespace, ready: Path) -> subprocess.Popen[bytes]:
-    command = _openssm("server", "--ready-file", str(ready), "--log-level", args.log_level)
-    for flag, value in (
-        ("--host", args.host),
-        ("--port", args.port),
-        ("--data-dir", args.data_dir),
-    ):
-        if value is not None:
-            command += [flag, str(value)]
+def _start_server(
+    server_flags: Mapping[str, str | None], log_level: str, ready: Path
+) -> subprocess.Popen[bytes]:
+    command = _openssm("server", "--ready-file", str(ready), "--log-level", log_level)
+    for row in rows(ServerSettings):
+        value = server_flags.get(row.name)
+        if value is not None and row.flag is not None:
+            command += [row.flag, value]
     # A session of its own: Ctrl-C reaches `up` alone, which then stops its children in order.
     return subprocess.Popen(command, start_new_session=True)  # noqa: S603  # our own argv
 
@@ -160,26 +160,29 @@ def _stop(process: subprocess.Popen[bytes] | None, name: str) -> None:
         process.wait()
 
 
-def run(args: argparse.Namespace) -> int:
+def run(
+    *,
+    server_flags: Mapping[str, str | None],
+    agent_flags: Mapping[str, str | None],
+    log_level: str,
+) -> int:
+    """Run the fleet of one; the flags are the server's and the agent's, by setting name."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    try:
-        settings = load_server_settings(host=args.host, port=args.port, data_dir=args.data_dir)
-    except ConfigError as exc:
-        print(f"openssm up: {exc}", file=sys.stderr)
-        return 2
-    state_dir = Path(args.agent_state_dir or default_agent_state_dir()).expanduser().absolute()
+    # Read here first so that a bad setting is reported at once, by `up` itself.
+    settings = load_server_settings(server_flags)
+    state_dir = load_agent_settings(agent_flags).state_dir
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     server: subprocess.Popen[bytes] | None = None
     agent: subprocess.Popen[bytes] | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="openssm-up-") as tmp:
-            server = _start_server(args, Path(tmp) / "ready")
+            server = _start_server(server_flags, log_level, Path(tmp) / "ready")
             url = _wait_ready(server, Path(tmp) / "ready")
         ssm = _ssm_client(url, settings.credentials_file)
         instance_id = _ensure_registered(ssm, url, state_dir)
         agent = subprocess.Popen(  # noqa: S603  # our own argv
-            _openssm("agent", "run", "--state-dir", str(state_dir), "--log-level", args.log_level),
+            _openssm("agent", "run", "--state-dir", str(state_dir), "--log-level", log_level),
             start_new_session=True,
         )
         online = _wait_online(ssm, instance_id, agent)

@@ -13,6 +13,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from openssm.errors import ConfigError
+
 # The extra that brings each third-party package a sub-command may import.
 _EXTRA_OF_PACKAGE = {
     "alembic": "server",
@@ -27,6 +29,8 @@ _EXTRA_OF_PACKAGE = {
     "uvloop": "server",
     "yaml": "server",
 }
+# A setting is wrong: systemd units do not restart on this code, since a restart would not help.
+EXIT_BAD_SETTINGS = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,12 +51,22 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
     return _EXTRA_OF_PACKAGE.get(package)
 
 
+def describe(error: ConfigError) -> str:
+    """The problems one to a line, ready for a terminal."""
+    if len(error.problems) == 1:
+        return error.problems[0]
+    return "bad settings:\n" + "\n".join(f"  {problem}" for problem in error.problems)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = args.handler
     try:
         result: int = handler(args)
+    except ConfigError as exc:
+        print(f"openssm {args.command}: {describe(exc)}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     except KeyboardInterrupt:
         return 130
     except ModuleNotFoundError as exc:

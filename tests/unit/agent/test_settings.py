@@ -17,7 +17,7 @@ def test_defaults_are_half_a_second_doubling_to_thirty() -> None:
 
 def test_env_sets_backoff_cap_and_flag_wins_for_state_dir(tmp_path: Path) -> None:
     settings = load_agent_settings(
-        state_dir=str(tmp_path / "flag"),
+        {"state_dir": str(tmp_path / "flag")},
         env={"OPENSSM_AGENT_BACKOFF_CAP_S": "2", "OPENSSM_AGENT_STATE_DIR": "/elsewhere"},
     )
     assert settings.backoff_cap_s == 2.0
@@ -27,8 +27,8 @@ def test_env_sets_backoff_cap_and_flag_wins_for_state_dir(tmp_path: Path) -> Non
 def test_bad_values_are_all_reported() -> None:
     with pytest.raises(ConfigError) as caught:
         load_agent_settings(
+            {"log_level": "loud"},
             env={"OPENSSM_AGENT_BACKOFF_CAP_S": "soon", "OPENSSM_AGENT_BACKOFF_BASE_S": "-1"},
-            log_level="loud",
         )
     text = str(caught.value)
     assert "OPENSSM_AGENT_BACKOFF_CAP_S" in text
