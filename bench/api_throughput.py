@@ -1,10 +1,14 @@
-"""Signed GetParameter calls against one server process; prints requests/s.
+"""Signed GetParameter (or PutParameter) calls against one server process; prints requests/s.
 
 Starts a fresh server (SQLite, temp data dir) unless --url is given, puts one
 parameter, then keeps --connections keep-alive connections busy for
 --seconds with pre-signed requests (SigV4 allows a signed request to be sent
 again within its 15-minute window, which keeps the client cheap enough that it
 does not become the bottleneck). Asserts nothing.
+
+``--operation PutParameter`` overwrites the parameter with every call: each is one
+committed transaction, so on SQLite it measures what a durable commit costs;
+``--synchronous NORMAL`` runs SQLite as it ran before commits were synced (FULL).
 """
 
 from __future__ import annotations
@@ -92,7 +96,15 @@ def main() -> int:
     parser.add_argument("--url", help="a running server (admin key from tests/support.py)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--secure", action="store_true", help="GetParameter on a SecureString")
+    parser.add_argument("--secure", action="store_true", help="a SecureString parameter")
+    parser.add_argument(
+        "--operation", choices=["GetParameter", "PutParameter"], default="GetParameter"
+    )
+    parser.add_argument(
+        "--synchronous",
+        choices=["FULL", "NORMAL", "OFF"],
+        help="SQLite's synchronous level (default: the server's, FULL)",
+    )
     parser.add_argument(
         "--postgres", action="store_true", help="store in a PostgreSQL started for the run"
     )
@@ -101,13 +113,16 @@ def main() -> int:
     postgres = None
     url = args.url
     if url is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="openssm-bench-")) / "server"
         database_url = None
+        if args.synchronous:
+            database_url = f"sqlite:///{data_dir}/openssm.db?synchronous={args.synchronous}"
         if args.postgres:
             postgres = PostgresServer(root=Path(tempfile.mkdtemp(prefix="openssm-bench-pg-")))
             postgres.start()
             database_url = postgres.create_database()
         server = ServerProcess(
-            data_dir=Path(tempfile.mkdtemp(prefix="openssm-bench-")) / "server",
+            data_dir=data_dir,
             database_url=database_url,
             env={"OPENSSM_STRICT_OUTPUT": "0", "OPENSSM_LOG_LEVEL": "warning"},
         )
@@ -120,15 +135,18 @@ def main() -> int:
         name = f"/bench/param-{kind.lower()}"
         client.put_parameter(Name=name, Value="v" * 64, Type=kind, Overwrite=True)
         body: dict[str, object] = {"Name": name, "WithDecryption": args.secure}
-        payload = signed_bytes(url, "GetParameter", body)
+        if args.operation == "PutParameter":
+            body = {"Name": name, "Value": "w" * 64, "Type": kind, "Overwrite": True}
+        payload = signed_bytes(url, args.operation, body)
         server_proc = psutil.Process(server.process.pid) if server and server.process else None
         if server_proc:
             server_proc.cpu_percent(None)
         started = time.monotonic()
         done, errors = uvloop.run(drive(url, payload, args.connections, args.seconds))
         elapsed = time.monotonic() - started
+        store = "PostgreSQL" if args.postgres else f"SQLite {args.synchronous or 'FULL'}"
         print(
-            f"GetParameter ({kind}, {'PostgreSQL' if args.postgres else 'SQLite'}): "
+            f"{args.operation} ({kind}, {store}): "
             f"{done / elapsed:,.0f} requests/s "
             f"({done} in {elapsed:.1f} s, {args.connections} connections, {errors} non-200)"
         )

@@ -103,6 +103,15 @@ class ServerProcess:
         time.sleep(down_s)
         self.start(timeout_s=timeout_s)
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would end it: no shutdown, no last flush.
+        ``start()`` brings it back on the same port and data dir."""
+        assert self.process is not None, "server is not running"
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.process.kill()
+        self.process.wait()
+        self.process = None
+
     @property
     def pid(self) -> int:
         assert self.process is not None, "server is not running"

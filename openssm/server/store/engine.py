@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from openssm.errors import ConcurrentUpdate, ConstraintViolation, DuplicateKey
+from openssm.errors import ConcurrentUpdate, ConfigError, ConstraintViolation, DuplicateKey
 
 T = TypeVar("T")
 
@@ -31,6 +31,13 @@ WRITE_ATTEMPTS = 3
 # exposes them as ``sqlite_errorname``); PostgreSQL's SQLSTATE for unique_violation.
 _SQLITE_UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 _POSTGRES_UNIQUE = "23505"
+# When SQLite syncs a commit to disk. FULL syncs the WAL before COMMIT returns, so a write the
+# API acknowledged survives a power loss; NORMAL syncs only at checkpoints, so a power loss can
+# take back the last commits (an application crash cannot, in either). A SQLite database URL
+# may choose another level (``sqlite:///…?synchronous=NORMAL``): for a scratch database, or to
+# measure what FULL costs (bench/api_throughput.py --synchronous).
+SQLITE_SYNCHRONOUS = "FULL"
+_SQLITE_SYNCHRONOUS_LEVELS = ("EXTRA", "FULL", "NORMAL", "OFF")
 
 
 def is_unique_violation(exc: IntegrityError) -> bool:
@@ -58,18 +65,27 @@ def is_sqlite(engine: Engine) -> bool:
 def create_engine(url: str, *, pool_size: int = 8) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        parsed = sa.make_url(url)
+        synchronous = parsed.query.get("synchronous", SQLITE_SYNCHRONOUS)
+        if not isinstance(synchronous, str) or synchronous.upper() not in (
+            _SQLITE_SYNCHRONOUS_LEVELS
+        ):
+            raise ConfigError(
+                f"the database URL's synchronous={synchronous!r} must be one of "
+                + ", ".join(_SQLITE_SYNCHRONOUS_LEVELS)
+            )
         engine = sa.create_engine(
-            url,
+            parsed.difference_update_query(["synchronous"]),
             pool_size=pool_size,
             max_overflow=4,
             connect_args={"check_same_thread": False, "timeout": 30},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, synchronous=synchronous.upper())
         return engine
     return sa.create_engine(url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module so that we can
@@ -78,8 +94,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         # WAL lets readers proceed while one writer writes.
         cursor.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable across application crashes in WAL mode and much faster than FULL.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")  # one of the known levels
         cursor.execute("PRAGMA foreign_keys=ON")
         # Writers queue for the lock instead of failing at once with SQLITE_BUSY.
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -158,6 +173,8 @@ class Store:
         return await loop.run_in_executor(self._executor, functools.partial(self.read_sync, fn))
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
+        """``fn`` in one write transaction: however many rows it changes, they commit (and,
+        on SQLite, reach the disk) together, once, before this returns."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(self.write_sync, fn))
 
