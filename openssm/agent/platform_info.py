@@ -117,9 +117,15 @@ def primary_ip_address(hostname: str) -> str:
     return choose_primary_address(_hostname_addresses(hostname))
 
 
+def as_text(name: str) -> str:
+    """`name` as Unicode text: bytes the OS gave that are not UTF-8 (which Python keeps as lone
+    surrogates) become U+FFFD, since a frame holding a lone surrogate is no text (SPEC.md)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def gather() -> InstanceInfoFrame:
     """This host's instance information, read now."""
-    hostname = socket.gethostname()
+    hostname = as_text(socket.gethostname())
     name, version = platform_name_version(read_os_release())
     return InstanceInfoFrame(
         agent_version=openssm.__version__,

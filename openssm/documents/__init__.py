@@ -18,7 +18,9 @@ install.
     parameter_defs.py  parsing a document's ``parameters`` block
     patterns.py        refusing allowedPattern regexes that backtrack exponentially
     placeholders.py    ``{{ name }}``, ``{{ssm:…}}``, ``{{ssm-secure:…}}`` substitution
-    plan.py            render(): document + values → the steps an agent runs
+    kinds.py           DocumentType: Command, Policy, Session
+    plan.py            Plan: the steps an agent runs, and its wire codec (msgspec)
+    render.py          render(): document + values → a Plan
     names.py           document/step name rules, reserved prefixes
     catalog/           the built-in AWS-* documents
     errors.py          DocumentContentError, DocumentSchemaVersionError, DocumentParameterError

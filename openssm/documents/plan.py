@@ -1,59 +1,27 @@
-"""``render``: the one place a document and its parameter values become concrete steps.
+"""What the agent runs: a rendered document (``Plan``), and its wire codec.
 
-Run Command, State Manager and maintenance windows all call ``render`` and hand
-``RenderedDocument.agent`` to the agent. The steps are computed twice:
+``render.py`` makes a Plan from a document and parameter values; the agent
+receives it inside its invocation frame. A Plan is made of frozen dataclasses,
+enums, lists and dicts, all of which msgspec decodes strictly, so a frame can
+carry a Plan as a member (``protocol/frames.py``) and ``plan_to_dict`` /
+``plan_from_dict`` give the same wire form where a Plan travels on its own.
 
-- ``display``: what may be stored, listed and echoed. ``{{ssm:…}}`` references
-  are resolved; ``{{ssm-secure:…}}`` references stay as their literal text.
-- ``agent``: the same with ``{{ssm-secure:…}}`` resolved. It never goes into
-  repr() and must only travel to the agent (encrypted channel) and not be
-  stored in clear.
-
-Order of work, each a single pass (SECURITY item 13):
-
-1. defaults fill in missing values; unknown or missing required names raise;
-2. references inside the values are resolved;
-3. values are typed and checked against the definitions (on the agent form,
-   so constraints see the real text; messages never quote values);
-4. placeholders in the document's steps or session are replaced: ``{{ name }}``
-   by the values and ``{{ssm:…}}`` written in the document itself by Parameter
-   Store. Text that came from a value is never scanned again.
-
-A parameter precondition (``StringEquals: ["{{ os }}", "ubuntu"]``) is decided
-here, from the agent-form value; a platformType precondition is left to the
-agent, which knows its platform.
+Only what a plan is made of is imported here, never the document parsers
+(``content.py`` needs PyYAML, which the agent's install does not have).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
+
+import msgspec
 
 from openssm.documents.actions import PlatformType
-from openssm.documents.errors import DocumentContentError, DocumentParameterError
-from openssm.documents.parameters import (
-    ParameterDef,
-    ParameterType,
-    ParamValue,
-    check_value,
-    coerce_value,
-    with_defaults,
-)
-from openssm.documents.placeholders import (
-    Reference,
-    ReferenceTable,
-    Resolver,
-    as_text,
-    find_parameter_references,
-    interpolate,
-    resolve_references,
-)
-from openssm.documents.schema import Document, DocumentType
-from openssm.documents.sessions import SessionSpec, parse_session
-from openssm.documents.steps import OnFailure, Precondition, Step
-
-T = TypeVar("T")
+from openssm.documents.errors import DocumentContentError
+from openssm.documents.kinds import DocumentType
+from openssm.documents.sessions import SessionSpec
+from openssm.documents.steps import OnFailure, Precondition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,247 +65,18 @@ class Plan:
     session: SessionSpec | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RenderedDocument:
-    display: Plan
-    agent: Plan = field(repr=False)
-    parameters: dict[str, ParamValue] = field(default_factory=dict)
-    has_secure_references: bool = False
-
-
-def render(
-    document: Document,
-    parameters: Mapping[str, Sequence[str]],
-    resolver: Resolver,
-    *,
-    secure_resolver: Resolver,
-) -> RenderedDocument:
-    """Concrete steps for ``document`` run with wire-shaped ``parameters``.
-
-    ``resolver`` looks up ``{{ssm:…}}`` names and ``secure_resolver`` ``{{ssm-secure:…}}``
-    names in Parameter Store, each returning None when the parameter does not exist.
-    Raises DocumentParameterError.
-    """
-    resolve_plain = _memo(resolver)
-    defs = {d.name: d for d in document.parameters}
-    wire = with_defaults(defs.values(), parameters)
-    display_wire = resolve_references(wire, resolve_plain)
-    agent_wire = resolve_references(wire, resolve_plain, secure_resolver=secure_resolver)
-    agent_values = {
-        name: check_value(defs[name], coerce_value(defs[name], items))
-        for name, items in agent_wire.items()
-    }
-    display_values = {
-        name: value
-        if display_wire[name] == agent_wire[name]
-        else _display_value(defs[name], display_wire[name])
-        for name, value in agent_values.items()
-    }
-    display = _plan(document, display_values, agent_values, ReferenceTable(resolve_plain, None))
-    agent = _plan(
-        document, agent_values, agent_values, ReferenceTable(resolve_plain, secure_resolver)
-    )
-    if agent.session is not None:
-        _check_session(agent.session)
-    references = find_parameter_references(wire) | document_references(document)
-    return RenderedDocument(
-        display=display,
-        agent=agent,
-        parameters=display_values,
-        has_secure_references=any(ref.is_secure for ref in references),
-    )
-
-
-def document_references(document: Document) -> set[Reference]:
-    """Parameter Store references written in the document's steps or session."""
-    parts: list[object] = [[step.inputs, step.settings] for step in document.steps]
-    if document.session is not None:
-        parts += [document.session.inputs, document.session.properties]
-    return find_parameter_references(parts)
-
-
-def _plan(
-    document: Document,
-    values: Mapping[str, ParamValue],
-    real_values: Mapping[str, ParamValue],
-    references: ReferenceTable,
-) -> Plan:
-    steps = tuple(_render_step(step, values, real_values, references) for step in document.steps)
-    session = None
-    if document.session is not None:
-        spec = document.session
-        session = SessionSpec(
-            session_type=spec.session_type,
-            inputs=interpolate(spec.inputs, values, references=references, path="inputs"),
-            properties=interpolate(
-                spec.properties, values, references=references, path="properties"
-            ),
-        )
-    return Plan(
-        document_type=document.document_type,
-        schema_version=document.schema_version,
-        steps=steps,
-        session=session,
-    )
-
-
-def _render_step(
-    step: Step,
-    values: Mapping[str, ParamValue],
-    real_values: Mapping[str, ParamValue],
-    references: ReferenceTable,
-) -> RenderedStep:
-    condition = step.precondition
-    met = True
-    if condition is not None and condition.parameter is not None:
-        met = as_text(real_values[condition.parameter]) == condition.expected
-    return RenderedStep(
-        name=step.name,
-        action=step.action,
-        plugin_id=step.plugin_id,
-        inputs=interpolate(step.inputs, values, references=references, path=f"{step.path}.inputs"),
-        precondition=condition,
-        precondition_met=met,
-        on_failure=step.on_failure,
-        exit_on_success=step.exit_on_success,
-        is_finally=step.is_finally,
-        max_attempts=step.max_attempts,
-        timeout_s=step.timeout_s,
-        is_critical=step.is_critical,
-        is_end=step.is_end,
-        settings=interpolate(
-            step.settings, values, references=references, path=f"{step.path}.settings"
-        ),
-    )
-
-
-def _display_value(defn: ParameterDef, items: list[str]) -> ParamValue:
-    # The value still holds {{ssm-secure:…}} text, which need not have the parameter's type.
-    if defn.type is ParameterType.STRING_LIST:
-        return list(items)
-    return items[0] if len(items) == 1 else list(items)
-
-
-def _check_session(spec: SessionSpec) -> None:
-    data = {
-        "sessionType": spec.session_type.value,
-        "inputs": spec.inputs,
-        "properties": spec.properties,
-    }
-    try:
-        parse_session(data)
-    except DocumentContentError as exc:
-        raise DocumentParameterError(f"after substitution, {exc.detail}", path=exc.path) from None
-
-
-def _memo(resolver: Resolver) -> Resolver:
-    seen: dict[str, str | None] = {}
-
-    def lookup(name: str) -> str | None:
-        if name not in seen:
-            seen[name] = resolver(name)
-        return seen[name]
-
-    return lookup
-
-
-# --- plan codec: the agent receives a Plan as JSON inside its invocation frame ------------
-
-
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """JSON-ready form of a Plan; ``plan_from_dict`` reads it back."""
-    session = plan.session
-    return {
-        "documentType": plan.document_type.value,
-        "schemaVersion": plan.schema_version,
-        "steps": [_step_to_dict(step) for step in plan.steps],
-        "session": None
-        if session is None
-        else {
-            "sessionType": session.session_type.value,
-            "inputs": session.inputs,
-            "properties": session.properties,
-        },
-    }
+    """JSON-ready form of a Plan (the members by their Python names); ``plan_from_dict``
+    reads it back."""
+    data: dict[str, Any] = msgspec.to_builtins(plan)
+    return data
 
 
-def plan_from_dict(data: Mapping[str, Any]) -> Plan:
-    """Rebuild a Plan from ``plan_to_dict`` output; DocumentContentError when malformed."""
+def plan_from_dict(data: object) -> Plan:
+    """Rebuild a Plan from ``plan_to_dict`` output, checking every member's type strictly;
+    DocumentContentError saying where when it is malformed. The content itself was checked
+    when the server rendered it."""
     try:
-        raw_session = data["session"]
-        session = None
-        if raw_session is not None:
-            session = parse_session(dict(raw_session))
-        return Plan(
-            document_type=DocumentType(data["documentType"]),
-            schema_version=_typed(data["schemaVersion"], str),
-            steps=tuple(_step_from_dict(step) for step in _typed(data["steps"], list)),
-            session=session,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DocumentContentError(f"malformed plan: {exc!r}", path="plan") from None
-
-
-def _step_to_dict(step: RenderedStep) -> dict[str, Any]:
-    condition = step.precondition
-    return {
-        "name": step.name,
-        "action": step.action,
-        "pluginId": step.plugin_id,
-        "inputs": step.inputs,
-        "precondition": None
-        if condition is None
-        else {
-            "expected": condition.expected,
-            "platformType": condition.platform_type,
-            "parameter": condition.parameter,
-        },
-        "preconditionMet": step.precondition_met,
-        "onFailure": step.on_failure.value,
-        "exitOnSuccess": step.exit_on_success,
-        "isFinally": step.is_finally,
-        "maxAttempts": step.max_attempts,
-        "timeoutSeconds": step.timeout_s,
-        "isCritical": step.is_critical,
-        "isEnd": step.is_end,
-        "settings": step.settings,
-    }
-
-
-def _step_from_dict(data: Mapping[str, Any]) -> RenderedStep:
-    raw = data["precondition"]
-    condition = None
-    if raw is not None:
-        platform = raw["platformType"]
-        condition = Precondition(
-            expected=_typed(raw["expected"], str),
-            platform_type=None if platform is None else PlatformType(platform),
-            parameter=_typed_or_none(raw["parameter"], str),
-        )
-    return RenderedStep(
-        name=_typed(data["name"], str),
-        action=_typed(data["action"], str),
-        plugin_id=_typed(data["pluginId"], str),
-        inputs=_typed(data["inputs"], dict),
-        precondition=condition,
-        precondition_met=_typed(data["preconditionMet"], bool),
-        on_failure=OnFailure(data["onFailure"]),
-        exit_on_success=_typed(data["exitOnSuccess"], bool),
-        is_finally=_typed(data["isFinally"], bool),
-        max_attempts=_typed(data["maxAttempts"], int),
-        timeout_s=_typed_or_none(data["timeoutSeconds"], int),
-        is_critical=_typed(data["isCritical"], bool),
-        is_end=_typed(data["isEnd"], bool),
-        # Absent from plans written before settings existed.
-        settings=_typed(data.get("settings", {}), dict),
-    )
-
-
-def _typed(value: object, kind: type[T]) -> T:
-    if not isinstance(value, kind):
-        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def _typed_or_none(value: object, kind: type[T]) -> T | None:
-    return None if value is None else _typed(value, kind)
+        return msgspec.convert(data, Plan, strict=True)
+    except msgspec.ValidationError as exc:
+        raise DocumentContentError(f"malformed plan: {exc}", path="plan") from None

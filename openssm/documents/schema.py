@@ -19,23 +19,16 @@ the document type does not support is InvalidDocumentSchemaVersion.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from openssm.documents.actions import ALL_PLATFORMS, PlatformType, ordered_platforms
 from openssm.documents.content import DocumentFormat, parse_content
 from openssm.documents.errors import DocumentContentError, DocumentSchemaVersionError
+from openssm.documents.kinds import DocumentType
 from openssm.documents.parameter_defs import parse_parameter_defs
 from openssm.documents.parameters import ALL_TYPES, BASIC_TYPES, ParameterDef
 from openssm.documents.sessions import SessionSpec, parse_session
 from openssm.documents.steps import Step, parse_main_steps, parse_runtime_config
-
-
-class DocumentType(StrEnum):
-    COMMAND = "Command"
-    POLICY = "Policy"
-    SESSION = "Session"
-
 
 SCHEMA_VERSIONS: dict[DocumentType, tuple[str, ...]] = {
     DocumentType.COMMAND: ("1.2", "2.0", "2.2"),

@@ -1,44 +1,67 @@
 """Wire frames of the agent channel (SPEC.md): typed values and their JSON codec.
 
-Pure: no sockets, no clock. Each frame is a frozen dataclass whose ``TYPE`` is
-the ``type`` member on the wire; ``encode`` and ``decode`` are the only way a
-frame crosses the boundary, and ``decode`` raises ``ProtocolViolation`` for
-anything that is not exactly a known frame (bad JSON, unknown ``type``, a
-missing member or one of the wrong JSON type). Members the frame does not know
-are ignored, so a newer peer can add optional members without breaking an
-older one.
+Pure: no sockets, no clock. Each frame is a frozen msgspec Struct whose tag is
+the ``type`` member on the wire (``Frame.TYPE``); ``encode`` and ``decode`` are
+the only way a frame crosses the boundary. ``decode`` is strict: it raises
+``ProtocolViolation`` for anything that is not exactly a known frame (bad JSON,
+unknown ``type``, a missing member or one of the wrong JSON type, anywhere in a
+nested member). Members a frame does not know are ignored, so a newer peer can
+add optional members without breaking an older one.
+
+A member may be any type msgspec decodes strictly: lists and dicts, other
+Structs, dataclasses (a ``documents.plan.Plan`` rides inside a frame as is) and
+string enums.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import typing
-from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar
+from typing import Union
 
-from openssm import jsontext
+import msgspec
+
 from openssm.errors import ProtocolViolation
+from openssm.jsontext import nesting_depth
 
 # A frame larger than this is refused before parsing; results and output chunks
 # stay well below it (AWS caps inline output at 24,000 characters).
 MAX_FRAME_CHARS = 1 << 20
+# Deeper than anything the server sends: a rendered plan nests a document (at most 50 deep)
+# with parameter values substituted into it (at most 64 deep) inside a few levels of frame.
+# Far below the interpreter's recursion limit, so no walk over a decoded frame can overflow.
+MAX_FRAME_DEPTH = 128
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChallengeFrame:
+class _WireType:
+    """``Frame.TYPE``: the tag a frame class was declared with, which is its ``type`` member."""
+
+    def __get__(self, frame: object, owner: type[msgspec.Struct]) -> str:
+        return str(owner.__struct_config__.tag)
+
+
+class Frame(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """One message of the channel; each subclass names its ``type`` with ``tag="…"``."""
+
+    TYPE = _WireType()
+
+    def __post_init__(self) -> None:
+        # msgspec writes a non-finite float as null; refuse to build such a frame at all.
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{self.TYPE} frame member {name!r} is not finite")
+
+
+class ChallengeFrame(Frame, frozen=True, tag="challenge"):
     """server → agent: the nonce the agent must sign to authenticate."""
 
-    TYPE: ClassVar[str] = "challenge"
     nonce: str
     server_time: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HelloFrame:
+class HelloFrame(Frame, frozen=True, tag="hello"):
     """agent → server: who the agent is, with the nonce signed by its key."""
 
-    TYPE: ClassVar[str] = "hello"
     protocol: int
     instance_id: str
     nonce: str
@@ -46,29 +69,23 @@ class HelloFrame:
     signature: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WelcomeFrame:
+class WelcomeFrame(Frame, frozen=True, tag="welcome"):
     """server → agent: authenticated; heartbeat at this interval."""
 
-    TYPE: ClassVar[str] = "welcome"
     instance_id: str
     heartbeat_interval_s: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RejectedFrame:
+class RejectedFrame(Frame, frozen=True, tag="rejected"):
     """server → agent: the handshake failed; ``code`` is a handshake.RejectCode value."""
 
-    TYPE: ClassVar[str] = "rejected"
     code: str
     message: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InstanceInfoFrame:
+class InstanceInfoFrame(Frame, frozen=True, tag="instance_info"):
     """agent → server: what DescribeInstanceInformation shows about this host."""
 
-    TYPE: ClassVar[str] = "instance_info"
     agent_version: str
     platform_type: str
     platform_name: str
@@ -77,39 +94,21 @@ class InstanceInfoFrame:
     computer_name: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HeartbeatFrame:
+class HeartbeatFrame(Frame, frozen=True, tag="heartbeat"):
     """agent → server: still here."""
 
-    TYPE: ClassVar[str] = "heartbeat"
     sent_at: float
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HeartbeatAckFrame:
+class HeartbeatAckFrame(Frame, frozen=True, tag="heartbeat_ack"):
     """server → agent: heard you."""
 
-    TYPE: ClassVar[str] = "heartbeat_ack"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeregisteredFrame:
+class DeregisteredFrame(Frame, frozen=True, tag="deregistered"):
     """server → agent: this instance was deregistered; the agent must stop."""
 
-    TYPE: ClassVar[str] = "deregistered"
     message: str
 
-
-Frame = (
-    ChallengeFrame
-    | HelloFrame
-    | WelcomeFrame
-    | RejectedFrame
-    | InstanceInfoFrame
-    | HeartbeatFrame
-    | HeartbeatAckFrame
-    | DeregisteredFrame
-)
 
 SERVER_FRAMES: tuple[type[Frame], ...] = (
     ChallengeFrame,
@@ -120,90 +119,48 @@ SERVER_FRAMES: tuple[type[Frame], ...] = (
 )
 AGENT_FRAMES: tuple[type[Frame], ...] = (HelloFrame, InstanceInfoFrame, HeartbeatFrame)
 
-FRAME_TYPES: dict[str, type[Frame]] = {cls.TYPE: cls for cls in (*SERVER_FRAMES, *AGENT_FRAMES)}
-
-_Schema = tuple[tuple[str, tuple[type, ...]], ...]
+_ENCODER = msgspec.json.Encoder()
 
 
-def _schema(cls: type[Frame]) -> _Schema:
-    """(member name, accepted Python types after json.loads) for each field of `cls`."""
-    hints = typing.get_type_hints(cls)
-    members: list[tuple[str, tuple[type, ...]]] = []
-    for item in fields(cls):
-        hint = hints[item.name]
-        accepted: tuple[type, ...]
-        if hint is float:
-            accepted = (int, float)  # JSON has one number type; 5 is a fine float
-        elif hint in (str, int, bool):
-            accepted = (hint,)
-        else:
-            origin = typing.get_origin(hint)
-            if origin not in (dict, list):
-                raise TypeError(f"{cls.__name__}.{item.name}: unsupported frame member type")
-            accepted = (origin,)
-        members.append((item.name, accepted))
-    return tuple(members)
+class FrameDecoder:
+    """Text → one of ``frame_types``, or ProtocolViolation saying why it is none of them."""
+
+    def __init__(self, frame_types: tuple[type[Frame], ...]) -> None:
+        # msgspec picks the member of the union by its ``type`` tag.
+        self._decoder = msgspec.json.Decoder(Union[frame_types])  # noqa: UP007  # a runtime tuple
+
+    def decode(self, text: str | bytes) -> Frame:
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ProtocolViolation("frame is not UTF-8") from exc
+        if len(text) > MAX_FRAME_CHARS:
+            raise ProtocolViolation(f"frame of {len(text)} characters exceeds {MAX_FRAME_CHARS}")
+        # Counting openers is cheap; only a frame with many of them is measured.
+        openers = text.count("[") + text.count("{")
+        if openers > MAX_FRAME_DEPTH and nesting_depth(text) > MAX_FRAME_DEPTH:
+            raise ProtocolViolation(f"frame nests deeper than {MAX_FRAME_DEPTH} levels")
+        try:
+            frame: Frame = self._decoder.decode(text)
+        except msgspec.ValidationError as exc:
+            raise ProtocolViolation(f"not an acceptable frame: {exc}") from exc
+        except msgspec.DecodeError as exc:
+            raise ProtocolViolation(f"frame is not JSON: {exc}") from exc
+        return frame
 
 
-_SCHEMAS: dict[type[Frame], _Schema] = {cls: _schema(cls) for cls in FRAME_TYPES.values()}
-
-
-def _refuse_constant(name: str) -> float:
-    raise ProtocolViolation(f"frame contains {name}, which is not valid JSON")
+_ANY_FRAME = FrameDecoder((*SERVER_FRAMES, *AGENT_FRAMES))
 
 
 def encode(frame: Frame) -> str:
     """The frame as one compact JSON text message."""
-    body: dict[str, Any] = {"type": frame.TYPE, **asdict(frame)}
-    try:
-        return json.dumps(body, separators=(",", ":"), allow_nan=False)
-    except ValueError as exc:
-        raise ProtocolViolation(f"cannot encode {frame.TYPE} frame: {exc}") from exc
+    return _ENCODER.encode(frame).decode("utf-8")
 
 
 def decode(text: str | bytes) -> Frame:
     """Parse one text message into its frame; ProtocolViolation when it is not one."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ProtocolViolation("frame is not UTF-8") from exc
-    if len(text) > MAX_FRAME_CHARS:
-        raise ProtocolViolation(f"frame of {len(text)} characters exceeds {MAX_FRAME_CHARS}")
-    try:
-        body = jsontext.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise ProtocolViolation(f"frame is not JSON: {exc.msg}") from exc
-    except jsontext.JsonTooDeep as exc:
-        raise ProtocolViolation(f"frame: {exc}") from exc
-    except ValueError as exc:  # an integer past Python's int_max_str_digits
-        raise ProtocolViolation(f"frame is not acceptable JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise ProtocolViolation("frame must be a JSON object")
-    kind = body.get("type")
-    if not isinstance(kind, str):
-        raise ProtocolViolation("frame has no string 'type'")
-    cls = FRAME_TYPES.get(kind)
-    if cls is None:
-        raise ProtocolViolation(f"unknown frame type {kind[:64]!r}")
-    values: dict[str, Any] = {}
-    for name, accepted in _SCHEMAS[cls]:
-        if name not in body:
-            raise ProtocolViolation(f"{kind} frame is missing {name!r}")
-        value = body[name]
-        # bool is an int in Python but not a number on the wire.
-        if not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted):
-            raise ProtocolViolation(f"{kind} frame member {name!r} has the wrong type")
-        if float in accepted:
-            try:
-                # An integer of a few hundred digits is valid JSON but no float.
-                value = float(typing.cast(float, value))
-            except OverflowError:
-                value = math.inf
-            if not math.isfinite(value):
-                raise ProtocolViolation(f"{kind} frame member {name!r} is not finite")
-        values[name] = value
-    return cls(**values)
+    return _ANY_FRAME.decode(text)
 
 
 def _decode_directed(text: str | bytes, allowed: tuple[type[Frame], ...], sender: str) -> Frame:

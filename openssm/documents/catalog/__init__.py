@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from openssm.documents.content import DocumentFormat, document_hash
-from openssm.documents.schema import DocumentType
+from openssm.documents.kinds import DocumentType
 
 _C, _P, _S = DocumentType.COMMAND, DocumentType.POLICY, DocumentType.SESSION
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from openssm.agent import platform_info
+from openssm.protocol.frames import InstanceInfoFrame, decode, encode
 
 FIXTURES = sorted((Path(__file__).parents[2] / "fixtures" / "os_release").glob("*.json"))
 
@@ -53,3 +54,19 @@ def test_gather_describes_this_host_as_linux() -> None:
     assert info.platform_type == "Linux"
     assert info.computer_name
     assert info.agent_version
+
+
+def test_a_hostname_that_is_not_utf8_is_sent_as_text() -> None:
+    """Python keeps undecodable bytes of a name as lone surrogates, which no frame may hold."""
+    raw = b"web-\xff1".decode("utf-8", "surrogateescape")
+    name = platform_info.as_text(raw)
+    assert name == "web-\ufffd1"
+    frame = InstanceInfoFrame(
+        agent_version="0.1.0",
+        platform_type="Linux",
+        platform_name="Linux",
+        platform_version="",
+        ip_address="127.0.0.1",
+        computer_name=name,
+    )
+    assert decode(encode(frame)) == frame

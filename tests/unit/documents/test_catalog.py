@@ -13,9 +13,10 @@ import pytest
 from openssm.documents.catalog import CatalogDocument, load_catalog
 from openssm.documents.content import DocumentFormat, document_hash
 from openssm.documents.errors import DocumentParameterError
+from openssm.documents.kinds import DocumentType
 from openssm.documents.names import is_reserved_name, is_valid_document_name
-from openssm.documents.plan import render
-from openssm.documents.schema import Document, DocumentType, load_document
+from openssm.documents.render import render
+from openssm.documents.schema import Document, load_document
 from openssm.documents.sessions import SessionType
 
 EMPTY: dict[str, str] = {}

@@ -13,7 +13,7 @@ import pytest
 from openssm.documents.actions import PlatformType
 from openssm.documents.content import DocumentFormat, convert_content
 from openssm.documents.errors import DocumentParameterError
-from openssm.documents.plan import render
+from openssm.documents.render import render
 from openssm.documents.schema import Document, load_document
 
 EMPTY: dict[str, str] = {}

@@ -16,7 +16,8 @@ import pytest
 
 from openssm.documents.actions import ACTIONS, PlatformType
 from openssm.documents.errors import DocumentContentError, DocumentSchemaVersionError
-from openssm.documents.schema import Document, DocumentType, load_document, parse_document
+from openssm.documents.kinds import DocumentType
+from openssm.documents.schema import Document, load_document, parse_document
 from openssm.documents.steps import OnFailure
 
 LINUX, WINDOWS, MACOS = PlatformType.LINUX, PlatformType.WINDOWS, PlatformType.MACOS

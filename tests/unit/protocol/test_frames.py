@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import msgspec
 import pytest
 
+from openssm.documents.kinds import DocumentType
+from openssm.documents.plan import Plan, RenderedStep
 from openssm.errors import ProtocolViolation
+from openssm.jsontext import nesting_depth
 from openssm.protocol.frames import (
+    MAX_FRAME_DEPTH,
+    SERVER_FRAMES,
     ChallengeFrame,
     DeregisteredFrame,
     Frame,
+    FrameDecoder,
     HeartbeatAckFrame,
     HeartbeatFrame,
     HelloFrame,
@@ -74,27 +82,28 @@ def test_decode_ignores_unknown_members_for_forward_compatibility() -> None:
     ("text", "fragment"),
     [
         ("not json", "not JSON"),
-        ("[1, 2]", "JSON object"),
-        ('{"sent_at": 1}', "no string 'type'"),
-        ('{"type": 7}', "no string 'type'"),
-        ('{"type": "launch_missiles"}', "unknown frame type"),
-        ('{"type": "heartbeat"}', "missing 'sent_at'"),
-        ('{"type": "heartbeat", "sent_at": "soon"}', "wrong type"),
-        ('{"type": "heartbeat", "sent_at": true}', "wrong type"),
-        ('{"type": "heartbeat", "sent_at": NaN}', "NaN"),
-        ('{"type": "heartbeat", "sent_at": Infinity}', "Infinity"),
-        ('{"type": "heartbeat", "sent_at": 1e999}', "not finite"),
+        ("[1, 2]", "Expected `object`, got `array`"),
+        ('{"sent_at": 1}', "missing required field `type`"),
+        ('{"type": 7}', "Expected `str` - at `\\$.type`"),
+        ('{"type": "launch_missiles"}', "Invalid value 'launch_missiles' - at `\\$.type`"),
+        ('{"type": "heartbeat"}', "missing required field `sent_at`"),
+        ('{"type": "heartbeat", "sent_at": "soon"}', "Expected `float`, got `str`"),
+        ('{"type": "heartbeat", "sent_at": true}', "Expected `float`, got `bool`"),
+        ('{"type": "heartbeat", "sent_at": NaN}', "not JSON"),
+        ('{"type": "heartbeat", "sent_at": Infinity}', "not JSON"),
+        ('{"type": "heartbeat", "sent_at": 1e999}', "out of range"),
         # Valid JSON integers that are no float, and past Python's int_max_str_digits.
-        ('{"type": "heartbeat", "sent_at": ' + "9" * 400 + "}", "not finite"),
-        ('{"type": "heartbeat", "sent_at": ' + "9" * 5000 + "}", "not acceptable JSON"),
+        ('{"type": "heartbeat", "sent_at": ' + "9" * 400 + "}", "out of range"),
+        ('{"type": "heartbeat", "sent_at": ' + "9" * 5000 + "}", "out of range"),
         (
             '{"type": "hello", "protocol": 1.5, "instance_id": "i", "nonce": "n",'
             ' "timestamp": 1, "signature": "s"}',
-            "wrong type",
+            "Expected `int`, got `float` - at `\\$.protocol`",
         ),
-        ('{"type": "deregistered", "message": null}', "wrong type"),
-        ("[" * 100_000 + "]" * 100_000, "nests deeper than"),
-        ('{"type": "heartbeat", "sent_at": 1, "x": ' + "[" * 500 + "]" * 500 + "}", "nests deeper"),
+        ('{"type": "deregistered", "message": null}', "Expected `str`, got `null`"),
+        ("[" * 100_000 + "]" * 100_000, "nests deeper than 128"),
+        # Deep nesting refused even where the frame defines no member: it is never parsed.
+        ('{"type": "heartbeat", "sent_at": 1, "x": ' + "[" * 129 + "]" * 129 + "}", "nests"),
         (b"\xff\xfe", "UTF-8"),
     ],
 )
@@ -121,6 +130,92 @@ def test_decode_from_server_refuses_agent_frames() -> None:
         decode_from_server(encode(HeartbeatFrame(sent_at=1.0)))
 
 
-def test_encode_refuses_non_finite_numbers() -> None:
-    with pytest.raises(ProtocolViolation):
-        encode(HeartbeatFrame(sent_at=float("nan")))
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")])
+def test_a_frame_with_a_non_finite_number_cannot_be_built(number: float) -> None:
+    """JSON has no such number (msgspec would write null), so the frame is refused at once."""
+    with pytest.raises(ValueError, match="'sent_at' is not finite"):
+        HeartbeatFrame(sent_at=number)
+
+
+class Item(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    sizes: list[int]
+
+
+class CarrierFrame(Frame, frozen=True, tag="carrier"):
+    """A frame of the kind later capabilities add: nested Structs, a Plan, free-form JSON."""
+
+    items: list[Item]
+    plan: Plan
+    extra: dict[str, Any]
+
+
+CARRIER = FrameDecoder((*SERVER_FRAMES, CarrierFrame))
+PLAN = Plan(
+    document_type=DocumentType.COMMAND,
+    schema_version="2.2",
+    steps=(
+        RenderedStep(
+            name="run",
+            action="aws:runShellScript",
+            plugin_id="run",
+            inputs={"runCommand": ["echo hi"]},
+            timeout_s=60,
+        ),
+    ),
+)
+
+
+def carrier(extra: dict[str, Any] | None = None) -> CarrierFrame:
+    return CarrierFrame(
+        items=[Item(name="a", sizes=[1, 2]), Item(name="b", sizes=[])],
+        plan=PLAN,
+        extra={"k": [{"x": 1}, None]} if extra is None else extra,
+    )
+
+
+def test_a_frame_carries_nested_values() -> None:
+    frame = carrier()
+    assert CARRIER.decode(encode(frame)) == frame
+    assert json.loads(encode(frame))["plan"]["steps"][0]["timeout_s"] == 60
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "where"),
+    [
+        ('"sizes":[1,2]', '"sizes":[1,"2"]', r"\$\.items\[0\]\.sizes\[1\]"),
+        ('"timeout_s":60', '"timeout_s":"60"', r"\$\.plan\.steps\[0\]\.timeout_s"),
+        ('"document_type":"Command"', '"document_type":"Shell"', r"\$\.plan\.document_type"),
+        ('"name":"b",', "", r"missing required field `name` - at `\$\.items\[1\]`"),
+    ],
+)
+def test_a_wrong_value_deep_inside_a_frame_is_refused_naming_where(
+    before: str, after: str, where: str
+) -> None:
+    text = encode(carrier())
+    assert before in text
+    with pytest.raises(ProtocolViolation, match=where):
+        CARRIER.decode(text.replace(before, after))
+
+
+def _nested(levels: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def test_nesting_up_to_the_limit_is_accepted_and_one_level_more_refused() -> None:
+    # The frame's object and its `extra` member are two levels above the nested list.
+    deepest = carrier({"deep": _nested(MAX_FRAME_DEPTH - 2)})
+    text = encode(deepest)
+    assert nesting_depth(text) == MAX_FRAME_DEPTH
+    assert CARRIER.decode(text) == deepest
+    too_deep = encode(carrier({"deep": _nested(MAX_FRAME_DEPTH - 1)}))
+    with pytest.raises(ProtocolViolation, match=f"nests deeper than {MAX_FRAME_DEPTH} levels"):
+        CARRIER.decode(too_deep)
+
+
+def test_the_directed_decoders_know_only_the_channel_frames() -> None:
+    with pytest.raises(ProtocolViolation, match="Invalid value 'carrier'"):
+        decode_from_server(encode(carrier()))

@@ -2,7 +2,7 @@
 Store behind ``{{ssm:…}}`` and ``{{ssm-secure:…}}``.
 
 SendCommand, State Manager and maintenance windows call ``render_for_execution`` after
-``documents.resolve_for_execution``; the pure work is ``openssm.documents.plan.render``. This
+``documents.resolve_for_execution``; the pure work is ``openssm.documents.render.render``. This
 module only supplies the two Parameter Store lookups and maps the core's errors to the wire:
 
 - ``{{ssm:name}}`` (also ``name:version``, ``name:label`` and parameter ARNs) reads a String or
@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from openssm.documents.errors import DocumentError, DocumentParameterError
 from openssm.documents.placeholders import Resolver
-from openssm.documents.plan import RenderedDocument, render
+from openssm.documents.render import RenderedDocument, render
 from openssm.documents.schema import Document
 from openssm.errors import ParameterNotFound, ParameterVersionNotFound
 from openssm.server.context import RequestContext

@@ -18,7 +18,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy.engine import Connection
 
-from openssm.documents.schema import DocumentType
+from openssm.documents.kinds import DocumentType
 from openssm.errors import (
     DocumentLimitExceeded,
     DocumentPermissionLimit,

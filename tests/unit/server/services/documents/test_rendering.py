@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Connection
 
-from openssm.documents.plan import RenderedDocument
+from openssm.documents.render import RenderedDocument
 from openssm.errors import AccessDeniedException, InvalidParameters
 from openssm.server.secrets import Keyring
 from openssm.server.services.documents import reads as docs
