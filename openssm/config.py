@@ -10,6 +10,7 @@ settings object.
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from openssm.settings_table import (
     names,
     number,
     path,
+    readable_file,
     setting,
     switch,
     text,
@@ -128,6 +130,15 @@ class ServerSettings:
         30.0, env="OPENSSM_HEARTBEAT_INTERVAL_S", parse=number,
         check=between(0, _DAY_S, above_low=True), help="seconds between agents' heartbeats",
     )  # fmt: skip
+    # TLS is uvicorn's: with both set the server answers https:// and agents connect wss://.
+    tls_cert: Path | None = setting(
+        None, env="OPENSSM_TLS_CERT", flag="--tls-cert", parse=path, check=readable_file,
+        help="PEM certificate chain to serve HTTPS with (needs --tls-key)",
+    )  # fmt: skip
+    tls_key: Path | None = setting(
+        None, env="OPENSSM_TLS_KEY", flag="--tls-key", parse=path, check=readable_file,
+        help="PEM private key of --tls-cert",
+    )  # fmt: skip
 
     @property
     def admin_credentials(self) -> AdminCredentials | None:
@@ -137,6 +148,11 @@ class ServerSettings:
                 secret_access_key=self.admin_secret_access_key,
             )
         return None
+
+    @property
+    def scheme(self) -> str:
+        """How clients reach this server: https when it serves TLS."""
+        return "https" if self.tls_cert else "http"
 
     @property
     def resolved_database_url(self) -> str:
@@ -165,9 +181,27 @@ def _heartbeat_within_silence(settings: ServerSettings) -> str | None:
     return "OPENSSM_HEARTBEAT_INTERVAL_S must be shorter than OPENSSM_CONNECTION_LOST_AFTER_S"
 
 
+def _tls_pair(settings: ServerSettings) -> str | None:
+    if settings.tls_cert is None and settings.tls_key is None:
+        return None
+    if settings.tls_cert is None or settings.tls_key is None:
+        return "set both --tls-cert and --tls-key (OPENSSM_TLS_CERT, OPENSSM_TLS_KEY), or neither"
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (ssl.SSLError, OSError) as exc:
+        # OpenSSL's reason is a word (KEY_VALUES_MISMATCH) or nothing (a file that is no PEM).
+        reason = exc.reason if isinstance(exc, ssl.SSLError) else exc.strerror
+        return (
+            f"--tls-cert {settings.tls_cert} and --tls-key {settings.tls_key} are not a PEM "
+            "certificate chain and its private key" + (f" ({reason})" if reason else "")
+        )
+    return None
+
+
 SERVER_RULES = (
     Rule(("admin_access_key_id", "admin_secret_access_key"), _admin_key_pair),
     Rule(("heartbeat_interval_s", "connection_lost_after_s"), _heartbeat_within_silence),
+    Rule(("tls_cert", "tls_key"), _tls_pair),
 )
 
 

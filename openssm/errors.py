@@ -17,8 +17,9 @@ wire code (``__type``), so ``client.exceptions.ParameterNotFound`` matches.
     ├── ConfigError                   bad settings at start-up
     ├── StoreError                    DuplicateKey, ConcurrentUpdate, ConstraintViolation
     ├── ChannelError                  HandshakeRejected, ProtocolViolation, ConnectionClosed,
-    │                                 InstanceDeregistered
-    └── AgentError                    RegistrationError, AlreadyRegistered, NotRegistered
+    │                                 InstanceDeregistered, UntrustedServer
+    └── AgentError                    RegistrationError, AlreadyRegistered, NotRegistered,
+                                      InsecureTransport
 """
 
 from __future__ import annotations
@@ -366,6 +367,10 @@ class ConnectionClosed(ChannelError):
     pass
 
 
+class UntrustedServer(ChannelError):
+    """The server's TLS certificate failed verification."""
+
+
 class InstanceDeregistered(ChannelError):
     """The server says this instance was deregistered; the agent must stop for good."""
 
@@ -384,3 +389,7 @@ class AlreadyRegistered(AgentError):
 
 class NotRegistered(AgentError):
     pass
+
+
+class InsecureTransport(AgentError):
+    """The server URL would carry secrets over a network in clear."""

@@ -226,6 +226,12 @@ def matches(pattern: str, what: str) -> Callable[[str | None], str | None]:
     return check
 
 
+def readable_file(value: Path | None) -> str | None:
+    if value is None or value.is_file():
+        return None
+    return "no such file" if not value.exists() else "not a regular file"
+
+
 def each(check: Callable[[str], str | None]) -> Callable[[tuple[str, ...]], str | None]:
     def check_all(values: tuple[str, ...]) -> str | None:
         for value in values:

@@ -49,6 +49,8 @@ class ServerProcess:
     process: subprocess.Popen[bytes] | None = None
     # 0 picks a free port; restart() pins the one the first start got.
     port: int = 0
+    # The CA that signed the server's certificate, when it serves TLS (env OPENSSM_TLS_*).
+    ca_file: Path | None = None
 
     @property
     def stdout_path(self) -> Path:
@@ -164,6 +166,7 @@ class ServerProcess:
             region_name=region,
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
+            verify=str(self.ca_file) if self.ca_file else None,
             config=Config(
                 retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=validate
             ),

@@ -14,20 +14,24 @@ import asyncio
 import contextlib
 import enum
 import logging
+import ssl
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import websockets.exceptions
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.client import ClientConnection, connect
 
+from openssm.agent.transport import untrusted_certificate
 from openssm.backoff import Backoff
 from openssm.errors import (
     ConnectionClosed,
     HandshakeRejected,
     InstanceDeregistered,
     ProtocolViolation,
+    UntrustedServer,
 )
 from openssm.protocol import handshake
 from openssm.protocol.frames import (
@@ -99,6 +103,8 @@ def _translated(url: str) -> Iterator[None]:
         yield
     except websockets.exceptions.ConnectionClosed as exc:
         raise _closed_error(exc) from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise UntrustedServer(untrusted_certificate(url, exc)) from exc
     except websockets.exceptions.InvalidStatus as exc:
         status = exc.response.status_code
         raise ConnectionClosed(f"{url} answered HTTP {status} instead of a WebSocket") from exc
@@ -117,6 +123,7 @@ class AgentChannel:
         instance_id: str,
         private_key: Ed25519PrivateKey,
         backoff: Backoff,
+        tls: ssl.SSLContext | None = None,
         info_source: Callable[[], InstanceInfoFrame],
         wall_clock: Callable[[], float] = time.time,
         info_refresh_s: float = INFO_REFRESH_S,
@@ -124,6 +131,8 @@ class AgentChannel:
         self.url = channel_url(server_url)
         self.instance_id = instance_id
         self._key = private_key
+        # websockets refuses an ssl argument for ws://, so it is passed for wss:// only.
+        self._tls_options: dict[str, Any] = {"ssl": tls} if tls is not None else {}
         self._backoff = backoff
         self._info_source = info_source
         self._wall_clock = wall_clock
@@ -139,6 +148,9 @@ class AgentChannel:
                     await self._session(stop)
                 except HandshakeRejected as exc:
                     log.error("the server refused this agent (%s): %s", self.instance_id, exc)
+                except UntrustedServer as exc:
+                    # Kept trying: the server's certificate may be put right while we wait.
+                    log.error("%s", exc)
                 except (ConnectionClosed, ProtocolViolation) as exc:
                     log.warning("channel to %s lost: %s", self.url, exc)
                 if stop.is_set():
@@ -163,6 +175,7 @@ class AgentChannel:
                 compression=None,
                 max_size=1 << 20,
                 user_agent_header=None,
+                **self._tls_options,
             ) as ws:
                 self.state = ChannelState.AUTHENTICATING
                 welcome = await self._handshake(ws)

@@ -21,6 +21,7 @@ from openssm.agent import platform_info
 from openssm.agent.channel import AgentChannel
 from openssm.agent.ledger import Ledger
 from openssm.agent.state import StateDir
+from openssm.agent.transport import refuse_plain_http, verifying_context
 from openssm.backoff import Backoff
 from openssm.config import AgentSettings
 from openssm.errors import AgentError, InstanceDeregistered
@@ -81,6 +82,12 @@ def run_agent(settings: AgentSettings) -> int:
         state.ensure()
         registration = state.load_registration()
         key = state.load_private_key()
+        refuse_plain_http(
+            registration.server_url, allow_insecure_http=registration.allow_insecure_http
+        )
+        tls = None
+        if registration.server_url.startswith("https:"):
+            tls = verifying_context(state.load_server_ca())
     except (AgentError, OSError) as exc:
         log.error("%s", exc)
         return EXIT_NOT_READY
@@ -88,6 +95,7 @@ def run_agent(settings: AgentSettings) -> int:
         server_url=registration.server_url,
         instance_id=registration.instance_id,
         private_key=key,
+        tls=tls,
         backoff=Backoff(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s),
         info_source=platform_info.gather,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from openssm import jsontext
 from openssm.agent.state import Registration, StateDir
+from openssm.agent.transport import refuse_plain_http, untrusted_certificate, verifying_context
 from openssm.errors import AlreadyRegistered, RegistrationError
 from openssm.protocol.handshake import encode_public_key
 
@@ -37,7 +39,19 @@ def normalize_server_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
-def _post_json(url: str, body: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+def read_ca_file(ca_file: Path) -> str:
+    """The PEM text of a private CA file, checked to hold a certificate."""
+    try:
+        ca_pem = ca_file.read_text(encoding="ascii")
+    except (OSError, ValueError) as exc:
+        raise RegistrationError(f"cannot read the CA file {ca_file}: {exc}") from exc
+    verifying_context(ca_pem)
+    return ca_pem
+
+
+def _post_json(
+    url: str, body: dict[str, Any], timeout_s: float, context: ssl.SSLContext | None
+) -> dict[str, Any]:
     request = urllib.request.Request(  # noqa: S310  # scheme checked by normalize_server_url
         url,
         data=json.dumps(body).encode(),
@@ -45,12 +59,16 @@ def _post_json(url: str, body: dict[str, Any], timeout_s: float) -> dict[str, An
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310  # as above
+        with urllib.request.urlopen(  # noqa: S310  # as above
+            request, timeout=timeout_s, context=context
+        ) as response:
             answer: Any = jsontext.loads(response.read())
     except urllib.error.HTTPError as exc:
         raise RegistrationError(_refusal_text(exc)) from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise RegistrationError(untrusted_certificate(url, reason)) from exc
         raise RegistrationError(f"cannot reach the server at {url}: {reason}") from exc
     except ValueError as exc:
         raise RegistrationError(f"the server at {url} did not answer JSON") from exc
@@ -77,14 +95,25 @@ def register(
     state_dir: Path,
     name: str | None = None,
     force: bool = False,
+    ca_file: Path | None = None,
+    allow_insecure_http: bool = False,
     timeout_s: float = REQUEST_TIMEOUT_S,
 ) -> Registration:
     """Register this host and store its identity in `state_dir`.
 
     Refuses (AlreadyRegistered) when the host is registered already, unless
-    `force`. Nothing is written unless the server accepted the activation.
+    `force`; refuses (InsecureTransport) a plain-http server off this host unless
+    `allow_insecure_http`. An https server is verified against `ca_file` when given
+    (kept in the state dir for `openssm agent run`), else the system's CAs.
+    Nothing is written unless the server accepted the activation.
     """
     server = normalize_server_url(server_url)
+    refuse_plain_http(server, allow_insecure_http=allow_insecure_http)
+    https = server.startswith("https:")
+    if ca_file is not None and not https:
+        raise RegistrationError(f"--ca-file verifies an https:// server; {server} is not one")
+    ca_pem = read_ca_file(ca_file) if ca_file is not None else None
+    context = verifying_context(ca_pem) if https else None
     state = StateDir(state_dir)
     state.ensure()
     if state.is_registered() and not force:
@@ -103,7 +132,7 @@ def register(
     if name:
         # Without a name the server uses the activation's DefaultInstanceName, as AWS does.
         body["Name"] = name
-    answer = _post_json(server + REGISTER_PATH, body, timeout_s)
+    answer = _post_json(server + REGISTER_PATH, body, timeout_s, context)
     try:
         registration = Registration(
             instance_id=str(answer["InstanceId"]),
@@ -112,6 +141,7 @@ def register(
             account_id=str(answer.get("AccountId", "")),
             name=name or "",
             registered_at=time.time(),
+            allow_insecure_http=allow_insecure_http,
         )
     except KeyError as exc:
         raise RegistrationError(f"the server's answer lacks {exc.args[0]}") from exc
@@ -121,6 +151,7 @@ def register(
     state.registration_file.unlink(missing_ok=True)
     state.save_private_key(key)
     state.forget_ledger()
+    state.save_server_ca(ca_pem)
     state.save_registration(registration)
     log.info("registered as %s with %s", registration.instance_id, server)
     return registration

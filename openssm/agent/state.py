@@ -26,6 +26,8 @@ from openssm.files import ensure_private_dir, is_private_file, write_private_fil
 REGISTRATION_FILE = "registration.json"
 PRIVATE_KEY_FILE = "instance.key"
 LEDGER_FILE = "ledger.db"
+# The private CA the operator gave at registration (--ca-file); absent: the system's CAs.
+SERVER_CA_FILE = "server-ca.pem"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +40,8 @@ class Registration:
     account_id: str
     name: str
     registered_at: float
+    # The operator accepted plain http:// to a host that is not loopback (openssm.agent.transport).
+    allow_insecure_http: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,10 @@ class StateDir:
     @property
     def ledger_file(self) -> Path:
         return self.root / LEDGER_FILE
+
+    @property
+    def server_ca_file(self) -> Path:
+        return self.root / SERVER_CA_FILE
 
     def ensure(self) -> None:
         """Create the directory 0700; refuse one that others can read or write."""
@@ -85,7 +93,9 @@ class StateDir:
             ) from exc
         try:
             data: Any = json.loads(raw)
-            return Registration(**{k: data[k] for k in Registration.__dataclass_fields__})
+            # Fields added later have defaults, so an older file still loads.
+            fields = Registration.__dataclass_fields__
+            return Registration(**{k: data[k] for k in fields if k in data})
         except (ValueError, TypeError, KeyError) as exc:
             raise AgentError(f"{path} is damaged; register again with --force") from exc
 
@@ -118,6 +128,22 @@ class StateDir:
     def save_private_key(self, key: Ed25519PrivateKey) -> None:
         pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         write_private_file(self.private_key_file, pem)
+
+    def load_server_ca(self) -> str | None:
+        """The private CA's PEM text, None when the system's CAs are to be used."""
+        try:
+            return self.server_ca_file.read_text(encoding="ascii")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise AgentError(f"cannot read {self.server_ca_file}: {exc}") from exc
+
+    def save_server_ca(self, ca_pem: str | None) -> None:
+        """Keep `ca_pem` for later runs, or forget an old one when None."""
+        if ca_pem is None:
+            self.server_ca_file.unlink(missing_ok=True)
+        else:
+            write_private_file(self.server_ca_file, ca_pem.encode("ascii"))
 
     def forget_ledger(self) -> None:
         """Drop the ledger of a previous identity: its command ids and results are not ours."""

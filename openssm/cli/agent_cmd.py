@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from openssm.cli.flags import add_setting_flags, given_settings
@@ -33,6 +34,18 @@ def add_parser(sub: Any) -> None:
     register.add_argument(
         "--force", action="store_true", help="register again even if this host is registered"
     )
+    register.add_argument(
+        "--ca-file",
+        type=Path,
+        help="PEM file of the private CA that signed the server's certificate; kept in the "
+        "state dir, so `openssm agent run` trusts it too (default: the system's CAs)",
+    )
+    register.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="accept an http:// server that is not on this host: the activation code and "
+        "SecureString values then cross the network in clear",
+    )
     register.set_defaults(handler=_register)
 
     run = verbs.add_parser("run", help="connect to the server and serve until stopped")
@@ -54,6 +67,8 @@ def _register(args: argparse.Namespace) -> int:
             name=args.name,
             state_dir=settings.state_dir,
             force=args.force,
+            ca_file=args.ca_file,
+            allow_insecure_http=args.allow_insecure_http,
         )
     except (AgentError, OSError) as exc:
         print(f"openssm agent register: {exc}", file=sys.stderr)

@@ -67,7 +67,7 @@ def _wait_ready(server: subprocess.Popen[bytes], ready: Path) -> str:
     return ready.read_text().strip()
 
 
-def _ssm_client(url: str, credentials: Path) -> Any:
+def _ssm_client(url: str, credentials: Path, ca_file: Path | None) -> Any:
     import boto3
 
     parser = configparser.ConfigParser()
@@ -80,6 +80,7 @@ def _ssm_client(url: str, credentials: Path) -> Any:
         region_name=DEFAULT_REGION,
         aws_access_key_id=profile["aws_access_key_id"],
         aws_secret_access_key=profile["aws_secret_access_key"],
+        verify=str(ca_file) if ca_file else None,
     )
 
 
@@ -99,9 +100,9 @@ def _ping_status(ssm: Any, instance_id: str) -> str | None:
     return None
 
 
-def _ensure_registered(ssm: Any, url: str, state_dir: Path) -> str:
+def _ensure_registered(ssm: Any, url: str, state_dir: Path, ca_file: Path | None) -> str:
     """This host's instance id on the server at `url`, registering it when needed."""
-    from openssm.agent.registration import register
+    from openssm.agent.registration import read_ca_file, register
     from openssm.agent.state import StateDir
 
     state = StateDir(state_dir)
@@ -109,8 +110,10 @@ def _ensure_registered(ssm: Any, url: str, state_dir: Path) -> str:
         existing = state.load_registration()
         status = _ping_status(ssm, existing.instance_id)
         if status not in (None, "Inactive"):
+            if ca_file is not None:
+                state.save_server_ca(read_ca_file(ca_file))
             if existing.server_url != url:
-                # Same server data on another address: follow the server.
+                # Same server data on another address (or now over TLS): follow the server.
                 state.save_registration(replace(existing, server_url=url))
             print(f"reusing the registration of {existing.instance_id} ({state.root})")
             return existing.instance_id
@@ -134,6 +137,7 @@ def _ensure_registered(ssm: Any, url: str, state_dir: Path) -> str:
         activation_code=activation["ActivationCode"],
         state_dir=state_dir,
         force=True,
+        ca_file=ca_file,
     )
     print(f"registered this host as {registration.instance_id} ({state.root})")
     return registration.instance_id
@@ -165,8 +169,10 @@ def run(
     server_flags: Mapping[str, str | None],
     agent_flags: Mapping[str, str | None],
     log_level: str,
+    ca_file: Path | None,
 ) -> int:
-    """Run the fleet of one; the flags are the server's and the agent's, by setting name."""
+    """Run the fleet of one; the flags are the server's and the agent's, by setting name;
+    `ca_file` is the private CA of the server's certificate, if one signed it."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     # Read here first so that a bad setting is reported at once, by `up` itself.
@@ -179,8 +185,8 @@ def run(
         with tempfile.TemporaryDirectory(prefix="openssm-up-") as tmp:
             server = _start_server(server_flags, log_level, Path(tmp) / "ready")
             url = _wait_ready(server, Path(tmp) / "ready")
-        ssm = _ssm_client(url, settings.credentials_file)
-        instance_id = _ensure_registered(ssm, url, state_dir)
+        ssm = _ssm_client(url, settings.credentials_file, ca_file)
+        instance_id = _ensure_registered(ssm, url, state_dir, ca_file)
         agent = subprocess.Popen(  # noqa: S603  # our own argv
             _openssm("agent", "run", "--state-dir", str(state_dir), "--log-level", log_level),
             start_new_session=True,
@@ -188,7 +194,8 @@ def run(
         online = _wait_online(ssm, instance_id, agent)
         print(
             f"\nagent {instance_id} on this host is {'Online' if online else 'starting'}; "
-            f"see it with:\n  aws ssm describe-instance-information --endpoint-url {url}\n"
+            f"see it with:\n  aws ssm describe-instance-information --endpoint-url {url}"
+            f"{f' --ca-bundle {ca_file}' if ca_file else ''}\n"
             "Ctrl-C stops the agent and the server.",
             flush=True,
         )

@@ -7,6 +7,7 @@ other sub-commands (the agent above all) never load it or boto3.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from openssm.cli.flags import add_setting_flags, given_settings
@@ -23,6 +24,12 @@ def add_parser(sub: Any) -> None:
     )
     add_setting_flags(parser, ServerSettings, skip=SERVER_SETTINGS_UP_OWNS)
     add_setting_flags(parser, AgentSettings, only=("state_dir",), prefix=AGENT_PREFIX)
+    parser.add_argument(
+        "--ca-file",
+        type=Path,
+        help="with --tls-cert: the private CA that signed it, for this host's agent and the "
+        "activation call",
+    )
     parser.add_argument("--log-level", choices=LOG_LEVELS, default="warning")
     parser.set_defaults(handler=_run)
 
@@ -34,4 +41,5 @@ def _run(args: argparse.Namespace) -> int:
         server_flags=given_settings(args, ServerSettings, skip=SERVER_SETTINGS_UP_OWNS),
         agent_flags=given_settings(args, AgentSettings, only=("state_dir",), prefix=AGENT_PREFIX),
         log_level=args.log_level,
+        ca_file=args.ca_file,
     )

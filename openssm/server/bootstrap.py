@@ -93,5 +93,10 @@ def banner(settings: ServerSettings, url: str) -> str:
             f"  boto3.Session(profile_name='openssm', region_name='{DEFAULT_REGION}')"
             f".client('ssm', endpoint_url='{url}')",
             f"  (with AWS_SHARED_CREDENTIALS_FILE={creds})",
+            *(
+                ["if a private CA signed the certificate: export AWS_CA_BUNDLE=<its CA file>"]
+                if settings.tls_cert
+                else []
+            ),
         ]
     )

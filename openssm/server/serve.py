@@ -45,7 +45,7 @@ def run_server(settings: ServerSettings) -> int:
     sock.bind((settings.host, settings.port))
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    url = f"http://{host}:{port}"
+    url = f"{settings.scheme}://{host}:{port}"
     app = build_app(runtime, build_loops(runtime))
     config = uvicorn.Config(
         app,
@@ -60,6 +60,8 @@ def run_server(settings: ServerSettings) -> int:
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
         server_header=False,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
     )
     server = uvicorn.Server(config)
 

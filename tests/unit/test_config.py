@@ -14,6 +14,7 @@ from openssm.cli.up_cmd import SERVER_SETTINGS_UP_OWNS
 from openssm.config import AgentSettings, ServerSettings, load_server_settings
 from openssm.errors import ConfigError
 from openssm.settings_table import between, choice, integer, names, number, rows, switch
+from tests.tls import PrivateCA
 
 
 def _problems(flags: dict[str, str | None], env: dict[str, str]) -> tuple[str, ...]:
@@ -169,3 +170,22 @@ def test_up_takes_the_server_flags_but_the_ones_it_sets_itself() -> None:
     assert (args.agent_state_dir, args.log_level) == ("/a", "info")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["up", "--ready-file", "/r"])
+
+
+def test_tls_takes_a_certificate_and_its_key(tmp_path: Path) -> None:
+    ca = PrivateCA.create(tmp_path / "ca")
+    issued = ca.issue(tmp_path / "cert")
+    flags = {"tls_cert": str(issued.cert_file), "tls_key": str(issued.key_file)}
+    assert load_server_settings(flags, env={}).scheme == "https"
+    assert load_server_settings(env={}).scheme == "http"
+    assert _problems({"tls_cert": str(issued.cert_file)}, {}) == (
+        "set both --tls-cert and --tls-key (OPENSSM_TLS_CERT, OPENSSM_TLS_KEY), or neither",
+    )
+    other_key = ca.issue(tmp_path / "other").key_file
+    (mismatch,) = _problems({**flags, "tls_key": str(other_key)}, {})
+    assert mismatch.endswith(
+        "are not a PEM certificate chain and its private key (KEY_VALUES_MISMATCH)"
+    )
+    assert _problems({**flags, "tls_key": str(tmp_path / "missing.key")}, {}) == (
+        f"--tls-key {str(tmp_path / 'missing.key')!r}: no such file",
+    )

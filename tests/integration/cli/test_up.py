@@ -16,6 +16,7 @@ from types_boto3_ssm.client import SSMClient
 
 from tests.agents import instance_information
 from tests.support import TEST_REGION, wait_until
+from tests.tls import PrivateCA
 
 pytestmark = pytest.mark.e2e
 
@@ -25,13 +26,16 @@ ENDPOINT = re.compile(r"describe-instance-information --endpoint-url (\S+)")
 class Up:
     """One `openssm up` subprocess with its output in a file."""
 
-    def __init__(self, tmp: Path, run: int) -> None:
+    def __init__(self, tmp: Path, run: int, *extra: str, ca_file: Path | None = None) -> None:
         self.tmp = tmp
+        self.ca_file = ca_file
         self.output = tmp / f"up-{run}.log"
         command = [
             sys.executable, "-m", "openssm", "up", "--port", "0",
-            "--data-dir", str(tmp / "data"), "--agent-state-dir", str(tmp / "agent"),
+            "--data-dir", str(tmp / "data"), "--agent-state-dir", str(tmp / "agent"), *extra,
         ]  # fmt: skip
+        if ca_file is not None:
+            command += ["--ca-file", str(ca_file)]
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
 
@@ -57,6 +61,7 @@ class Up:
             endpoint_url=url,
             aws_access_key_id=_credential(self.tmp, "aws_access_key_id"),
             aws_secret_access_key=_credential(self.tmp, "aws_secret_access_key"),
+            verify=str(self.ca_file) if self.ca_file else None,
         )
 
     def stop(self) -> int:
@@ -81,7 +86,7 @@ def up_runs(tmp_path: Path) -> Iterator[list[Up]]:
 
 
 def _port_is_closed(url: str) -> bool:
-    host, port = url.removeprefix("http://").rsplit(":", 1)
+    host, port = url.split("://", 1)[1].rsplit(":", 1)
     with socket.socket() as probe:
         return probe.connect_ex((host, int(port))) != 0
 
@@ -109,3 +114,18 @@ def test_up_gives_a_fleet_of_one_and_a_second_up_reuses_it(
     ssm = second.client(url)
     assert list(instance_information(ssm, [instance_id])) == [instance_id]
     assert second.stop() == 0
+
+
+def test_up_serves_tls_and_its_agent_verifies_it(up_runs: list[Up], tmp_path: Path) -> None:
+    ca = PrivateCA.create(tmp_path / "ca")
+    issued = ca.issue(tmp_path / "cert")
+    tls = ("--tls-cert", str(issued.cert_file), "--tls-key", str(issued.key_file))
+    run = Up(tmp_path, 1, *tls, ca_file=ca.cert_file)
+    up_runs.append(run)
+    url, instance_id = run.wait_online()
+    assert url.startswith("https://127.0.0.1:")
+    assert f"--ca-bundle {ca.cert_file}" in run.text()
+    info = instance_information(run.client(url), [instance_id])[instance_id]
+    assert info["PingStatus"] == "Online"
+    assert (tmp_path / "agent" / "server-ca.pem").read_bytes() == ca.cert_file.read_bytes()
+    assert run.stop() == 0
