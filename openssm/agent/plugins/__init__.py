@@ -1,0 +1,27 @@
+"""The agent's plugins, one module per action, and the table that picks one for a step.
+
+    base.py                   StepEnv, PluginResult, Plugin: the contract
+    scripts.py                what the two script plugins share
+    run_shell_script.py       aws:runShellScript
+    run_powershell_script.py  aws:runPowerShellScript
+    run_document.py           aws:runDocument
+
+An action with no plugin here fails its step with a message that names it.
+"""
+
+from __future__ import annotations
+
+from openssm.agent.plugins.base import Plugin
+from openssm.agent.plugins.run_document import run_document
+from openssm.agent.plugins.run_powershell_script import run_powershell_script
+from openssm.agent.plugins.run_shell_script import run_shell_script
+
+PLUGINS: dict[str, Plugin] = {
+    "aws:runShellScript": run_shell_script,
+    "aws:runPowerShellScript": run_powershell_script,
+    "aws:runDocument": run_document,
+}
+
+
+def plugin_for(action: str) -> Plugin | None:
+    return PLUGINS.get(action)

@@ -1,0 +1,232 @@
+"""aws:runShellScript with real shells: output, exit codes, directories, environment, secrets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from openssm.agent.run.outcome import StepStatus
+from openssm.documents.catalog import load_catalog
+from openssm.statuses import InvocationStatus
+from tests.integration.agent.support import (
+    INSTANCE_ID,
+    REGION,
+    Recorder,
+    all_command_lines,
+    context,
+    plan_of,
+    run,
+    shell_steps,
+)
+
+SECRET = "canary-5ecr3t-value"
+
+
+def test_aws_run_shell_script_from_the_catalog_runs_the_commands(tmp_path: Path) -> None:
+    (document,) = [d for d in load_catalog() if d.name == "AWS-RunShellScript"]
+    plan = plan_of(document.content, {"commands": ["echo hello", "echo world >&2"]})
+    outcome, sink = run(plan, context(tmp_path))
+    assert outcome.status is InvocationStatus.SUCCESS
+    (step,) = outcome.steps
+    assert (step.name, step.plugin_id) == ("aws:runShellScript", "0.aws:runShellScript")
+    assert (step.status, step.response_code) == (StepStatus.SUCCESS, 0)
+    assert sink.text("stdout") == "hello\n"
+    assert sink.text("stderr") == "world\n"
+    assert (step.stdout_bytes, step.stderr_bytes) == (6, 6)
+    assert step.started_at is not None
+    assert step.ended_at is not None
+    assert step.started_at <= step.ended_at
+
+
+def test_output_reaches_the_sink_while_the_script_still_runs(tmp_path: Path) -> None:
+    # The script waits for a file that the sink creates when it sees the first line: it can
+    # only finish if that line was streamed before the script exited.
+    flag = tmp_path / "seen"
+    script = [
+        "echo first",
+        f"while [ ! -e {flag} ]; do sleep 0.02; done",
+        "echo second",
+    ]
+
+    async def on_chunk(text: str) -> None:
+        if "first" in text:
+            flag.touch()
+
+    plan = shell_steps({"name": "stream", "runCommand": script, "timeoutSeconds": 20})
+    outcome, sink = run(plan, context(tmp_path), Recorder(on_chunk=on_chunk))
+    assert outcome.status is InvocationStatus.SUCCESS
+    assert sink.text() == "first\nsecond\n"
+    assert len(sink.chunks) == 2
+
+
+def test_the_exit_code_decides_the_status(tmp_path: Path) -> None:
+    plan = shell_steps(
+        {"name": "ok", "runCommand": "true"},
+        {"name": "three", "runCommand": ["echo going", "exit 3"]},
+        {"name": "killed", "runCommand": "kill -9 $$"},
+    )
+    outcome, _ = run(plan, context(tmp_path))
+    assert [(s.status, s.response_code) for s in outcome.steps] == [
+        (StepStatus.SUCCESS, 0),
+        (StepStatus.FAILED, 3),
+        (StepStatus.FAILED, 137),
+    ]
+    assert outcome.status is InvocationStatus.FAILED
+    assert outcome.steps[1].message == "the script exited with code 3"
+
+
+def test_scripts_see_the_instance_region_and_command_id(tmp_path: Path) -> None:
+    plan = shell_steps(
+        {
+            "name": "env",
+            "runCommand": "echo $AWS_SSM_INSTANCE_ID $AWS_SSM_REGION_NAME $SSM_COMMAND_ID",
+        }
+    )
+    command_id = "4a1c2e3f-0000-4000-8000-000000000001"
+    _, sink = run(plan, context(tmp_path, command_id=command_id))
+    assert sink.text() == f"{INSTANCE_ID} {REGION} {command_id}\n"
+
+
+def test_a_script_with_a_shebang_runs_with_its_own_interpreter(tmp_path: Path) -> None:
+    plan = shell_steps({"name": "py", "runCommand": ["#!/usr/bin/env python3", "print(6 * 7)"]})
+    outcome, sink = run(plan, context(tmp_path))
+    assert outcome.status is InvocationStatus.SUCCESS
+    assert sink.text() == "42\n"
+
+
+def test_scripts_get_a_usual_umask_whatever_the_agents(tmp_path: Path) -> None:
+    # The agent runs with umask 077 (its unit and run_agent set it); files a script creates
+    # must get the modes they get from any shell.
+    previous = os.umask(0o077)
+    try:
+        _, sink = run(shell_steps({"name": "umask", "runCommand": "umask"}), context(tmp_path))
+    finally:
+        os.umask(previous)
+    assert sink.text() == "0022\n"
+
+
+def test_an_existing_working_directory_is_where_the_script_starts(tmp_path: Path) -> None:
+    where = tmp_path / "app"
+    where.mkdir()
+    plan = shell_steps({"name": "pwd", "runCommand": "pwd", "workingDirectory": str(where)})
+    _, sink = run(plan, context(tmp_path))
+    assert sink.text() == f"{where}\n"
+
+
+def test_without_a_working_directory_the_script_starts_in_its_private_directory(
+    tmp_path: Path,
+) -> None:
+    plan = shell_steps({"name": "pwd", "runCommand": ["pwd", "stat -c %a ."]})
+    _, sink = run(plan, context(tmp_path))
+    cwd, mode = sink.text().split()
+    assert Path(cwd).is_relative_to(tmp_path / "work")
+    assert mode == "700"
+
+
+def test_a_missing_working_directory_fails_the_step_and_says_which(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    plan = shell_steps({"name": "pwd", "runCommand": "pwd", "workingDirectory": str(missing)})
+    outcome, sink = run(plan, context(tmp_path))
+    (step,) = outcome.steps
+    assert (step.status, step.response_code) == (StepStatus.FAILED, 1)
+    assert step.message == f"working directory {missing} does not exist or is not a directory"
+    assert sink.text("stderr") == step.message + "\n"
+    assert sink.text("stdout") == ""
+
+
+def test_a_secret_the_script_prints_shows_as_stars_and_never_on_a_command_line(
+    tmp_path: Path,
+) -> None:
+    document = {
+        "schemaVersion": "2.2",
+        "mainSteps": [
+            {
+                "action": "aws:runShellScript",
+                "name": "leak",
+                "inputs": {
+                    "runCommand": [
+                        "password='{{ssm-secure:/app/password}}'",
+                        'echo "the password is $password"',
+                        # Cut the secret across two writes, far enough apart to be two reads.
+                        'printf %s "${password%%5ecr3t-value}"; sleep 0.3',
+                        'printf "%s\\n" "${password#canary-}"',
+                        'echo "$password" >&2',
+                    ]
+                },
+            }
+        ],
+    }
+    plan = plan_of(document, secure={"/app/password": SECRET})
+    command_lines: list[str] = []
+
+    async def on_chunk(text: str) -> None:
+        command_lines.extend(all_command_lines())
+
+    outcome, sink = run(plan, context(tmp_path, secrets=(SECRET,)), Recorder(on_chunk=on_chunk))
+    assert outcome.status is InvocationStatus.SUCCESS
+    assert sink.text("stdout") == "the password is ***\n***\n"
+    assert sink.text("stderr") == "***\n"
+    assert len(sink.chunks) >= 3
+    assert command_lines
+    assert not [line for line in command_lines if SECRET in line]
+
+
+def test_the_run_leaves_no_script_behind(tmp_path: Path) -> None:
+    plan = shell_steps({"name": "where", "runCommand": "ls"})
+    outcome, sink = run(plan, context(tmp_path))
+    assert outcome.status is InvocationStatus.SUCCESS
+    assert sink.text() == "_script.sh\n"
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_a_step_that_asks_for_a_reboot_suspends_the_plan(tmp_path: Path) -> None:
+    plan = shell_steps(
+        {"name": "patch", "runCommand": "echo patched; exit 194"},
+        {"name": "after", "runCommand": "echo after"},
+    )
+    outcome, sink = run(plan, context(tmp_path))
+    assert outcome.reboot is not None
+    assert (outcome.reboot.step_index, outcome.reboot.resume_at) == (0, 0)
+    assert [(s.name, s.status, s.response_code) for s in outcome.steps] == [
+        ("patch", StepStatus.SUCCESS, 194)
+    ]
+    assert sink.text() == "patched\n"
+    # After the reboot the caller resumes at the step that asked.
+    resumed, sink = run(plan, context(tmp_path), start_at=1)
+    assert [s.index for s in resumed.steps] == [1]
+    assert sink.text() == "after\n"
+
+
+@pytest.mark.parametrize("pwsh_present", [False, True])
+def test_powershell_runs_with_pwsh_or_fails_saying_it_is_missing(
+    tmp_path: Path, pwsh_present: bool
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("cat", "sh"):
+        real = shutil.which(tool)
+        assert real is not None
+        (bin_dir / tool).symlink_to(real)
+    if pwsh_present:
+        # A stand-in pwsh (a shell script): shows the arguments it got and the script's text.
+        fake = bin_dir / "pwsh"
+        fake.write_text('#!/bin/sh\nfor last; do :; done\necho "args: $*"\ncat "$last"\n')
+        fake.chmod(0o755)
+    plan = shell_steps(
+        {"name": "ps", "action": "aws:runPowerShellScript", "runCommand": "Write-Output hi"}
+    )
+    outcome, sink = run(plan, context(tmp_path, environment={"PATH": str(bin_dir)}))
+    (step,) = outcome.steps
+    if pwsh_present:
+        assert step.status is StepStatus.SUCCESS
+        args, text = sink.text().split("\n", 1)
+        assert args.startswith("args: -NoLogo -NoProfile -NonInteractive -File /")
+        assert args.endswith("/_script.ps1")
+        assert text == "Write-Output hi\n"
+    else:
+        assert (step.status, step.response_code) == (StepStatus.FAILED, 1)
+        assert "needs PowerShell (pwsh), which is not installed on this host" in step.message
+        assert sink.text("stderr") == step.message + "\n"
