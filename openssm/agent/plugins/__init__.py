@@ -11,17 +11,15 @@ An action with no plugin here fails its step with a message that names it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from openssm.agent.plugins.base import Plugin
 from openssm.agent.plugins.run_document import run_document
 from openssm.agent.plugins.run_powershell_script import run_powershell_script
 from openssm.agent.plugins.run_shell_script import run_shell_script
 
-PLUGINS: dict[str, Plugin] = {
+PLUGINS: Mapping[str, Plugin] = {
     "aws:runShellScript": run_shell_script,
     "aws:runPowerShellScript": run_powershell_script,
     "aws:runDocument": run_document,
 }
-
-
-def plugin_for(action: str) -> Plugin | None:
-    return PLUGINS.get(action)

@@ -21,7 +21,8 @@ class OutputSink(Protocol):
         Called while the step runs: at most ``output.CHUNK_CHARS`` characters a call, and
         buffered output is handed over at least every ``output.FLUSH_INTERVAL_S`` while it
         flows. The step waits while this call waits, so a slow sink slows the script (its
-        pipe fills) instead of growing the agent's memory.
+        pipe fills) instead of growing the agent's memory. It should not raise: if it does,
+        the step's processes are stopped and ``run_plan`` raises that error.
         """
         ...
 

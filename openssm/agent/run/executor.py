@@ -6,7 +6,8 @@ The lead's channel code calls::
     outcome = await run_plan(plan, context, sink, start_at=i)  # after a reboot
 
 Each run gets its own private directory under ``context.work_root`` (scripts live
-there), removed when the run ends, after every process it started is gone. Steps run
+there), removed when the run ends, after every process it started is gone; an agent
+that died mid-run leaves its directory behind for ``remove_stale_runs`` at the next start. Steps run
 one after another (``sequence`` decides which), each by the plugin for its action; a
 plugin that raises fails its step with the error in the step's stderr rather than
 ending the run. Nested documents (aws:runDocument) run through the same loop, their
@@ -19,12 +20,14 @@ import logging
 import shutil
 import tempfile
 import time
+import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openssm.agent.plugins import plugin_for
-from openssm.agent.plugins.base import PluginResult, StepEnv
+from openssm.agent.plugins import PLUGINS
+from openssm.agent.plugins.base import Plugin, PluginResult, StepEnv
 from openssm.agent.run.context import OutputSink, ResolvedDocument, RunContext
 from openssm.agent.run.outcome import (
     NOT_STARTED_RESPONSE_CODE,
@@ -41,23 +44,41 @@ from openssm.files import ensure_private_dir
 
 log = logging.getLogger("openssm.agent.run")
 
+RUN_DIR_PREFIX = "run-"
+
 
 async def run_plan(
-    plan: Plan, context: RunContext, sink: OutputSink, *, start_at: int = 0
+    plan: Plan,
+    context: RunContext,
+    sink: OutputSink,
+    *,
+    start_at: int = 0,
+    plugins: Mapping[str, Plugin] = PLUGINS,
 ) -> PlanOutcome:
-    """Run ``plan``'s steps from ``start_at`` on; see the module docstring."""
+    """Run ``plan``'s steps from ``start_at`` on, each by ``plugins[step.action]``."""
     ensure_private_dir(context.work_root)
-    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=context.work_root))
+    run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX, dir=context.work_root))
     try:
         deadline = None
         if context.execution_timeout_s is not None:
             deadline = time.monotonic() + context.execution_timeout_s
-        runner = _Runner(context, sink, run_dir)
+        runner = _Runner(context, sink, run_dir, plugins)
         return await runner.run(
             plan, secrets=context.secrets, depth=0, deadline=deadline, start_at=start_at
         )
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def remove_stale_runs(work_root: Path) -> int:
+    """Delete run directories left by an agent that died mid-run (their scripts may hold
+    secrets); call it at start-up, before any run. Returns how many were removed."""
+    if not work_root.is_dir():
+        return 0
+    stale = [path for path in work_root.glob(f"{RUN_DIR_PREFIX}*") if path.is_dir()]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(stale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +91,15 @@ class _Target:
 
 
 class _Runner:
-    def __init__(self, context: RunContext, sink: OutputSink, run_dir: Path) -> None:
+    def __init__(
+        self,
+        context: RunContext,
+        sink: OutputSink,
+        run_dir: Path,
+        plugins: Mapping[str, Plugin],
+    ) -> None:
         self._context = context
+        self._plugins = plugins
         self._sink = sink
         self._run_dir = run_dir
         self._dirs = 0
@@ -174,14 +202,20 @@ class _Runner:
         return outcome, recorded.stop
 
     async def _attempt(self, step: RenderedStep, env: StepEnv) -> PluginResult:
-        plugin = plugin_for(step.action)
+        plugin = self._plugins.get(step.action)
         if plugin is None:
             return await env.fail(f"openssm's agent cannot run {step.action} steps yet")
         try:
             return await plugin(step, env)
-        except Exception as exc:  # the step runner (STYLE 3.4): an error fails the step
-            log.exception("step %s (%s) failed in the agent", step.name, step.action)
-            return await env.fail(f"the agent failed to run this step: {exc!r}")
+        except Exception as exc:  # noqa: BLE001 - the step runner (STYLE 3.4): the step fails
+            # The error's text may quote an input, so it is masked; the traceback's frames
+            # (files, lines, code) hold no values.
+            masked = env.output.mask(repr(exc))
+            where = "".join(traceback.format_tb(exc.__traceback__))
+            log.error(
+                "step %s (%s) failed in the agent: %s\n%s", step.name, step.action, masked, where
+            )
+            return await env.fail(f"the agent failed to run this step: {masked}")
 
     async def _run_nested(self, document: ResolvedDocument, env: StepEnv) -> PlanOutcome:
         outer = env.output

@@ -13,9 +13,11 @@ from typing import Any
 from openssm.agent.run.context import DocumentResolver, ResolvedDocument, RunContext, Stream
 from openssm.agent.run.executor import run_plan
 from openssm.agent.run.outcome import PlanOutcome
-from openssm.documents import DocumentFormat, load_document, render
 from openssm.documents.actions import PlatformType
+from openssm.documents.content import DocumentFormat
 from openssm.documents.plan import Plan
+from openssm.documents.render import render
+from openssm.documents.schema import load_document
 
 INSTANCE_ID = "mi-0123456789abcdef0"
 REGION = "eu-west-1"

@@ -7,11 +7,13 @@ then waits. The test checks every recorded pid after ``run_plan`` returns.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
+from openssm.agent.run.executor import run_plan
 from openssm.agent.run.outcome import STOPPED_RESPONSE_CODE, StepStatus
 from openssm.statuses import InvocationDetail, InvocationStatus
 from tests.integration.agent.support import (
@@ -170,3 +172,37 @@ def test_the_step_ends_with_its_script_even_if_a_child_holds_the_output_open(
     assert outcome.status is InvocationStatus.SUCCESS
     assert sink.text() == "done\n"
     assert time.monotonic() - started < 5
+
+
+def test_an_agent_shutdown_mid_run_stops_the_tree_and_cleans_up(tmp_path: Path) -> None:
+    """Cancelling the run_plan task itself (the agent stopping) leaves no process behind."""
+    pids = tmp_path / "pids"
+    ctx = context(tmp_path)
+
+    async def shut_down_when_ready() -> None:
+        ready = asyncio.Event()
+
+        async def on_chunk(text: str) -> None:
+            if "ready" in text:
+                ready.set()
+
+        task = asyncio.create_task(
+            run_plan(
+                shell_steps({"name": "tree", "runCommand": _escaping_script(pids)}),
+                ctx,
+                Recorder(on_chunk=on_chunk),
+            )
+        )
+        await ready.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    try:
+        asyncio.run(shut_down_when_ready())
+        recorded = read_pids(pids)
+        assert len(recorded) == 5
+        assert [pid for pid in recorded if alive(pid)] == []
+    finally:
+        kill_all(read_pids(pids))
+    assert list((tmp_path / "work").iterdir()) == []

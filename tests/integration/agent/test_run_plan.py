@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pytest
+
+from openssm.agent.plugins import PLUGINS
+from openssm.agent.plugins.base import PluginResult, StepEnv
 from openssm.agent.run.context import ResolvedDocument
+from openssm.agent.run.executor import remove_stale_runs
 from openssm.agent.run.outcome import StepOutcome, StepStatus
+from openssm.documents.plan import RenderedStep
 from openssm.statuses import InvocationDetail, InvocationStatus
 from tests.integration.agent.support import (
     context,
@@ -226,3 +233,36 @@ def test_a_nested_script_may_not_ask_for_a_reboot(tmp_path: Path) -> None:
     assert outcome.reboot is None
     assert (outcome.steps[0].status, outcome.steps[0].response_code) == (S.FAILED, 194)
     assert "which a document run by aws:runDocument may not do" in sink.text("stderr")
+
+
+def test_a_plugin_that_raises_fails_its_step_and_masks_the_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "plugin-canary-9f2"
+
+    async def broken(step: RenderedStep, env: StepEnv) -> PluginResult:
+        raise ValueError(f"cannot use {secret}")
+
+    plan = shell_steps({"name": "one", "runCommand": "true"}, {"name": "two", "runCommand": "true"})
+    plugins = {**PLUGINS, "aws:runShellScript": broken}
+    with caplog.at_level(logging.DEBUG):
+        outcome, sink = run(plan, context(tmp_path, secrets=(secret,)), plugins=plugins)
+    assert _statuses(outcome.steps) == [("one", S.FAILED), ("two", S.FAILED)]
+    assert (
+        outcome.steps[0].message
+        == "the agent failed to run this step: ValueError('cannot use ***')"
+    )
+    assert secret not in sink.text("stderr")
+    assert "ValueError" in caplog.text
+    assert secret not in caplog.text
+
+
+def test_stale_run_directories_are_removed(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    (work / "run-abc123").mkdir(parents=True)
+    (work / "run-abc123" / "0001").mkdir()
+    (work / "run-abc123" / "0001" / "_script.sh").write_text("echo secret")
+    (work / "other").mkdir()
+    assert remove_stale_runs(work) == 1
+    assert [p.name for p in work.iterdir()] == ["other"]
+    assert remove_stale_runs(tmp_path / "absent") == 0
