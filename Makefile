@@ -1,4 +1,4 @@
-# Task runner. `make run` starts openssm; `make test` installs everything and runs the whole suite.
+# Task runner. `make run [PORT=9000]` starts openssm; `make test` installs everything and runs the whole suite.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
@@ -19,8 +19,9 @@ postgres:
 
 dev: $(VENV)/.installed postgres
 
+# `make run PORT=9000` serves on another port (default 8787).
 run: $(VENV)/.installed
-	$(VENV)/bin/openssm up
+	$(VENV)/bin/openssm up $(if $(PORT),--port $(PORT))
 
 fmt: $(VENV)/.installed
 	$(VENV)/bin/ruff format openssm tests bench scripts

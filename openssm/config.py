@@ -39,10 +39,19 @@ _DATABASE_SCHEMES = ("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:
 _DAY_S = 86400.0
 
 
-def default_data_dir() -> Path:
+# As root the server and the agent keep their state side by side, never one inside the other
+# (deploy/systemd's units use the same paths): /var/lib/openssm/server and /var/lib/openssm/agent.
+SYSTEM_STATE_ROOT = Path("/var/lib/openssm")
+
+
+def _state_dir(process: str) -> Path:
     if os.geteuid() == 0:
-        return Path("/var/lib/openssm/server")
-    return Path.home() / ".local" / "share" / "openssm" / "server"
+        return SYSTEM_STATE_ROOT / process
+    return Path.home() / ".local" / "share" / "openssm" / process
+
+
+def default_data_dir() -> Path:
+    return _state_dir("server")
 
 
 def _database_url(url: str | None) -> str | None:
@@ -221,9 +230,7 @@ def load_server_settings(
 
 
 def default_agent_state_dir() -> Path:
-    if os.geteuid() == 0:
-        return Path("/var/lib/openssm")
-    return Path.home() / ".local" / "share" / "openssm" / "agent"
+    return _state_dir("agent")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -231,7 +238,7 @@ class AgentSettings:
     state_dir: Path = setting(
         Computed(default_agent_state_dir), env="OPENSSM_AGENT_STATE_DIR", flag="--state-dir",
         parse=path,
-        help="agent state directory (default /var/lib/openssm as root, "
+        help="agent state directory (default /var/lib/openssm/agent as root, "
         "else ~/.local/share/openssm/agent)",
     )  # fmt: skip
     log_level: str = setting(

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import resource
-import socket
 import sys
 
 import uvicorn
@@ -18,6 +17,7 @@ from openssm.config import ServerSettings
 from openssm.files import write_private_file
 from openssm.server.app import build_app
 from openssm.server.bootstrap import banner, bootstrap
+from openssm.server.listen import ListenError, listening_socket
 from openssm.server.scheduler import build_loops
 
 log = logging.getLogger("openssm.server")
@@ -37,12 +37,15 @@ def run_server(settings: ServerSettings) -> int:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    # The port first: a taken one is a one-line answer, before the store is opened or migrated.
+    try:
+        sock = listening_socket(settings.host, settings.port)
+    except ListenError as exc:
+        print(f"openssm server: {exc}", file=sys.stderr)
+        return 1
     clock = SystemClock()
     booted = bootstrap(settings, clock)
     runtime = booted.runtime
-    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"{settings.scheme}://{host}:{port}"
