@@ -320,6 +320,25 @@ class DocumentPermissionLimit(LimitFault):
     pass
 
 
+# --- Run Command ----------------------------------------------------------------------------
+
+
+class InvalidCommandId(NotFoundFault):
+    pass
+
+
+class InvalidPluginName(InputFault):
+    pass
+
+
+class InvocationDoesNotExist(NotFoundFault):
+    pass
+
+
+class DuplicateInstanceId(InputFault):
+    pass
+
+
 # --- process-internal errors (never on the wire) -----------------------------------------
 
 

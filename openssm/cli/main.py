@@ -36,12 +36,13 @@ EXIT_BAD_SETTINGS = 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openssm", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    from openssm.cli import admin_cmd, agent_cmd, server_cmd, up_cmd
+    from openssm.cli import admin_cmd, agent_cmd, run_cmd, server_cmd, up_cmd
 
     server_cmd.add_parser(sub)
     admin_cmd.add_parser(sub)
     agent_cmd.add_parser(sub)
     up_cmd.add_parser(sub)
+    run_cmd.add_parser(sub)
     return parser
 
 

@@ -20,6 +20,7 @@ from typing import Union
 
 import msgspec
 
+from openssm.documents.plan import Plan
 from openssm.errors import ProtocolViolation
 from openssm.jsontext import nesting_depth
 
@@ -110,14 +111,71 @@ class DeregisteredFrame(Frame, frozen=True, tag="deregistered"):
     message: str
 
 
+class InvocationFrame(Frame, frozen=True, tag="invocation"):
+    """server → agent: run this command. ``plan`` has its secrets resolved; ``secrets`` are
+    the values the output shows as ``***``. Sent again after a reconnect until the agent's
+    result arrives; the agent runs a command id at most once."""
+
+    command_id: str
+    plan: Plan
+    secrets: list[str]
+    execution_timeout_s: int
+    region: str
+
+
+class CancelFrame(Frame, frozen=True, tag="cancel"):
+    """server → agent: stop this command's whole process tree and report how it ended."""
+
+    command_id: str
+
+
+class StepResult(msgspec.Struct, frozen=True, kw_only=True):
+    """How one step of an invocation ended; output cut to AWS's inline limits."""
+
+    index: int
+    name: str
+    action: str
+    status: str
+    status_details: str
+    response_code: int
+    started_at: float | None
+    ended_at: float | None
+    stdout: str
+    stderr: str
+
+
+class ResultFrame(Frame, frozen=True, tag="result"):
+    """agent → server: how an invocation ended (``details`` is an InvocationDetail value)."""
+
+    command_id: str
+    details: str
+    response_code: int
+    ended_at: float
+    steps: list[StepResult]
+
+
+class ResultAckFrame(Frame, frozen=True, tag="result_ack"):
+    """server → agent: the result is stored; the agent may forget it."""
+
+    command_id: str
+
+
 SERVER_FRAMES: tuple[type[Frame], ...] = (
     ChallengeFrame,
     WelcomeFrame,
     RejectedFrame,
     HeartbeatAckFrame,
     DeregisteredFrame,
+    InvocationFrame,
+    CancelFrame,
+    ResultAckFrame,
 )
-AGENT_FRAMES: tuple[type[Frame], ...] = (HelloFrame, InstanceInfoFrame, HeartbeatFrame)
+AGENT_FRAMES: tuple[type[Frame], ...] = (
+    HelloFrame,
+    InstanceInfoFrame,
+    HeartbeatFrame,
+    ResultFrame,
+)
 
 _ENCODER = msgspec.json.Encoder()
 

@@ -12,12 +12,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from openssm.server.api.endpoint import ApiEndpoint
-from openssm.server.api.handlers import documents, fleet, parameters, tags
+from openssm.server.api.handlers import commands, documents, fleet, parameters, tags
 from openssm.server.api.model import ServiceModel
 from openssm.server.api.operations import Operation, build_operation_table
 from openssm.server.channel.endpoint import ChannelEndpoint
 from openssm.server.channel.presence import Presence, flush_interval_s
 from openssm.server.channel.registration import RegistrationEndpoint
+from openssm.server.dispatch.dispatcher import Dispatcher
 from openssm.server.loops import BackgroundLoop
 from openssm.server.runtime import Runtime
 from openssm.server.services.fleet import instances
@@ -33,7 +34,13 @@ async def _health(_request: Request) -> JSONResponse:
 def operation_table() -> dict[str, Operation]:
     """Every implemented operation, from the handler packages: the one table dispatch uses."""
     return build_operation_table(
-        [documents.OPERATIONS, fleet.OPERATIONS, parameters.OPERATIONS, tags.OPERATIONS]
+        [
+            commands.OPERATIONS,
+            documents.OPERATIONS,
+            fleet.OPERATIONS,
+            parameters.OPERATIONS,
+            tags.OPERATIONS,
+        ]
     )
 
 
@@ -50,9 +57,11 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         interval_s=flush_interval_s(runtime.settings.connection_lost_after_s),
         on_deregistered=revoke,
     )
+    dispatcher = Dispatcher(runtime.store, runtime.keyring, runtime.hub, runtime.clock)
+    runtime.commands_doorbell.listen(dispatcher.wake)
     # The presence flusher stops last of all: by then the server has closed every agent
     # connection, and their disconnections are written.
-    all_loops: list[BackgroundLoop] = [presence, *loops]
+    all_loops: list[BackgroundLoop] = [presence, dispatcher, *loops]
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -70,7 +79,7 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
             Route("/", api, methods=["POST"]),
             Route("/health", _health, methods=["GET"]),
             Route("/agent/v1/register", RegistrationEndpoint(runtime).register, methods=["POST"]),
-            WebSocketRoute("/agent/v1/channel", ChannelEndpoint(runtime, presence)),
+            WebSocketRoute("/agent/v1/channel", ChannelEndpoint(runtime, presence, dispatcher)),
         ],
         lifespan=lifespan,
     )

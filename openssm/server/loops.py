@@ -15,6 +15,7 @@ import abc
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from openssm.backoff import Backoff
@@ -52,6 +53,8 @@ class PeriodicLoop(abc.ABC):
         self._tick_at_start = tick_at_start
         self._backoff = Backoff(base_s=interval_s, cap_s=max(max_backoff_s, interval_s))
         self._stopping = asyncio.Event()
+        # Set by ``wake`` (and by ``stop``): the next tick runs now instead of at its interval.
+        self._woken = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     @abc.abstractmethod
@@ -70,10 +73,16 @@ class PeriodicLoop(abc.ABC):
         """True once ``stop`` was called: a long tick checks it between batches."""
         return self._stopping.is_set()
 
+    def wake(self) -> None:
+        """Run the next tick as soon as the one in flight (if any) ends: for loops that have
+        work the moment something happens, and tick on their interval only to catch up."""
+        self._woken.set()
+
     async def start(self) -> None:
         if self._task is not None:
             raise RuntimeError(f"the {self.name} loop is already running")
         self._stopping.clear()
+        self._woken.clear()
         self._backoff.reset()
         self._task = asyncio.create_task(self._run(), name=f"openssm-{self.name}")
 
@@ -83,6 +92,7 @@ class PeriodicLoop(abc.ABC):
         task, self._task = self._task, None
         if task is not None:
             self._stopping.set()
+            self._woken.set()
             try:
                 await asyncio.wait_for(asyncio.shield(task), timeout=self.stop_timeout_s)
             except TimeoutError:
@@ -99,7 +109,8 @@ class PeriodicLoop(abc.ABC):
         delay = 0.0 if self._tick_at_start else self.interval_s
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                await asyncio.wait_for(self._woken.wait(), timeout=delay)
+            self._woken.clear()
             if self._stopping.is_set():
                 return
             try:
@@ -111,3 +122,17 @@ class PeriodicLoop(abc.ABC):
             else:
                 self._backoff.reset()
                 delay = self.interval_s
+
+
+class Doorbell:
+    """Lets a request handler wake a loop it cannot see: the loop listens, the handler rings."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def ring(self) -> None:
+        for listener in self._listeners:
+            listener()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from openssm.clock import Clock
 from openssm.config import ServerSettings
 from openssm.server.channel.hub import Hub
+from openssm.server.loops import Doorbell
 from openssm.server.secrets import Keyring
 from openssm.server.services.parameters.cache import CurrentVersionCache
 from openssm.server.store.engine import Store
@@ -22,3 +23,5 @@ class Runtime:
     hub: Hub = field(default_factory=Hub)
     # GetParameter's in-memory current versions (invalidated through the database).
     parameter_cache: CurrentVersionCache = field(default_factory=CurrentVersionCache)
+    # Rung when a command was sent or cancelled: the dispatcher looks for work at once.
+    commands_doorbell: Doorbell = field(default_factory=Doorbell)

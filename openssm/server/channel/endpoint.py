@@ -19,6 +19,7 @@ import logging
 import re
 import secrets
 from enum import StrEnum
+from typing import Protocol
 
 from starlette.types import Receive, Scope, Send
 
@@ -32,6 +33,7 @@ from openssm.protocol.frames import (
     HelloFrame,
     InstanceInfoFrame,
     RejectedFrame,
+    ResultFrame,
     WelcomeFrame,
 )
 from openssm.protocol.handshake import RejectCode
@@ -159,13 +161,26 @@ _REJECT_MESSAGES = {
 }
 
 
+class CommandWork(Protocol):
+    """Where the channel hands Run Command's events (the dispatcher)."""
+
+    async def agent_connected(self, instance_id: str) -> None: ...
+
+    def result_received(self, instance_id: str, frame: ResultFrame) -> None:
+        """ProtocolViolation when the result is malformed."""
+        ...
+
+
 class ChannelEndpoint:
     """The ASGI app behind ``/agent/v1/channel``."""
 
-    def __init__(self, runtime: Runtime, presence: Presence) -> None:
+    def __init__(
+        self, runtime: Runtime, presence: Presence, work: CommandWork | None = None
+    ) -> None:
         self._runtime = runtime
         self._hub = runtime.hub
         self._presence = presence
+        self._work = work
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
@@ -247,6 +262,8 @@ class ChannelEndpoint:
         if replaced is not None:
             await replaced.close(CLOSE_REPLACED, reason="replaced by a newer connection")
         log.debug("agent %s connected", instance_id)
+        if self._work is not None:
+            await self._work.agent_connected(instance_id)
         return True
 
     async def _serve(self, channel: AgentChannel, receive: Receive) -> None:
@@ -277,6 +294,12 @@ class ChannelEndpoint:
                         computer_name=frame.computer_name,
                     )
                 )
+            elif isinstance(frame, ResultFrame) and self._work is not None:
+                try:
+                    self._work.result_received(instance_id, frame)
+                except ProtocolViolation as exc:
+                    await channel.close(handshake.CLOSE_PROTOCOL, reason=str(exc))
+                    return
             else:
                 await channel.close(
                     handshake.CLOSE_PROTOCOL, reason=f"unexpected {frame.TYPE} frame"

@@ -54,6 +54,10 @@ class Hub:
         if self._peers.get(instance_id) is peer:
             del self._peers[instance_id]
 
+    def connected(self) -> frozenset[str]:
+        """The instances with a channel to this process now."""
+        return frozenset(self._peers)
+
     def get(self, instance_id: str) -> Peer | None:
         return self._peers.get(instance_id)
 

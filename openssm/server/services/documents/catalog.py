@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from openssm import arns
 from openssm.documents.catalog import CatalogDocument, load_catalog
+from openssm.documents.names import is_reserved_name
 from openssm.documents.schema import Document, load_document
+from openssm.server.context import RequestContext
 from openssm.server.services.documents.records import AMAZON, DocumentRecord, Summary, summarize
 
 # A fixed CreatedDate, so built-in documents look the same on every server and restart.
@@ -25,6 +27,16 @@ CREATED_AT = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 def amazon_arn(region: str, name: str) -> str:
     return arns.ssm_arn(region, "", f"document/{name}")
+
+
+def document_arn(ctx: RequestContext, name: str) -> str:
+    """The ARN IAM checks for a document named in a request: as given when an ARN, Amazon's
+    for a reserved name, the caller's own otherwise."""
+    if name.startswith("arn:"):
+        return name
+    if is_reserved_name(name):
+        return amazon_arn(ctx.region, name)
+    return arns.document_arn(ctx.region, ctx.account_id, name)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

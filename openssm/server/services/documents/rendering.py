@@ -44,6 +44,7 @@ def parameter_resolvers(
     keyring: Keyring,
     *,
     check_access: AccessCheck | None = None,
+    secure_values: list[str] | None = None,
 ) -> tuple[Resolver, Resolver]:
     """(resolver for ``{{ssm:…}}``, resolver for ``{{ssm-secure:…}}``) over the open transaction."""
 
@@ -66,7 +67,10 @@ def parameter_resolvers(
         return read(name, secure=False)
 
     def secure(name: str) -> str | None:
-        return read(name, secure=True)
+        value = read(name, secure=True)
+        if value is not None and secure_values is not None:
+            secure_values.append(value)
+        return value
 
     return plain, secure
 
@@ -79,13 +83,18 @@ def render_for_execution(
     parameters: Mapping[str, Sequence[str]],
     *,
     check_access: AccessCheck | None = None,
+    secure_values: list[str] | None = None,
 ) -> RenderedDocument:
     """The concrete steps for ``document`` with the caller's wire-shaped ``parameters``.
 
     Raises InvalidParameters when a parameter is unknown, missing, of the wrong shape, breaks
     a constraint, or references a Parameter Store parameter that does not exist.
+    ``secure_values``, when given, receives each decrypted ``{{ssm-secure:…}}`` value (for the
+    agent to mask in output).
     """
-    plain, secure = parameter_resolvers(conn, ctx, keyring, check_access=check_access)
+    plain, secure = parameter_resolvers(
+        conn, ctx, keyring, check_access=check_access, secure_values=secure_values
+    )
     try:
         return render(document, parameters, plain, secure_resolver=secure)
     except DocumentError as exc:

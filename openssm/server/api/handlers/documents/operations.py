@@ -15,15 +15,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
-from openssm import arns
-from openssm.documents.names import is_reserved_name
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
 from openssm.server.services import tags
 from openssm.server.services.documents import listing, permissions, writes
 from openssm.server.services.documents import reads as docs
-from openssm.server.services.documents.catalog import amazon_arn
+from openssm.server.services.documents.catalog import document_arn
 from openssm.server.services.documents.records import STATUS_ACTIVE, DocumentRecord
 
 T = TypeVar("T")
@@ -31,14 +29,6 @@ Out = Mapping[str, Any]
 
 
 # --- resources for authorization -------------------------------------------------------------
-
-
-def document_arn(ctx: RequestContext, name: str) -> str:
-    if name.startswith("arn:"):
-        return name
-    if is_reserved_name(name):
-        return amazon_arn(ctx.region, name)
-    return arns.document_arn(ctx.region, ctx.account_id, name)
 
 
 def _name_arn(ctx: RequestContext, body: Body) -> list[str]:

@@ -1,0 +1,5 @@
+"""Wire operations of Run Command."""
+
+from openssm.server.api.handlers.commands.operations import OPERATIONS
+
+__all__ = ["OPERATIONS"]

@@ -1,0 +1,216 @@
+"""How a command moves: deliveries started under rate control, results recorded, timeouts and
+cancellations applied, and the command's roll-up rewritten after each change.
+
+Every function runs in the caller's write transaction; the dispatcher batches many of them
+into one (a 10,000-target command must not cost 10,000 commits). Nothing here talks to an
+agent: the dispatcher sends what these functions decided after the transaction committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from openssm.server.services.commands import ratecontrol, rollup
+from openssm.server.store.commands import repo
+from openssm.statuses import TERMINAL_DETAILS, InvocationDetail, InvocationStatus
+
+_D = InvocationDetail
+# After its execution timeout, an agent gets this long to report before the invocation is
+# given up as DeliveryTimedOut (AWS: no terminal reply means DeliveryTimedOut).
+REPORT_GRACE_S = 30
+# States in which a node holds (or may hold) the invocation.
+RUNNING = frozenset({_D.IN_PROGRESS, _D.CANCELLING})
+# A late result may still replace these: the agent's own account is the truer one.
+_REPLACEABLE = frozenset({_D.PENDING, _D.DELAYED, _D.IN_PROGRESS, _D.CANCELLING})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepResult:
+    index: int
+    name: str
+    action: str
+    status: InvocationStatus
+    status_details: str
+    response_code: int
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    stdout: str
+    stderr: str
+    output_key_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvocationResult:
+    """What an agent reported about one invocation it ran (or could not run)."""
+
+    command_id: str
+    instance_id: str
+    details: InvocationDetail
+    response_code: int
+    ended_at: dt.datetime
+    steps: Sequence[StepResult] = ()
+
+
+def refresh(conn: Connection, command: repo.CommandRow) -> rollup.Rollup:
+    """Recompute and store the command's status and counts from its invocations."""
+    counts = repo.details_of(conn, command.command_id)
+    details = [InvocationDetail(d) for d, n in counts.items() for _ in range(n)]
+    rolled = rollup.roll_up(
+        details, errors_allowed=command.errors_allowed, cancel_requested=command.cancel_requested
+    )
+    repo.update_rollup(
+        conn,
+        command.command_id,
+        repo.RolledUp(
+            status=rolled.status,
+            status_details=rolled.detail,
+            target_count=rolled.target_count,
+            completed_count=rolled.completed_count,
+            error_count=rolled.error_count,
+            delivery_timed_out_count=rolled.delivery_timed_out_count,
+            finished=rolled.completed_count == rolled.target_count,
+        ),
+    )
+    return rolled
+
+
+def record_result(conn: Connection, result: InvocationResult) -> bool:
+    """Store an agent's result; False when the invocation had already ended (a re-sent
+    result, or one that arrived after the invocation timed out and was counted)."""
+    current = repo.get_invocation(conn, result.command_id, result.instance_id)
+    if current is None or InvocationDetail(current.status_details) not in _REPLACEABLE:
+        return False
+    repo.set_invocation_details(
+        conn,
+        result.command_id,
+        [result.instance_id],
+        result.details,
+        only_if=_REPLACEABLE,
+        ended_at=result.ended_at,
+        response_code=result.response_code,
+    )
+    repo.replace_plugins(
+        conn,
+        result.command_id,
+        result.instance_id,
+        [
+            repo.PluginRow(
+                command_id=result.command_id,
+                instance_id=result.instance_id,
+                step_index=step.index,
+                name=step.name,
+                action=step.action,
+                status=step.status,
+                status_details=step.status_details,
+                response_code=step.response_code,
+                started_at=step.started_at,
+                ended_at=step.ended_at,
+                stdout=step.stdout,
+                stderr=step.stderr,
+                output_key_prefix=step.output_key_prefix,
+            )
+            for step in result.steps
+        ],
+    )
+    return True
+
+
+def expire(conn: Connection, command: repo.CommandRow, now: dt.datetime) -> int:
+    """End what ran out of time: Pending past the delivery timeout, delivered invocations
+    past the execution timeout and a grace for the report. Returns how many ended."""
+    delivery_cutoff = now - dt.timedelta(seconds=command.delivery_timeout_s)
+    report_cutoff = now - dt.timedelta(seconds=command.execution_timeout_s + REPORT_GRACE_S)
+    ended = 0
+    for details, column, cutoff in (
+        (_D.PENDING, "requested_at", delivery_cutoff),
+        (_D.IN_PROGRESS, "delivered_at", report_cutoff),
+        (_D.CANCELLING, "delivered_at", report_cutoff),
+    ):
+        late = repo.overdue(
+            conn, command.command_id, details=details, since_column=column, before=cutoff
+        )
+        ended += len(
+            repo.set_invocation_details(
+                conn,
+                command.command_id,
+                late,
+                _D.DELIVERY_TIMED_OUT,
+                only_if={details},
+                ended_at=now,
+            )
+        )
+    return ended
+
+
+def advance(
+    conn: Connection,
+    command: repo.CommandRow,
+    *,
+    reachable: Collection[str],
+    replica: str,
+    now: dt.datetime,
+) -> tuple[str, ...]:
+    """Start what rate control allows on the ``reachable`` nodes (those connected to this
+    replica); end the waiting ones Terminated once errors passed MaxErrors. Returns the
+    instance ids claimed for delivery."""
+    counts = repo.details_of(conn, command.command_id)
+    progress = ratecontrol.Progress(
+        waiting=counts.get(_D.PENDING, 0) + counts.get(_D.DELAYED, 0),
+        running=sum(counts.get(d, 0) for d in RUNNING),
+        error_count=counts.get(_D.FAILED, 0) + counts.get(_D.EXECUTION_TIMED_OUT, 0),
+    )
+    decision = ratecontrol.decide(
+        progress, concurrency=command.concurrency, errors=command.errors_allowed
+    )
+    if decision.terminate_waiting:
+        _end_waiting(conn, command, _D.TERMINATED, now)
+        return ()
+    if decision.start == 0 or not reachable:
+        return ()
+    chosen = repo.waiting_for(conn, command.command_id, reachable, limit=decision.start)
+    return tuple(repo.claim(conn, command.command_id, chosen, replica=replica, now=now))
+
+
+def _end_waiting(
+    conn: Connection, command: repo.CommandRow, details: InvocationDetail, now: dt.datetime
+) -> list[str]:
+    return repo.set_invocation_details(
+        conn,
+        command.command_id,
+        _all_instances(conn, command),
+        details,
+        only_if={_D.PENDING, _D.DELAYED},
+        ended_at=now,
+    )
+
+
+def _all_instances(conn: Connection, command: repo.CommandRow) -> list[str]:
+    return [row.instance_id for row in repo.invocations_of(conn, command.command_id)]
+
+
+def cancel(
+    conn: Connection, command: repo.CommandRow, instance_ids: Sequence[str] | None, now: dt.datetime
+) -> list[str]:
+    """CancelCommand: waiting invocations end Cancelled at once; delivered ones become
+    Cancelling until their agent confirms. Returns the instance ids to tell to stop."""
+    targets = list(instance_ids) if instance_ids else _all_instances(conn, command)
+    repo.request_cancel(conn, command.command_id)
+    repo.set_invocation_details(
+        conn,
+        command.command_id,
+        targets,
+        _D.CANCELLED,
+        only_if={_D.PENDING, _D.DELAYED},
+        ended_at=now,
+    )
+    return repo.set_invocation_details(
+        conn, command.command_id, targets, _D.CANCELLING, only_if={_D.IN_PROGRESS}
+    )
+
+
+def is_ended(details: str) -> bool:
+    return InvocationDetail(details) in TERMINAL_DETAILS

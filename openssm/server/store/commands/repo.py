@@ -1,0 +1,464 @@
+"""Rows of Run Command: commands, invocations and plugin results, read and written in SQL.
+
+Every function runs inside the caller's transaction. Listing functions page by keyset
+(requested time, then id) so a page never skips or repeats a row while commands arrive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from openssm.server.store.commands.tables import command_invocations, command_plugins, commands
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandRow:
+    command_id: str
+    account_id: str
+    region: str
+    document_name: str
+    document_version: str | None
+    comment: str
+    parameters: str
+    instance_ids: str
+    targets: str
+    requested_at: dt.datetime
+    expires_at: dt.datetime
+    delivery_timeout_s: int
+    execution_timeout_s: int
+    output_s3_region: str
+    output_s3_bucket: str
+    output_s3_prefix: str
+    max_concurrency: str
+    max_errors: str
+    concurrency: int
+    errors_allowed: int
+    service_role: str
+    notification_config: str
+    cloudwatch_output_config: str
+    sealed_plan: str
+    status: str
+    status_details: str
+    target_count: int
+    completed_count: int
+    error_count: int
+    delivery_timed_out_count: int
+    cancel_requested: bool
+    finished: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvocationRow:
+    command_id: str
+    instance_id: str
+    instance_name: str
+    status_details: str
+    requested_at: dt.datetime
+    delivered_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    claimed_by: str | None = None
+    deliveries: int = 0
+    response_code: int = -1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PluginRow:
+    command_id: str
+    instance_id: str
+    step_index: int
+    name: str
+    action: str
+    status: str
+    status_details: str
+    response_code: int
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    stdout: str
+    stderr: str
+    output_key_prefix: str
+
+
+def _command(row: Any) -> CommandRow:
+    return CommandRow(**row._mapping)
+
+
+def _invocation(row: Any) -> InvocationRow:
+    return InvocationRow(**row._mapping)
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def insert_command(conn: Connection, row: CommandRow) -> None:
+    conn.execute(commands.insert().values(asdict(row)))
+
+
+def get_command(
+    conn: Connection, *, account_id: str, region: str, command_id: str
+) -> CommandRow | None:
+    c = commands.c
+    found = conn.execute(
+        sa.select(commands).where(
+            c.command_id == command_id, c.account_id == account_id, c.region == region
+        )
+    ).first()
+    return None if found is None else _command(found)
+
+
+def get_command_by_id(conn: Connection, command_id: str) -> CommandRow | None:
+    found = conn.execute(sa.select(commands).where(commands.c.command_id == command_id)).first()
+    return None if found is None else _command(found)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandQuery:
+    account_id: str
+    region: str
+    command_id: str | None = None
+    instance_id: str | None = None
+    invoked_after: dt.datetime | None = None
+    invoked_before: dt.datetime | None = None
+    document_name: str | None = None
+    # A command matches a status filter on its Status or its StatusDetails.
+    statuses: frozenset[str] | None = None
+    finished: bool | None = None
+    # Keyset position: commands requested before this (time, id) pair, newest first.
+    before: tuple[dt.datetime, str] | None = None
+
+
+def list_commands(conn: Connection, query: CommandQuery, *, limit: int) -> list[CommandRow]:
+    c = commands.c
+    select = sa.select(commands).where(c.account_id == query.account_id, c.region == query.region)
+    if query.command_id is not None:
+        select = select.where(c.command_id == query.command_id)
+    if query.instance_id is not None:
+        i = command_invocations.c
+        select = select.where(
+            sa.exists().where(i.command_id == c.command_id, i.instance_id == query.instance_id)
+        )
+    if query.invoked_after is not None:
+        select = select.where(c.requested_at >= query.invoked_after)
+    if query.invoked_before is not None:
+        select = select.where(c.requested_at <= query.invoked_before)
+    if query.document_name is not None:
+        select = select.where(c.document_name == query.document_name)
+    if query.statuses is not None:
+        wanted = sorted(query.statuses)
+        select = select.where(sa.or_(c.status.in_(wanted), c.status_details.in_(wanted)))
+    if query.finished is not None:
+        select = select.where(c.finished == query.finished)
+    if query.before is not None:
+        at, command_id = query.before
+        select = select.where(
+            sa.or_(c.requested_at < at, sa.and_(c.requested_at == at, c.command_id < command_id))
+        )
+    select = select.order_by(c.requested_at.desc(), c.command_id.desc()).limit(limit)
+    return [_command(r) for r in conn.execute(select)]
+
+
+def active_commands(conn: Connection) -> list[CommandRow]:
+    """Every command not yet finished, oldest first (the dispatcher's and sweep's work)."""
+    c = commands.c
+    select = sa.select(commands).where(c.finished == sa.false()).order_by(c.requested_at)
+    return [_command(r) for r in conn.execute(select)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RolledUp:
+    status: str
+    status_details: str
+    target_count: int
+    completed_count: int
+    error_count: int
+    delivery_timed_out_count: int
+    finished: bool
+
+
+def update_rollup(conn: Connection, command_id: str, rolled: RolledUp) -> None:
+    conn.execute(
+        commands.update().where(commands.c.command_id == command_id).values(asdict(rolled))
+    )
+
+
+def request_cancel(conn: Connection, command_id: str) -> None:
+    conn.execute(
+        commands.update().where(commands.c.command_id == command_id).values(cancel_requested=True)
+    )
+
+
+def delete_commands_before(conn: Connection, cutoff: dt.datetime) -> int:
+    """Drop finished commands requested before ``cutoff`` (AWS keeps 30 days of history)."""
+    c = commands.c
+    old = sa.select(c.command_id).where(c.requested_at < cutoff, c.finished == sa.true())
+    ids = [r[0] for r in conn.execute(old)]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        conn.execute(command_plugins.delete().where(command_plugins.c.command_id.in_(chunk)))
+        conn.execute(
+            command_invocations.delete().where(command_invocations.c.command_id.in_(chunk))
+        )
+        conn.execute(commands.delete().where(c.command_id.in_(chunk)))
+    return len(ids)
+
+
+# --- invocations -----------------------------------------------------------------------------
+
+
+def insert_invocations(conn: Connection, rows: Sequence[InvocationRow]) -> None:
+    if rows:
+        conn.execute(command_invocations.insert(), [asdict(r) for r in rows])
+
+
+def details_of(conn: Connection, command_id: str) -> dict[str, int]:
+    """StatusDetails → how many of the command's invocations have it."""
+    i = command_invocations.c
+    select = (
+        sa.select(i.status_details, sa.func.count())
+        .where(i.command_id == command_id)
+        .group_by(i.status_details)
+    )
+    return {row[0]: row[1] for row in conn.execute(select)}
+
+
+def count_running(conn: Connection, command_id: str, running: Iterable[str]) -> int:
+    i = command_invocations.c
+    select = sa.select(sa.func.count()).where(
+        i.command_id == command_id, i.status_details.in_(sorted(running))
+    )
+    return int(conn.execute(select).scalar_one())
+
+
+def invocations_of(conn: Connection, command_id: str) -> list[InvocationRow]:
+    i = command_invocations.c
+    select = (
+        sa.select(command_invocations).where(i.command_id == command_id).order_by(i.instance_id)
+    )
+    return [_invocation(r) for r in conn.execute(select)]
+
+
+def get_invocation(conn: Connection, command_id: str, instance_id: str) -> InvocationRow | None:
+    i = command_invocations.c
+    found = conn.execute(
+        sa.select(command_invocations).where(
+            i.command_id == command_id, i.instance_id == instance_id
+        )
+    ).first()
+    return None if found is None else _invocation(found)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvocationQuery:
+    account_id: str
+    region: str
+    command_id: str | None = None
+    instance_id: str | None = None
+    invoked_after: dt.datetime | None = None
+    invoked_before: dt.datetime | None = None
+    document_name: str | None = None
+    statuses: frozenset[str] | None = None
+    # Keyset position: (requested time, command id, instance id), newest first.
+    before: tuple[dt.datetime, str, str] | None = None
+
+
+def list_invocations(
+    conn: Connection, query: InvocationQuery, *, limit: int
+) -> list[tuple[InvocationRow, CommandRow]]:
+    """Invocations with their commands, newest command first, then by instance id."""
+    i = command_invocations.c
+    c = commands.c
+    select = (
+        sa.select(command_invocations, commands)
+        .join(commands, c.command_id == i.command_id)
+        .where(c.account_id == query.account_id, c.region == query.region)
+    )
+    if query.command_id is not None:
+        select = select.where(i.command_id == query.command_id)
+    if query.instance_id is not None:
+        select = select.where(i.instance_id == query.instance_id)
+    if query.invoked_after is not None:
+        select = select.where(c.requested_at >= query.invoked_after)
+    if query.invoked_before is not None:
+        select = select.where(c.requested_at <= query.invoked_before)
+    if query.document_name is not None:
+        select = select.where(c.document_name == query.document_name)
+    if query.statuses is not None:
+        select = select.where(i.status_details.in_(sorted(query.statuses)))
+    if query.before is not None:
+        at, command_id, instance_id = query.before
+        select = select.where(
+            sa.or_(
+                c.requested_at < at,
+                sa.and_(c.requested_at == at, c.command_id < command_id),
+                sa.and_(
+                    c.requested_at == at, c.command_id == command_id, i.instance_id > instance_id
+                ),
+            )
+        )
+    select = select.order_by(c.requested_at.desc(), c.command_id.desc(), i.instance_id).limit(limit)
+    out: list[tuple[InvocationRow, CommandRow]] = []
+    invocation_columns = {col.name for col in command_invocations.columns}
+    for row in conn.execute(select):
+        m = row._mapping
+        values = {name: m[command_invocations.c[name]] for name in invocation_columns}
+        out.append((InvocationRow(**values), _command_from(m)))
+    return out
+
+
+def _command_from(mapping: Any) -> CommandRow:
+    return CommandRow(**{col.name: mapping[commands.c[col.name]] for col in commands.columns})
+
+
+def waiting_for(
+    conn: Connection, command_id: str, instance_ids: Iterable[str], *, limit: int
+) -> list[str]:
+    """Up to ``limit`` Pending invocations of the command on these instances, by instance id."""
+    i = command_invocations.c
+    ids = sorted(set(instance_ids))
+    found: list[str] = []
+    for start in range(0, len(ids), _CHUNK):
+        if len(found) >= limit:
+            break
+        chunk = ids[start : start + _CHUNK]
+        select = (
+            sa.select(i.instance_id)
+            .where(i.command_id == command_id, i.status_details == "Pending")
+            .where(i.instance_id.in_(chunk))
+            .order_by(i.instance_id)
+            .limit(limit - len(found))
+        )
+        found.extend(r[0] for r in conn.execute(select))
+    return found
+
+
+def claim(
+    conn: Connection,
+    command_id: str,
+    instance_ids: Sequence[str],
+    *,
+    replica: str,
+    now: dt.datetime,
+) -> list[str]:
+    """Mark these Pending invocations InProgress, delivered by ``replica``; the ids it won.
+
+    A row another replica claimed first (it is no longer Pending) is left alone, so each
+    invocation is delivered by one replica only.
+    """
+    i = command_invocations.c
+    won: list[str] = []
+    for instance_id in instance_ids:
+        result = conn.execute(
+            command_invocations.update()
+            .where(
+                i.command_id == command_id,
+                i.instance_id == instance_id,
+                i.status_details == "Pending",
+            )
+            .values(
+                status_details="InProgress",
+                claimed_by=replica,
+                delivered_at=now,
+                deliveries=i.deliveries + 1,
+            )
+        )
+        if result.rowcount == 1:
+            won.append(instance_id)
+    return won
+
+
+def in_flight_for_instance(conn: Connection, instance_id: str) -> list[InvocationRow]:
+    """The instance's invocations that were delivered and have not ended (for re-delivery)."""
+    i = command_invocations.c
+    select = sa.select(command_invocations).where(
+        i.instance_id == instance_id, i.status_details.in_(["InProgress", "Cancelling"])
+    )
+    return [_invocation(r) for r in conn.execute(select)]
+
+
+def set_invocation_details(
+    conn: Connection,
+    command_id: str,
+    instance_ids: Sequence[str],
+    details: str,
+    *,
+    only_if: Iterable[str],
+    ended_at: dt.datetime | None = None,
+    response_code: int | None = None,
+) -> list[str]:
+    """Move these invocations to ``details`` where their current StatusDetails is in
+    ``only_if``; the instance ids that moved."""
+    i = command_invocations.c
+    allowed = sorted(set(only_if))
+    values: dict[str, Any] = {"status_details": details}
+    if ended_at is not None:
+        values["ended_at"] = ended_at
+    if response_code is not None:
+        values["response_code"] = response_code
+    moved: list[str] = []
+    for start in range(0, len(instance_ids), _CHUNK):
+        chunk = list(instance_ids[start : start + _CHUNK])
+        select = sa.select(i.instance_id).where(
+            i.command_id == command_id, i.instance_id.in_(chunk), i.status_details.in_(allowed)
+        )
+        ids = [r[0] for r in conn.execute(select)]
+        if ids:
+            conn.execute(
+                command_invocations.update()
+                .where(i.command_id == command_id, i.instance_id.in_(ids))
+                .values(values)
+            )
+            moved.extend(ids)
+    return moved
+
+
+def overdue(
+    conn: Connection, command_id: str, *, details: str, since_column: str, before: dt.datetime
+) -> list[str]:
+    """Instance ids of the command's invocations in ``details`` whose ``since_column`` time
+    (requested_at or delivered_at) is before ``before``."""
+    i = command_invocations.c
+    select = sa.select(i.instance_id).where(
+        i.command_id == command_id,
+        i.status_details == details,
+        command_invocations.c[since_column] < before,
+    )
+    return [r[0] for r in conn.execute(select)]
+
+
+# --- plugin results --------------------------------------------------------------------------
+
+
+def replace_plugins(
+    conn: Connection, command_id: str, instance_id: str, rows: Sequence[PluginRow]
+) -> None:
+    p = command_plugins.c
+    conn.execute(
+        command_plugins.delete().where(p.command_id == command_id, p.instance_id == instance_id)
+    )
+    if rows:
+        conn.execute(command_plugins.insert(), [asdict(r) for r in rows])
+
+
+def plugins_of(
+    conn: Connection, command_id: str, instance_ids: Sequence[str]
+) -> dict[str, list[PluginRow]]:
+    p = command_plugins.c
+    out: dict[str, list[PluginRow]] = {}
+    for start in range(0, len(instance_ids), _CHUNK):
+        chunk = list(instance_ids[start : start + _CHUNK])
+        select = (
+            sa.select(command_plugins)
+            .where(p.command_id == command_id, p.instance_id.in_(chunk))
+            .order_by(p.instance_id, p.step_index)
+        )
+        for row in conn.execute(select):
+            plugin = PluginRow(**row._mapping)
+            out.setdefault(plugin.instance_id, []).append(plugin)
+    return out
