@@ -148,6 +148,18 @@ class ServerSettings:
         None, env="OPENSSM_TLS_KEY", flag="--tls-key", parse=path, check=readable_file,
         help="PEM private key of --tls-cert",
     )  # fmt: skip
+    # Guessing: wrong activation codes and refused signatures, per client address (and per
+    # activation); successes never count (openssm.server.throttle).
+    auth_failure_burst: int = setting(
+        20, env="OPENSSM_AUTH_FAILURE_BURST", parse=integer, check=between(1, 1_000_000),
+        help="failed activation codes or signatures a client address may send at once",
+    )  # fmt: skip
+    auth_failures_per_s: float = setting(
+        1.0, env="OPENSSM_AUTH_FAILURES_PER_S", parse=number,
+        check=between(0, 1_000_000, above_low=True),
+        help="failed activation codes or signatures a client address may send a second "
+        "once its burst is spent",
+    )  # fmt: skip
 
     @property
     def admin_credentials(self) -> AdminCredentials | None:

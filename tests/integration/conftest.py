@@ -13,8 +13,15 @@ from tests.agents import AgentFactory
 from tests.postgres import PostgresServer, postgres_available
 from tests.support import ServerProcess
 
+# A server shared by many tests hears refused credentials by the dozen a second from one
+# address, more than the guess throttle allows; fleet/test_guess_throttle.py tests that.
+SHARED_ENV = {"OPENSSM_AUTH_FAILURE_BURST": "1000000"}
 # Fleet timings shrunk so that status changes happen within a test's patience.
-FLEET_ENV = {"OPENSSM_CONNECTION_LOST_AFTER_S": "2", "OPENSSM_HEARTBEAT_INTERVAL_S": "0.5"}
+FLEET_ENV = {
+    **SHARED_ENV,
+    "OPENSSM_CONNECTION_LOST_AFTER_S": "2",
+    "OPENSSM_HEARTBEAT_INTERVAL_S": "0.5",
+}
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +39,7 @@ def postgres() -> Iterator[PostgresServer]:
 
 
 def _start(tmp: Path, name: str, database_url: str | None) -> ServerProcess:
-    server = ServerProcess(data_dir=tmp / name, database_url=database_url)
+    server = ServerProcess(data_dir=tmp / name, database_url=database_url, env=SHARED_ENV)
     server.start()
     return server
 

@@ -9,6 +9,7 @@ catch-all answers InternalServerError, and its message is the request id.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -22,7 +23,9 @@ from openssm.errors import (
     ApiError,
     ConcurrentUpdate,
     InternalServerError,
+    InvalidSignatureException,
     SerializationException,
+    ThrottlingException,
     TooManyUpdates,
     UnknownOperationException,
     UnrecognizedClientException,
@@ -31,10 +34,17 @@ from openssm.errors import (
 from openssm.server.api.authz import Policy, PolicyError, evaluate, parse_policy
 from openssm.server.api.model import ServiceModel
 from openssm.server.api.operations import Operation
-from openssm.server.api.sigv4 import SignedRequest, SigV4Verifier, parse_request
+from openssm.server.api.sigv4 import (
+    ParsedAuthorization,
+    SignedRequest,
+    SigV4Verifier,
+    parse_request,
+)
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
+from openssm.server.services.identity import Principal
 from openssm.server.services.principals import PrincipalCache
+from openssm.server.throttle import FailureThrottle, client_key
 
 log = logging.getLogger("openssm.api")
 
@@ -55,6 +65,12 @@ class ApiEndpoint:
         self._verifier = SigV4Verifier()
         self._policy_cache: dict[str, Policy] = {}
         self._principals = PrincipalCache(runtime.store, runtime.keyring)
+        # Refused signatures and unknown keys, per client address (SECURITY.md #23).
+        self._auth_failures = FailureThrottle(
+            burst=runtime.settings.auth_failure_burst,
+            per_s=runtime.settings.auth_failures_per_s,
+            monotonic=runtime.clock.monotonic,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.request_id()
@@ -97,23 +113,22 @@ class ApiEndpoint:
             headers=headers,
             body=raw,
         )
+        address = _client_host(scope)
+        throttle_key = client_key(address)
+        if self._auth_failures.retry_after_s(throttle_key) > 0:
+            raise ThrottlingException(
+                "Too many requests with refused credentials from this address; try again later."
+            )
         parsed = parse_request(request)
         credential = parsed.credential
-        caller = await self._principals.caller(credential.access_key_id)
-        principal = caller.principal
         now = self._runtime.clock.now()
-        if principal is None:
-            raise UnrecognizedClientException(
-                "The security token included in the request is invalid."
-            )
-        self._verifier.verify(
-            request, secret_key=principal.secret_access_key, now=now, parsed=parsed
-        )
-        if not principal.is_usable(now):
-            # Checked after the signature so that a guesser learns nothing about key state.
-            raise UnrecognizedClientException(
-                "The security token included in the request is invalid."
-            )
+        try:
+            principal, parameters_generation = await self._authenticate(request, parsed, now)
+        except (UnrecognizedClientException, InvalidSignatureException) as exc:
+            log.info("authentication refused for %s: %s", address, exc.code)
+            if self._auth_failures.failed(throttle_key):
+                log.warning("throttling %s: too many refused signatures or keys", address)
+            raise
         name = _operation_name(headers.get("x-amz-target", ""))
         try:
             decoded = jsontext.loads(raw) if raw else {}
@@ -137,11 +152,32 @@ class ApiEndpoint:
             request_id=request_id,
             now=now,
             hides=_hider(policies, operation),
-            parameters_generation=caller.parameters_generation,
+            parameters_generation=parameters_generation,
         )
         self._authorize(ctx, policies, name, operation.resources(ctx, body))
         output = await operation.handler(self._runtime, ctx, body)
         return 200, self._model.shape_output(name, output)
+
+    async def _authenticate(
+        self, request: SignedRequest, parsed: ParsedAuthorization, now: dt.datetime
+    ) -> tuple[Principal, int]:
+        """The principal whose key signed the request, and the parameters generation read with
+        it; UnrecognizedClientException or InvalidSignatureException otherwise."""
+        caller = await self._principals.caller(parsed.credential.access_key_id)
+        principal = caller.principal
+        if principal is None:
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
+        self._verifier.verify(
+            request, secret_key=principal.secret_access_key, now=now, parsed=parsed
+        )
+        if not principal.is_usable(now):
+            # Checked after the signature so that a guesser learns nothing about key state.
+            raise UnrecognizedClientException(
+                "The security token included in the request is invalid."
+            )
+        return principal, caller.parameters_generation
 
     def _authorize(
         self, ctx: RequestContext, policies: list[Policy], name: str, resources: list[str]
@@ -196,6 +232,11 @@ def _operation_name(target: str) -> str:
             f"X-Amz-Target must be {TARGET_PREFIX}<Operation> (got {target[:64]!r})"
         )
     return target[len(TARGET_PREFIX) :]
+
+
+def _client_host(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -3,11 +3,18 @@
 No SigV4 here: the activation code is the credential. The host sends the public half of the
 Ed25519 key it generated; the private half never leaves it. Errors have the API's shape,
 ``{"__type": …, "message": …}`` with HTTP 400, so an agent reports them like any AWS error.
+
+A wrong activation id or code is a guess (SECURITY.md #23): it is found in a read
+transaction, so it never queues for the write lock, logged with the client's address, and
+counted against that address and that activation (openssm.server.throttle). Past the
+allowance the next attempt is refused before its code is checked: HTTP 429 with a
+ThrottlingException body and Retry-After. Registrations that succeed are never counted.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any
 
@@ -15,10 +22,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from openssm import jsontext
-from openssm.errors import ApiError, InvalidActivationId, ValidationException
+from openssm.errors import ApiError, InvalidActivationId, ThrottlingException, ValidationException
 from openssm.protocol.handshake import decode_public_key
 from openssm.server.runtime import Runtime
 from openssm.server.services.fleet import activations, instances
+from openssm.server.throttle import FailureThrottle, client_key
 
 log = logging.getLogger("openssm.channel.registration")
 
@@ -86,25 +94,70 @@ def _parse(body: dict[str, Any]) -> instances.RegisterInput:
     return request
 
 
+def _throttle_keys(address: str | None, body: dict[str, Any]) -> list[str]:
+    keys = [client_key(address)]
+    activation_id = body.get("ActivationId")
+    if isinstance(activation_id, str) and _ACTIVATION_ID.fullmatch(activation_id):
+        keys.append(f"activation:{activation_id}")
+    return keys
+
+
+def _throttled(retry_after_s: float) -> JSONResponse:
+    exc = ThrottlingException(
+        "Too many failed registrations from this address or for this activation; try again later."
+    )
+    return JSONResponse(
+        exc.to_wire(), status_code=429, headers={"Retry-After": str(math.ceil(retry_after_s))}
+    )
+
+
 class RegistrationEndpoint:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
+        self._guesses = FailureThrottle(
+            burst=runtime.settings.auth_failure_burst,
+            per_s=runtime.settings.auth_failures_per_s,
+            monotonic=runtime.clock.monotonic,
+        )
 
     async def register(self, request: Request) -> JSONResponse:
         rt = self._runtime
+        address = request.client.host if request.client else None
+        keys = [client_key(address)]
         try:
-            parsed = _parse(await _read_json(request))
+            body = await _read_json(request)
+            keys = _throttle_keys(address, body)
+            wait = self._guesses.retry_after_s(*keys)
+            if wait > 0:
+                log.debug("registration from %s throttled for %.1f s", address, wait)
+                return _throttled(wait)
+            parsed = _parse(body)
+            await rt.store.read(
+                lambda conn: activations.verify_code(
+                    conn, parsed.activation_id, parsed.activation_code
+                )
+            )
             now = rt.clock.now()
             registered = await rt.store.write(
                 lambda conn: instances.register_instance(conn, parsed, now=now)
             )
+        except InvalidActivationId as exc:
+            log.warning("registration refused for %s: %s", address, exc.code)
+            if self._guesses.failed(*keys):
+                log.warning(
+                    "throttling registrations from %s (%s): too many wrong activation codes",
+                    address,
+                    ", ".join(keys),
+                )
+            return _error(exc)
         except ApiError as exc:
-            log.info("registration refused: %s", exc.code)
+            log.info("registration refused for %s: %s", address, exc.code)
             return _error(exc)
         log.info(
-            "registered managed instance %s with activation %s",
+            "registered managed instance %s with activation %s from %s",
             registered.instance_id,
             parsed.activation_id,
+            address,
         )
         return JSONResponse(
             {

@@ -249,19 +249,33 @@ def delete_activation(conn: Connection, ctx: RequestContext, activation_id: str)
     repo.delete_activation(conn, activation_id)
 
 
-def redeem(conn: Connection, activation_id: str, code: str, *, now: dt.datetime) -> ActivationRow:
-    """Count one registration against the activation, or say why it cannot register a node.
+def verify_code(
+    conn: Connection, activation_id: str, code: str, *, for_update: bool = False
+) -> ActivationRow:
+    """The activation ``code`` opens; InvalidActivationId, in the same words and the same
+    time, for an unknown id and for a wrong code.
 
-    Called in the registration's write transaction: the count is checked and raised in one
-    conditional UPDATE, so the limit holds when hosts register concurrently. The code is
-    checked before anything about the activation's state is revealed.
+    Read-only: registration checks the code in a read transaction first, so that a wrong
+    guess never queues for the database's write lock.
     """
-    row = repo.get_activation(conn, activation_id, for_update=True)
+    row = repo.get_activation(conn, activation_id, for_update=for_update)
     salt = row.code_salt if row is not None else secrets.token_bytes(_SALT_BYTES)
     # Computed even for an unknown id, so both refusals take the same time.
     matches = hmac.compare_digest(_digest(salt, code), row.code_digest if row else b"\0" * 32)
     if row is None or not matches:
         raise InvalidActivationId(UNKNOWN_ID_OR_CODE)
+    return row
+
+
+def redeem(conn: Connection, activation_id: str, code: str, *, now: dt.datetime) -> ActivationRow:
+    """Count one registration against the activation, or say why it cannot register a node.
+
+    Called in the registration's write transaction: the count is checked and raised in one
+    conditional UPDATE, so the limit holds when hosts register concurrently. The code is
+    checked (again: it was checked read-only first) before anything about the activation's
+    state is revealed.
+    """
+    row = verify_code(conn, activation_id, code, for_update=True)
     if is_expired(row, now):
         raise InvalidActivation(
             f"Activation {activation_id} expired at {row.expires_at.isoformat()}; it cannot "
