@@ -61,6 +61,12 @@ def register_cli(
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
 
 
+def tag_instance(ssm: SSMClient, instance_id: str, key: str, value: str) -> None:
+    ssm.add_tags_to_resource(
+        ResourceType="ManagedInstance", ResourceId=instance_id, Tags=[{"Key": key, "Value": value}]
+    )
+
+
 def instance_information(
     ssm: SSMClient, instance_ids: Iterable[str]
 ) -> dict[str, InstanceInformationTypeDef]:

@@ -24,6 +24,7 @@ import websockets.exceptions
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.client import ClientConnection, connect
 
+from openssm.agent.commands import CommandRunner
 from openssm.agent.transport import untrusted_certificate
 from openssm.backoff import Backoff
 from openssm.errors import (
@@ -127,6 +128,7 @@ class AgentChannel:
         info_source: Callable[[], InstanceInfoFrame],
         wall_clock: Callable[[], float] = time.time,
         info_refresh_s: float = INFO_REFRESH_S,
+        commands: CommandRunner | None = None,
     ) -> None:
         self.url = channel_url(server_url)
         self.instance_id = instance_id
@@ -137,6 +139,7 @@ class AgentChannel:
         self._info_source = info_source
         self._wall_clock = wall_clock
         self._info_refresh_s = info_refresh_s
+        self._commands = commands
         self.state = ChannelState.IDLE
         self.sessions_count = 0
 
@@ -162,6 +165,8 @@ class AgentChannel:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
         finally:
             self.state = ChannelState.STOPPED
+            if self._commands is not None:
+                await self._commands.stop()
 
     async def _session(self, stop: asyncio.Event) -> None:
         self.state = ChannelState.CONNECTING
@@ -226,6 +231,13 @@ class AgentChannel:
     ) -> None:
         loop = asyncio.get_running_loop()
         heard_at = [loop.time()]
+        if self._commands is not None:
+
+            async def send(frame: Frame) -> None:
+                with _translated(self.url):
+                    await ws.send(encode(frame))
+
+            await self._commands.attach(send)
         tasks = {
             asyncio.create_task(self._read(ws, heard_at), name="channel-read"),
             asyncio.create_task(
@@ -244,6 +256,8 @@ class AgentChannel:
                 log.info("closing the channel")
                 await ws.close(CLOSE_GOING_AWAY, "agent shutting down")
         finally:
+            if self._commands is not None:
+                self._commands.detach()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -263,6 +277,8 @@ class AgentChannel:
                 raise InstanceDeregistered(frame.message or "this instance was deregistered")
             if isinstance(frame, HeartbeatAckFrame):
                 self._backoff.reset()
+            elif self._commands is not None and await self._commands.handle(frame):
+                pass
             else:
                 log.debug("ignoring %s frame", frame.TYPE)
         raise ConnectionClosed(f"the server closed the connection (code {ws.close_code})")

@@ -19,7 +19,9 @@ from typing import Protocol
 import openssm
 from openssm.agent import platform_info
 from openssm.agent.channel import AgentChannel
+from openssm.agent.commands import CommandRunner
 from openssm.agent.ledger import Ledger
+from openssm.agent.run.executor import remove_stale_runs
 from openssm.agent.state import StateDir
 from openssm.agent.transport import refuse_plain_http, verifying_context
 from openssm.backoff import Backoff
@@ -91,14 +93,6 @@ def run_agent(settings: AgentSettings) -> int:
     except (AgentError, OSError) as exc:
         log.error("%s", exc)
         return EXIT_NOT_READY
-    channel = AgentChannel(
-        server_url=registration.server_url,
-        instance_id=registration.instance_id,
-        private_key=key,
-        tls=tls,
-        backoff=Backoff(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s),
-        info_source=platform_info.gather,
-    )
     log.info(
         "openssm agent %s starting as %s for %s",
         openssm.__version__,
@@ -107,6 +101,20 @@ def run_agent(settings: AgentSettings) -> int:
     )
     with Ledger(state.ledger_file) as ledger:
         ledger.prune(older_than=time.time() - LEDGER_RETENTION_S)
+        # Scripts of runs an earlier agent process left behind may hold secrets.
+        remove_stale_runs(state.runs_dir)
+        commands = CommandRunner(
+            ledger=ledger, instance_id=registration.instance_id, work_root=state.runs_dir
+        )
+        channel = AgentChannel(
+            server_url=registration.server_url,
+            instance_id=registration.instance_id,
+            private_key=key,
+            tls=tls,
+            backoff=Backoff(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s),
+            info_source=platform_info.gather,
+            commands=commands,
+        )
         try:
             asyncio.run(serve(channel, deadline_s=settings.shutdown_deadline_s))
         except InstanceDeregistered as exc:

@@ -66,6 +66,11 @@ class StateDir:
     def server_ca_file(self) -> Path:
         return self.root / SERVER_CA_FILE
 
+    @property
+    def runs_dir(self) -> Path:
+        """Where commands' scripts live while they run (private to the agent's user)."""
+        return self.root / "runs"
+
     def ensure(self) -> None:
         """Create the directory 0700; refuse one that others can read or write."""
         ensure_private_dir(self.root)

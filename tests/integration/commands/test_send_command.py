@@ -11,6 +11,7 @@ import pytest
 from types_boto3_ssm.client import SSMClient
 from types_boto3_ssm.type_defs import CommandTypeDef
 
+from tests.agents import AgentProcess, tag_instance
 from tests.aws_errors import error_of
 from tests.integration.commands.driver import DrivenAgent, driven_agents, step_result
 from tests.support import ServerProcess, wait_until
@@ -18,12 +19,8 @@ from tests.support import ServerProcess, wait_until
 SHELL = "AWS-RunShellScript"
 
 
-def _tag(ssm: SSMClient, agent: DrivenAgent, key: str, value: str) -> None:
-    ssm.add_tags_to_resource(
-        ResourceType="ManagedInstance",
-        ResourceId=agent.instance_id,
-        Tags=[{"Key": key, "Value": value}],
-    )
+def _tag(ssm: SSMClient, agent: AgentProcess | DrivenAgent, key: str, value: str) -> None:
+    tag_instance(ssm, agent.instance_id, key, value)
 
 
 def _command(ssm: SSMClient, command_id: str) -> CommandTypeDef:

@@ -1,0 +1,282 @@
+"""Run Command on the agent: invocations in, results out, exactly once per command id.
+
+DESIGN §4. A command id is recorded in the ledger as started before its first step runs, so
+an invocation delivered again (after a reconnect, or a server restart) is recognised:
+
+- still running here: ignored, its result will come;
+- finished: its stored result is sent again;
+- started by an agent process that died before it finished: it is not run again; it ends
+  Failed with a message saying so.
+
+A result is written to the ledger's outbox before it is sent and forgotten only when the
+server acknowledges it, so a lost connection or a restart never loses one. While the channel
+is down, results wait in the outbox and go out on the next connection (``attach``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openssm.agent.ledger import Ledger
+from openssm.agent.run.context import RunContext, Stream
+from openssm.agent.run.executor import run_plan
+from openssm.agent.run.outcome import PlanOutcome, wire_status
+from openssm.documents.actions import PlatformType
+from openssm.documents.plan import Plan
+from openssm.errors import OpenSSMError, ProtocolViolation
+from openssm.protocol.frames import (
+    CancelFrame,
+    Frame,
+    InvocationFrame,
+    ResultAckFrame,
+    ResultFrame,
+    StepResult,
+    decode,
+    encode,
+)
+from openssm.statuses import INVOCATION_STATUS, InvocationDetail, InvocationStatus
+
+log = logging.getLogger("openssm.agent.commands")
+
+# AWS's inline output limits: what the result carries of each step's output.
+STDOUT_HEAD = 24_000
+STDERR_HEAD = 8_000
+_NOT_STARTED = -1
+Send = Callable[[Frame], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _StepText:
+    stdout: list[str] = field(default_factory=list)
+    stderr: list[str] = field(default_factory=list)
+    stdout_chars: int = 0
+    stderr_chars: int = 0
+
+
+class _OutputHeads:
+    """The OutputSink of one run: keeps the first characters of each step's streams."""
+
+    def __init__(self) -> None:
+        self.steps: dict[int, _StepText] = {}
+
+    async def chunk(self, step_index: int, step_name: str, stream: Stream, text: str) -> None:
+        kept = self.steps.setdefault(step_index, _StepText())
+        if stream == "stdout":
+            room = STDOUT_HEAD - kept.stdout_chars
+            if room > 0:
+                kept.stdout.append(text[:room])
+                kept.stdout_chars += min(room, len(text))
+        else:
+            room = STDERR_HEAD - kept.stderr_chars
+            if room > 0:
+                kept.stderr.append(text[:room])
+                kept.stderr_chars += min(room, len(text))
+
+    def text(self, step_index: int) -> tuple[str, str]:
+        kept = self.steps.get(step_index)
+        if kept is None:
+            return "", ""
+        return "".join(kept.stdout), "".join(kept.stderr)
+
+
+def result_frame(command_id: str, outcome: PlanOutcome, heads: _OutputHeads) -> ResultFrame:
+    steps: list[StepResult] = []
+    for step in outcome.steps:
+        status, details = wire_status(step.status)
+        stdout, stderr = heads.text(step.index)
+        if step.message and step.message not in stderr:
+            stderr = (stderr + step.message)[:STDERR_HEAD]
+        steps.append(
+            StepResult(
+                index=step.index,
+                name=step.name,
+                action=step.action,
+                status=status.value,
+                status_details=details,
+                response_code=step.response_code,
+                started_at=step.started_at,
+                ended_at=step.ended_at,
+                stdout=stdout,
+                stderr=stderr,
+            )
+        )
+    return ResultFrame(
+        command_id=command_id,
+        details=outcome.status_details.value,
+        response_code=outcome.response_code,
+        ended_at=time.time(),
+        steps=steps,
+    )
+
+
+def failed_frame(command_id: str, details: InvocationDetail, message: str) -> ResultFrame:
+    """The result of a command that never ran to its end here."""
+    status = INVOCATION_STATUS[details]
+    now = time.time()
+    step = StepResult(
+        index=0,
+        name="agent",
+        action="",
+        status=status.value,
+        status_details=details.value,
+        response_code=_NOT_STARTED,
+        started_at=None,
+        ended_at=now,
+        stdout="",
+        stderr=message,
+    )
+    return ResultFrame(
+        command_id=command_id,
+        details=details.value,
+        response_code=_NOT_STARTED,
+        ended_at=now,
+        steps=[step],
+    )
+
+
+class CommandRunner:
+    """The agent's Run Command worker; the channel feeds it frames and lends it a sender."""
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        instance_id: str,
+        work_root: Path,
+        platform: PlatformType = PlatformType.LINUX,
+    ) -> None:
+        self._ledger = ledger
+        self._instance_id = instance_id
+        self._work_root = work_root
+        self._platform = platform
+        self._send: Send | None = None
+        self._stopping = False
+        self._running: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
+
+    # --- the channel's side --------------------------------------------------------------------
+
+    async def attach(self, send: Send) -> None:
+        """A channel is up: results that wait in the outbox go out first."""
+        self._send = send
+        for pending in self._ledger.pending_results():
+            await self._deliver_stored(pending.payload)
+
+    def detach(self) -> None:
+        self._send = None
+
+    async def handle(self, frame: Frame) -> bool:
+        """Take a Run Command frame; False when ``frame`` is not one."""
+        if isinstance(frame, InvocationFrame):
+            await self._invocation(frame)
+        elif isinstance(frame, CancelFrame):
+            await self._cancel(frame.command_id)
+        elif isinstance(frame, ResultAckFrame):
+            self._ledger.ack_result(frame.command_id)
+        else:
+            return False
+        return True
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """The agent is shutting down: stop what runs and record it as ended by the stop."""
+        self._stopping = True
+        for _, cancel in self._running.values():
+            cancel.set()
+        tasks = [task for task, _ in self._running.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace_s)
+
+    # --- invocations ---------------------------------------------------------------------------
+
+    async def _invocation(self, frame: InvocationFrame) -> None:
+        command_id = frame.command_id
+        if command_id in self._running:
+            return
+        if self._ledger.was_started(command_id):
+            stored = self._ledger.stored_result(command_id)
+            if stored is not None:
+                await self._deliver_stored(stored)
+            else:
+                await self._finish(
+                    failed_frame(
+                        command_id,
+                        InvocationDetail.FAILED,
+                        "The agent stopped while this command ran; it was not run again.",
+                    )
+                )
+            return
+        self._ledger.record_started(command_id)
+        cancel = asyncio.Event()
+        context = RunContext(
+            instance_id=self._instance_id,
+            region=frame.region,
+            platform=self._platform,
+            work_root=self._work_root,
+            cancel=cancel,
+            execution_timeout_s=float(frame.execution_timeout_s),
+            secrets=tuple(frame.secrets),
+            command_id=command_id,
+        )
+        task = asyncio.create_task(
+            self._run(command_id, frame.plan, context), name=f"run-{command_id}"
+        )
+        self._running[command_id] = (task, cancel)
+
+    async def _run(self, command_id: str, plan: Plan, context: RunContext) -> None:
+        heads = _OutputHeads()
+        try:
+            outcome = await run_plan(plan, context, heads)
+            if self._stopping and outcome.status is InvocationStatus.CANCELLED:
+                frame = failed_frame(
+                    command_id,
+                    InvocationDetail.FAILED,
+                    "The agent stopped while this command ran; its processes were stopped.",
+                )
+            else:
+                frame = result_frame(command_id, outcome, heads)
+        except (OpenSSMError, OSError) as exc:
+            log.exception("command %s could not run", command_id)
+            frame = failed_frame(command_id, InvocationDetail.FAILED, f"The agent failed: {exc}")
+        finally:
+            self._running.pop(command_id, None)
+        await self._finish(frame)
+
+    async def _cancel(self, command_id: str) -> None:
+        running = self._running.get(command_id)
+        if running is not None:
+            running[1].set()
+            return
+        if self._ledger.was_started(command_id):
+            stored = self._ledger.stored_result(command_id)
+            if stored is not None:
+                await self._deliver_stored(stored)
+            return
+        # Cancelled before it arrived: it must never run here afterwards.
+        self._ledger.record_started(command_id)
+        await self._finish(
+            failed_frame(command_id, InvocationDetail.CANCELLED, "Cancelled before it started.")
+        )
+
+    # --- results -------------------------------------------------------------------------------
+
+    async def _finish(self, frame: ResultFrame) -> None:
+        self._ledger.put_result(frame.command_id, encode(frame))
+        await self._deliver(frame)
+
+    async def _deliver_stored(self, payload: str) -> None:
+        frame = decode(payload)
+        if not isinstance(frame, ResultFrame):
+            raise ProtocolViolation(f"the outbox holds a {frame.TYPE} frame, not a result")
+        await self._deliver(frame)
+
+    async def _deliver(self, frame: ResultFrame) -> None:
+        send = self._send
+        if send is None:
+            return  # waits in the outbox for the next connection
+        with contextlib.suppress(OpenSSMError, OSError):
+            await send(frame)
