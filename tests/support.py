@@ -39,18 +39,55 @@ def wait_until(
 
 
 @dataclass
-class ServerProcess:
-    """A real `openssm server` subprocess with its logs kept for failure reports."""
+class ServerEndpoint:
+    """A running openssm server as tests reach it: its URL, data dir and database."""
 
     data_dir: Path
     database_url: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
     url: str = ""
+    # The CA that signed the server's certificate, when it serves TLS (env OPENSSM_TLS_*).
+    ca_file: Path | None = None
+
+    def client(
+        self,
+        *,
+        access_key_id: str = ADMIN_KEY_ID,
+        secret_access_key: str = ADMIN_SECRET,
+        region: str = TEST_REGION,
+        validate: bool = True,
+    ) -> SSMClient:
+        """A boto3 SSM client; ``validate=False`` sends what botocore would refuse to."""
+        return boto3.client(
+            "ssm",
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            verify=str(self.ca_file) if self.ca_file else None,
+            config=Config(
+                retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=validate
+            ),
+        )
+
+    def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `openssm admin …` against this server's store."""
+        command = [sys.executable, "-m", "openssm", "admin", "--data-dir", str(self.data_dir)]
+        if self.database_url:
+            command += ["--database-url", self.database_url]
+        env = {**os.environ, "OPENSSM_ACCOUNT_ID": TEST_ACCOUNT_ID}
+        return subprocess.run(
+            [*command, *args], capture_output=True, text=True, env=env, check=False, timeout=60
+        )
+
+
+@dataclass
+class ServerProcess(ServerEndpoint):
+    """A real `openssm server` subprocess with its logs kept for failure reports."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     # 0 picks a free port; restart() pins the one the first start got.
     port: int = 0
-    # The CA that signed the server's certificate, when it serves TLS (env OPENSSM_TLS_*).
-    ca_file: Path | None = None
 
     @property
     def stdout_path(self) -> Path:
@@ -98,11 +135,15 @@ class ServerProcess:
         wait_until(is_ready, timeout_s=timeout_s)
         self.url = ready.read_text().strip()
 
-    def restart(self, *, down_s: float = 0.0, timeout_s: float = 30.0) -> None:
-        """Stop, stay down `down_s`, start again on the same port and data dir."""
+    def restart(
+        self, *, while_down: Callable[[], object] | None = None, timeout_s: float = 30.0
+    ) -> None:
+        """Stop, call `while_down` (a wait for what must happen meanwhile), start again on the
+        same port and data dir."""
         self.port = int(self.url.rsplit(":", 1)[1])
         self.stop()
-        time.sleep(down_s)
+        if while_down is not None:
+            while_down()
         self.start(timeout_s=timeout_s)
 
     def kill(self) -> None:
@@ -150,37 +191,6 @@ class ServerProcess:
                 log.seek(offset)
                 parts.append(log.read().decode(errors="replace"))
         return "\n".join(parts)
-
-    def client(
-        self,
-        *,
-        access_key_id: str = ADMIN_KEY_ID,
-        secret_access_key: str = ADMIN_SECRET,
-        region: str = TEST_REGION,
-        validate: bool = True,
-    ) -> SSMClient:
-        """A boto3 SSM client; ``validate=False`` sends what botocore would refuse to."""
-        return boto3.client(
-            "ssm",
-            endpoint_url=self.url,
-            region_name=region,
-            aws_access_key_id=access_key_id,
-            aws_secret_access_key=secret_access_key,
-            verify=str(self.ca_file) if self.ca_file else None,
-            config=Config(
-                retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=validate
-            ),
-        )
-
-    def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run `openssm admin …` against this server's store."""
-        command = [sys.executable, "-m", "openssm", "admin", "--data-dir", str(self.data_dir)]
-        if self.database_url:
-            command += ["--database-url", self.database_url]
-        env = {**os.environ, "OPENSSM_ACCOUNT_ID": TEST_ACCOUNT_ID}
-        return subprocess.run(
-            [*command, *args], capture_output=True, text=True, env=env, check=False, timeout=60
-        )
 
 
 @contextmanager

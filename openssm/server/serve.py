@@ -18,6 +18,7 @@ from openssm.files import write_private_file
 from openssm.server.app import build_app
 from openssm.server.bootstrap import banner, bootstrap
 from openssm.server.listen import ListenError, listening_socket
+from openssm.server.runtime import Runtime
 from openssm.server.scheduler import build_loops
 
 log = logging.getLogger("openssm.server")
@@ -49,24 +50,7 @@ def run_server(settings: ServerSettings) -> int:
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"{settings.scheme}://{host}:{port}"
-    app = build_app(runtime, build_loops(runtime))
-    config = uvicorn.Config(
-        app,
-        http="httptools",
-        ws="websockets-sansio",
-        # Agent frames are small JSON; per-message deflate would cost tens of KB of zlib
-        # state per connection, which 10,000 agents cannot afford.
-        ws_per_message_deflate=False,
-        ws_max_size=2 * 1024 * 1024,
-        lifespan="on",
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-        server_header=False,
-        ssl_certfile=settings.tls_cert,
-        ssl_keyfile=settings.tls_key,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn_server(runtime)
 
     async def announce_when_ready() -> None:
         while not server.started:
@@ -91,3 +75,25 @@ def run_server(settings: ServerSettings) -> int:
         runtime.store.close()
     log.info("openssm server stopped")
     return 0
+
+
+def uvicorn_server(runtime: Runtime) -> uvicorn.Server:
+    """The app of ``runtime`` with its loops, served as ``openssm server`` serves it."""
+    app = build_app(runtime, build_loops(runtime))
+    config = uvicorn.Config(
+        app,
+        http="httptools",
+        ws="websockets-sansio",
+        # Agent frames are small JSON; per-message deflate would cost tens of KB of zlib
+        # state per connection, which 10,000 agents cannot afford.
+        ws_per_message_deflate=False,
+        ws_max_size=2 * 1024 * 1024,
+        lifespan="on",
+        access_log=False,
+        log_level=runtime.settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+        server_header=False,
+        ssl_certfile=runtime.settings.tls_cert,
+        ssl_keyfile=runtime.settings.tls_key,
+    )
+    return uvicorn.Server(config)

@@ -143,9 +143,8 @@ class ChannelClient:
         )
         self.challenge: Frame = self.recv()
         assert self.challenge["type"] == "challenge", self.challenge
-        self._beating = threading.Event()
+        self._quiet = threading.Event()
         self._beater: threading.Thread | None = None
-        self.last_beat_at = 0.0
 
     @property
     def nonce(self) -> str:
@@ -187,22 +186,23 @@ class ChannelClient:
 
     def start_heartbeats(self, interval_s: float) -> None:
         """Heartbeat from a thread (acks are left unread) until ``stop_heartbeats``."""
-        self._beating.set()
+        self._quiet.clear()
 
         def beat() -> None:
-            while self._beating.is_set():
+            while True:
                 try:
                     self.send({"type": "heartbeat", "sent_at": time.time()})
                 except ConnectionClosed:
                     return
-                self.last_beat_at = time.monotonic()
-                time.sleep(interval_s)
+                # The pace of a real agent; stop_heartbeats ends the wait at once.
+                if self._quiet.wait(interval_s):
+                    return
 
         self._beater = threading.Thread(target=beat, daemon=True)
         self._beater.start()
 
     def stop_heartbeats(self) -> None:
-        self._beating.clear()
+        self._quiet.set()
         if self._beater is not None:
             self._beater.join(timeout=5)
             self._beater = None

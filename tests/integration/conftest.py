@@ -10,17 +10,20 @@ import pytest
 from types_boto3_ssm.client import SSMClient
 
 from tests.agents import AgentFactory
-from tests.postgres import PostgresServer, postgres_available
+from tests.clocked_server import ClockedServer, clocked_server
+from tests.postgres import PostgresServer, database_url_for, postgres_available
 from tests.support import ServerProcess
 
 # A server shared by many tests hears refused credentials by the dozen a second from one
 # address, more than the guess throttle allows; fleet/test_guess_throttle.py tests that.
 SHARED_ENV = {"OPENSSM_AUTH_FAILURE_BURST": "1000000"}
 # Fleet timings shrunk so that status changes happen within a test's patience.
+CONNECTION_LOST_AFTER_S = 2.0
+HEARTBEAT_INTERVAL_S = 0.5
 FLEET_ENV = {
     **SHARED_ENV,
-    "OPENSSM_CONNECTION_LOST_AFTER_S": "2",
-    "OPENSSM_HEARTBEAT_INTERVAL_S": "0.5",
+    "OPENSSM_CONNECTION_LOST_AFTER_S": str(CONNECTION_LOST_AFTER_S),
+    "OPENSSM_HEARTBEAT_INTERVAL_S": str(HEARTBEAT_INTERVAL_S),
 }
 
 
@@ -110,6 +113,24 @@ def own_fleet_server(tmp_path: Path) -> Iterator[ServerProcess]:
         yield handle
     finally:
         handle.stop()
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def clocked_fleet_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ClockedServer]:
+    """A server in this process on a clock the test moves, with the fleet's short timings."""
+    data_dir = tmp_path_factory.mktemp("clocked") / request.param
+    with clocked_server(
+        data_dir,
+        database_url=database_url_for(request),
+        connection_lost_after_s=CONNECTION_LOST_AFTER_S,
+        heartbeat_interval_s=HEARTBEAT_INTERVAL_S,
+    ) as server:
+        yield server
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import stat
-import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,6 +20,7 @@ import pytest
 from types_boto3_ssm.client import SSMClient
 
 from tests.aws_errors import error_of
+from tests.clocked_server import clocked_server
 from tests.support import TEST_ACCOUNT_ID, ServerProcess
 
 
@@ -198,18 +199,24 @@ def test_policy_change_applies_at_once(sqlite_server: ServerProcess) -> None:
     assert error_of(user.describe_parameters).code == "AccessDeniedException"
 
 
-def test_expired_key_is_refused(sqlite_server: ServerProcess) -> None:
-    name = "u" + uuid.uuid4().hex[:10]
-    sqlite_server.admin("user", "create", name)
-    allow_all = '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
-    sqlite_server.admin("policy", "put", name, "all", "--document", allow_all)
-    created = sqlite_server.admin("key", "create", name, "--expires-in-days", str(2 / 86400))
-    lines = dict(line.split(" = ", 1) for line in created.stdout.strip().splitlines())
-    user = sqlite_server.client(
-        access_key_id=lines["aws_access_key_id"], secret_access_key=lines["aws_secret_access_key"]
-    )
-    time.sleep(2.5)
-    assert error_of(user.describe_parameters).code == "UnrecognizedClientException"
+def test_a_key_works_until_it_expires(tmp_path: Path) -> None:
+    with clocked_server(tmp_path / "data") as server:
+        name = "u" + uuid.uuid4().hex[:10]
+        server.admin("user", "create", name)
+        allow_all = '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+        server.admin("policy", "put", name, "all", "--document", allow_all)
+        # The key's expiry is set from the real time, which the server's clock started at.
+        created = server.admin("key", "create", name, "--expires-in-days", str(60 / 86400))
+        lines = dict(line.split(" = ", 1) for line in created.stdout.strip().splitlines())
+        user = server.client(
+            access_key_id=lines["aws_access_key_id"],
+            secret_access_key=lines["aws_secret_access_key"],
+        )
+        user.describe_parameters()
+        server.clock.advance(30)
+        user.describe_parameters()
+        server.clock.advance(120)
+        assert error_of(user.describe_parameters).code == "UnrecognizedClientException"
 
 
 def test_data_is_scoped_by_region(sqlite_server: ServerProcess) -> None:

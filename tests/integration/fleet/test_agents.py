@@ -64,8 +64,10 @@ def test_every_agent_is_online_again_after_a_server_restart(
     try:
         agents = factory(3)
         ids = [a.instance_id for a in agents]
-        # Down long enough for the agents to fail a few reconnects and back off.
-        own_fleet_server.restart(down_s=1.0)
+        # Down until every agent has failed a reconnect and backed off.
+        own_fleet_server.restart(
+            while_down=lambda: wait_until(lambda: all("(attempt 2)" in a.logs() for a in agents))
+        )
         back_at = time.monotonic()
         ssm = own_fleet_server.client()
         # Bound: one full backoff ceiling, plus the handshake and a heartbeat.

@@ -3,13 +3,14 @@
 SECURITY.md #1, #8, #9: a hello without a valid signature, from an unknown or deregistered
 instance, with a stale timestamp, or replaying a nonce from another connection is refused;
 frames before the handshake are refused. DESIGN §4: PingStatus is Online while connected and
-heard from, ConnectionLost after the configured silence (2 s here), Inactive once
-deregistered, and deregistration closes the live channel at once with ``deregistered`` and
-close code 4403.
+heard from, ConnectionLost after the configured silence (2 s here, on a clock the tests move),
+Inactive once deregistered, and deregistration closes the live channel at once with
+``deregistered`` and close code 4403.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from types_boto3_ssm.client import SSMClient
 
+from openssm.clock import FakeClock
+from tests.clocked_server import ClockedServer
 from tests.integration.channel_client import (
     INFO,
     ChannelClient,
@@ -190,48 +193,67 @@ def test_a_newer_connection_replaces_the_older(
 # --- ping status ------------------------------------------------------------------------------
 
 
-def test_ping_status_goes_online_then_connection_lost_when_the_agent_is_silent(
-    ssm: SSMClient, channel_server: ServerProcess, node: Identity
+def _last_ping(ssm: SSMClient, instance_id: str) -> dt.datetime:
+    found = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}]
+    )["InstanceInformationList"]
+    return found[0]["LastPingDateTime"]
+
+
+def _heartbeat_stored(
+    ssm: SSMClient, agent: ChannelClient, clock: FakeClock, instance_id: str
 ) -> None:
+    """A heartbeat now, and the wait until the server has written it."""
+    # The API answers times in whole milliseconds.
+    heard_at = clock.now() - dt.timedelta(milliseconds=1)
+    assert agent.heartbeat() == {"type": "heartbeat_ack"}
+    wait_until(lambda: _last_ping(ssm, instance_id) > heard_at)
+
+
+def test_ping_status_goes_online_then_connection_lost_when_the_agent_is_silent(
+    clocked_fleet_server: ClockedServer,
+) -> None:
+    clocked = clocked_fleet_server
+    silence_s = clocked.settings.connection_lost_after_s
+    ssm = clocked.client()
+    node = register(clocked.url, *activate(ssm))
     assert _status(ssm, node.instance_id) == "ConnectionLost"
-    agent = connect_agent(channel_server.url, node)
+    agent = connect_agent(clocked.url, node)
     try:
-        agent.start_heartbeats(HEARTBEAT_S)
         _wait_status(ssm, node.instance_id, "Online")
         # Still Online well past the threshold while it keeps talking.
-        deadline = time.monotonic() + SILENCE_S * 1.5
-        while time.monotonic() < deadline:
+        for _ in range(3):
+            clocked.clock.advance(silence_s / 2)
+            _heartbeat_stored(ssm, agent, clocked.clock, node.instance_id)
             assert _status(ssm, node.instance_id) == "Online"
-            time.sleep(0.2)
-        first_ping = ssm.describe_instance_information(
-            Filters=[{"Key": "InstanceIds", "Values": [node.instance_id]}]
-        )["InstanceInformationList"][0]["LastPingDateTime"]
-        agent.stop_heartbeats()
-        _wait_status(ssm, node.instance_id, "ConnectionLost", timeout_s=SILENCE_S * 4)
-        # Not before the configured silence has passed since the agent last spoke.
-        assert time.monotonic() - agent.last_beat_at >= SILENCE_S - 0.1
+        last_heard = _last_ping(ssm, node.instance_id)
+        # Silent: Online until the threshold has passed since it last spoke, then not.
+        clocked.clock.advance(silence_s * 0.9)
+        assert _status(ssm, node.instance_id) == "Online"
+        clocked.clock.advance(silence_s * 0.2)
         lost = ssm.describe_instance_information(
             Filters=[{"Key": "PingStatus", "Values": ["ConnectionLost"]}]
         )["InstanceInformationList"]
-        assert node.instance_id in [i["InstanceId"] for i in lost]
-        last = next(i for i in lost if i["InstanceId"] == node.instance_id)["LastPingDateTime"]
-        assert last >= first_ping
+        mine = [i for i in lost if i["InstanceId"] == node.instance_id]
+        assert [i["LastPingDateTime"] for i in mine] == [last_heard]
         # Heard from again: Online again.
-        agent.heartbeat()
-        _wait_status(ssm, node.instance_id, "Online")
+        _heartbeat_stored(ssm, agent, clocked.clock, node.instance_id)
+        assert _status(ssm, node.instance_id) == "Online"
     finally:
         agent.close()
 
 
 def test_ping_status_is_connection_lost_once_the_agent_disconnects(
-    ssm: SSMClient, channel_server: ServerProcess, node: Identity
+    clocked_fleet_server: ClockedServer,
 ) -> None:
-    agent = connect_agent(channel_server.url, node)
-    agent.start_heartbeats(HEARTBEAT_S)
+    clocked = clocked_fleet_server
+    ssm = clocked.client()
+    node = register(clocked.url, *activate(ssm))
+    agent = connect_agent(clocked.url, node)
     _wait_status(ssm, node.instance_id, "Online")
     agent.close()
-    # Faster than the silence threshold: the server saw the channel close.
-    _wait_status(ssm, node.instance_id, "ConnectionLost", timeout_s=SILENCE_S)
+    # The clock stands still: the server saw the channel close, no silence was needed.
+    _wait_status(ssm, node.instance_id, "ConnectionLost")
 
 
 # --- deregistration ---------------------------------------------------------------------------

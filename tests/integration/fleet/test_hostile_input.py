@@ -9,7 +9,9 @@ absurd instance information must not stop the server from recording everybody el
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from types_boto3_ssm.client import SSMClient
 from types_boto3_ssm.type_defs import InstanceInformationTypeDef
 
+from tests.clocked_server import ClockedServer
 from tests.integration.channel_client import (
     INFO,
     ChannelClient,
@@ -33,9 +36,6 @@ from tests.integration.channel_client import (
 from tests.postgres import database_url_for
 from tests.support import ServerProcess, running_server, wait_until
 
-SILENCE_S = 2.0
-ENV = {"OPENSSM_CONNECTION_LOST_AFTER_S": str(SILENCE_S), "OPENSSM_HEARTBEAT_INTERVAL_S": "0.5"}
-
 
 @pytest.fixture(
     scope="module",
@@ -46,7 +46,7 @@ def server(
 ) -> Iterator[ServerProcess]:
     """Per database kind: PostgreSQL refuses NUL in text where SQLite stores it."""
     data_dir = tmp_path_factory.mktemp("hostile") / request.param
-    with running_server(data_dir, database_url=database_url_for(request), env=ENV) as process:
+    with running_server(data_dir, database_url=database_url_for(request)) as process:
         yield process
 
 
@@ -61,8 +61,12 @@ def node(server: ServerProcess, ssm: SSMClient) -> Identity:
 
 
 @pytest.fixture(autouse=True)
-def no_server_exception(server: ServerProcess) -> Iterator[None]:
-    """Whatever a test sends, the server logs no traceback for it."""
+def no_server_exception(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test sends, the server process logs no traceback for it."""
+    if "server" not in request.fixturenames:
+        yield  # a test on the in-process server reads its log records itself
+        return
+    server: ServerProcess = request.getfixturevalue("server")
     before = server.logs().count("Traceback")
     yield
     assert server.logs().count("Traceback") == before, server.logs()
@@ -160,6 +164,11 @@ def test_binary_frames_after_welcome_close_the_channel(
     assert client.close_code == 4400
 
 
+def _errors_logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """What the in-process server logged as an error (a failed flush, a traceback)."""
+    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 def _ping_statuses(ssm: SSMClient, *instance_ids: str) -> dict[str, InstanceInformationTypeDef]:
     answer = ssm.describe_instance_information(
         Filters=[{"Key": "InstanceIds", "Values": list(instance_ids)}]
@@ -168,24 +177,36 @@ def _ping_statuses(ssm: SSMClient, *instance_ids: str) -> dict[str, InstanceInfo
 
 
 def test_one_agents_unstorable_info_does_not_stop_the_fleets_pings(
-    server: ServerProcess, ssm: SSMClient
+    clocked_fleet_server: ClockedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     poison = "nul\x00byte"
+    clocked = clocked_fleet_server
+    ssm = clocked.client()
     activation = activate(ssm, limit=2)
-    honest, hostile = register(server.url, *activation), register(server.url, *activation)
-    bystander = connect_agent(server.url, honest)
-    bystander.start_heartbeats(0.3)
+    honest, hostile = register(clocked.url, *activation), register(clocked.url, *activation)
+    bystander = connect_agent(clocked.url, honest)
     poisoned = {**INFO, "computer_name": poison, "platform_name": poison}
-    attacker = connect_agent(server.url, hostile, info=poisoned)
-    attacker.start_heartbeats(0.3)
+    attacker = connect_agent(clocked.url, hostile, info=poisoned)
+    agents = (bystander, attacker)
     try:
-        # Longer than the ConnectionLost threshold: only stored pings keep them Online.
-        time.sleep(SILENCE_S * 2)
+        # Frames are answered in order: once acked, the reports were heard before the clock moved.
+        for agent in agents:
+            assert agent.heartbeat() == {"type": "heartbeat_ack"}
+        # Past the ConnectionLost threshold since then: only pings stored after the poisoned
+        # report keep them Online.
+        clocked.clock.advance(clocked.settings.connection_lost_after_s * 1.5)
+        heard_at = clocked.clock.now() - dt.timedelta(milliseconds=1)  # the API's precision
+        for agent in agents:
+            assert agent.heartbeat() == {"type": "heartbeat_ack"}
 
         def both_online() -> dict[str, InstanceInformationTypeDef] | None:
             found = _ping_statuses(ssm, honest.instance_id, hostile.instance_id)
-            statuses = {i["PingStatus"] for i in found.values()}
-            return found if statuses == {"Online"} else None
+            if all(
+                i["PingStatus"] == "Online" and i["LastPingDateTime"] > heard_at
+                for i in found.values()
+            ):
+                return found
+            return None
 
         found = wait_until(both_online, timeout_s=5)
         info = found[hostile.instance_id]
@@ -194,35 +215,37 @@ def test_one_agents_unstorable_info_does_not_stop_the_fleets_pings(
         assert "PlatformName" not in info
         assert info["PlatformType"] == "Linux"
     finally:
-        bystander.close()
-        attacker.close()
-    assert "presence flush failed" not in server.logs()
+        for agent in agents:
+            agent.close()
+    assert not _errors_logged(caplog), caplog.text
 
 
 def test_info_that_is_not_unicode_text_closes_only_that_agents_channel(
-    server: ServerProcess, ssm: SSMClient
+    clocked_fleet_server: ClockedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    clocked = clocked_fleet_server
+    ssm = clocked.client()
     activation = activate(ssm, limit=2)
-    honest, hostile = register(server.url, *activation), register(server.url, *activation)
-    bystander = connect_agent(server.url, honest)
-    bystander.start_heartbeats(0.3)
-    attacker = connect_agent(server.url, hostile, info={**INFO, "computer_name": "\ud800"})
+    honest, hostile = register(clocked.url, *activation), register(clocked.url, *activation)
+    bystander = connect_agent(clocked.url, honest)
+    attacker = connect_agent(clocked.url, hostile, info={**INFO, "computer_name": "\ud800"})
     try:
         attacker.recv_until_closed()
         assert attacker.close_code == 4400
-        # Longer than the ConnectionLost threshold: only stored pings keep the bystander Online.
-        time.sleep(SILENCE_S * 2)
-        wait_until(
-            lambda: (
-                _ping_statuses(ssm, honest.instance_id)[honest.instance_id]["PingStatus"]
-                == "Online"
-            ),
-            timeout_s=5,
-        )
+        # Past the ConnectionLost threshold: only a ping stored now keeps the bystander Online.
+        clocked.clock.advance(clocked.settings.connection_lost_after_s * 1.5)
+        heard_at = clocked.clock.now() - dt.timedelta(milliseconds=1)  # the API's precision
+        assert bystander.heartbeat() == {"type": "heartbeat_ack"}
+
+        def online() -> bool:
+            info = _ping_statuses(ssm, honest.instance_id)[honest.instance_id]
+            return info["PingStatus"] == "Online" and info["LastPingDateTime"] > heard_at
+
+        wait_until(online, timeout_s=5)
     finally:
         bystander.close()
         attacker.close()
-    assert "Traceback" not in server.logs()
+    assert not _errors_logged(caplog), caplog.text
 
 
 def test_register_refuses_a_small_order_public_key(server: ServerProcess, ssm: SSMClient) -> None:

@@ -35,7 +35,8 @@ from openssm.server.services.parameters import reads as parameter_reads
 from openssm.server.services.parameters import writes as parameters
 from openssm.server.store.schema import outbox_events
 from tests.aws_errors import aws_error, error_of
-from tests.support import TEST_ACCOUNT_ID, TEST_REGION, ServerProcess, wait_until
+from tests.clocked_server import ClockedServer, clocked_server
+from tests.support import TEST_ACCOUNT_ID, TEST_REGION, ServerEndpoint, wait_until
 
 POLICY_EVENT = "Parameter Store Policy Action"
 
@@ -139,18 +140,14 @@ def test_bad_policies_are_refused(
 
 
 @pytest.fixture(scope="module")
-def fast_policy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A SQLite server whose policy loop ticks every 0.2 s."""
+def fast_policy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockedServer]:
+    """A SQLite server on a clock the test moves, whose policy loop ticks every 0.2 s."""
     data = tmp_path_factory.mktemp("policies") / "server"
-    handle = ServerProcess(data_dir=data, env={"OPENSSM_POLICY_INTERVAL_S": "0.2"})
-    handle.start()
-    try:
-        yield handle
-    finally:
-        handle.stop()
+    with clocked_server(data, policy_interval_s=0.2) as server:
+        yield server
 
 
-def _events(server: ServerProcess, name: str) -> list[dict[str, Any]]:
+def _events(server: ServerEndpoint, name: str) -> list[dict[str, Any]]:
     db = server.data_dir / "openssm.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute(
@@ -168,11 +165,12 @@ def _events(server: ServerProcess, name: str) -> list[dict[str, Any]]:
 
 
 def test_expiration_deletes_the_parameter_and_writes_events(
-    fast_policy_server: ServerProcess,
+    fast_policy_server: ClockedServer,
 ) -> None:
     ssm = fast_policy_server.client()
+    clock = fast_policy_server.clock
     name = f"{_root()}/short-lived"
-    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)).replace(microsecond=0)
+    expires = (clock.now() + dt.timedelta(seconds=60)).replace(microsecond=0)
     ssm.put_parameter(
         Name=name, Value="v", Type="String", Tier="Advanced",
         Tags=[{"Key": "k", "Value": "v"}],
@@ -187,6 +185,7 @@ def test_expiration_deletes_the_parameter_and_writes_events(
     statuses = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])
     notify = [p for p in statuses["Parameters"][0]["Policies"] if p["PolicyType"] != "Expiration"]
     assert notify[0]["PolicyStatus"] == "Finished"
+    clock.advance(30)
     assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "v"
 
     def gone() -> bool:
@@ -196,8 +195,8 @@ def test_expiration_deletes_the_parameter_and_writes_events(
             return aws_error(exc).code == "ParameterNotFound"
         return False
 
+    clock.advance(31)
     wait_until(gone, timeout_s=15, interval_s=0.2)
-    assert time.time() >= expires.timestamp()
     events = _events(fast_policy_server, name)
     policy_events = [e for e in events if e["detail-type"] == POLICY_EVENT]
     assert [e["detail"]["policy-type"] for e in policy_events] == [

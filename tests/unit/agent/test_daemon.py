@@ -30,7 +30,7 @@ class Stubborn:
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # set by nobody
         except asyncio.CancelledError:
             self.cancelled = True
             raise
@@ -42,8 +42,10 @@ class Deregistered:
 
 
 async def _serve_then_signal(service: Polite | Stubborn, deadline_s: float) -> float:
+    before = signal.getsignal(signal.SIGTERM)
     task = asyncio.create_task(serve(service, deadline_s=deadline_s))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # serve runs up to its first wait, having taken the signals
+    assert signal.getsignal(signal.SIGTERM) != before
     signalled = time.monotonic()
     os.kill(os.getpid(), signal.SIGTERM)
     await task
