@@ -78,7 +78,7 @@ def register_one(url: str, activation: tuple[str, str], agent: SimAgent) -> None
     body = {
         "ActivationId": activation[0],
         "ActivationCode": activation[1],
-        "PublicKey": encode_public_key(agent.key.public_key()),
+        "PublicKey": encode_public_key(agent.key.public_key().public_bytes_raw()),
         "Name": f"sim-{agent.index}",
     }
     request = urllib.request.Request(  # noqa: S310  # the server URL we were given

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ from tests.support import ServerProcess, wait_until
 
 # Short reconnect backoff so tests can bound "Online again" in seconds.
 AGENT_BACKOFF_CAP_S = 2.0
+# The command line that runs openssm: this interpreter's, unless a test gives another install's.
+OPENSSM = (sys.executable, "-m", "openssm")
 
 
 def create_activation(
@@ -40,12 +42,11 @@ def register_cli(
     activation_id: str,
     activation_code: str,
     *extra: str,
+    openssm: Sequence[str] = OPENSSM,
 ) -> subprocess.CompletedProcess[str]:
     """`openssm agent register …` exactly as an operator runs it."""
     command = [
-        sys.executable,
-        "-m",
-        "openssm",
+        *openssm,
         "agent",
         "register",
         "--server",
@@ -103,6 +104,7 @@ class AgentProcess:
     state_dir: Path
     instance_id: str
     env: Mapping[str, str] = field(default_factory=dict)
+    openssm: Sequence[str] = OPENSSM
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -116,7 +118,7 @@ class AgentProcess:
             "OPENSSM_LOG_LEVEL": "debug",
             **self.env,
         }
-        command = [sys.executable, "-m", "openssm", "agent", "run", "--state-dir"]
+        command = [*self.openssm, "agent", "run", "--state-dir"]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [*command, str(self.state_dir)], stdout=log, stderr=subprocess.STDOUT, env=env

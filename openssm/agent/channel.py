@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import websockets.exceptions
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.asyncio.client import ClientConnection, connect
 
 from openssm.agent.commands import CommandRunner
@@ -122,7 +121,7 @@ class AgentChannel:
         *,
         server_url: str,
         instance_id: str,
-        private_key: Ed25519PrivateKey,
+        private_key: handshake.Signer,
         backoff: Backoff,
         tls: ssl.SSLContext | None = None,
         info_source: Callable[[], InstanceInfoFrame],

@@ -17,9 +17,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from openssm import jsontext
+from openssm.agent.instance_key import InstanceKey
 from openssm.agent.state import Registration, StateDir
 from openssm.agent.transport import refuse_plain_http, untrusted_certificate, verifying_context
 from openssm.errors import AlreadyRegistered, RegistrationError
@@ -123,11 +122,11 @@ def register(
             f"{existing.server_url} (state dir {state.root}); pass --force to register it "
             "again as a new instance"
         )
-    key = Ed25519PrivateKey.generate()
+    key = InstanceKey.generate()
     body: dict[str, Any] = {
         "ActivationId": activation_id,
         "ActivationCode": activation_code,
-        "PublicKey": encode_public_key(key.public_key()),
+        "PublicKey": encode_public_key(key.public_bytes),
     }
     if name:
         # Without a name the server uses the activation's DefaultInstanceName, as AWS does.

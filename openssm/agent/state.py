@@ -12,14 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    load_pem_private_key,
-)
-
+from openssm.agent.instance_key import InstanceKey, KeyFormatError
 from openssm.errors import AgentError, NotRegistered
 from openssm.files import ensure_private_dir, is_private_file, write_private_file
 
@@ -108,7 +101,7 @@ class StateDir:
         text = json.dumps(asdict(registration), indent=2) + "\n"
         write_private_file(self.registration_file, text.encode())
 
-    def load_private_key(self) -> Ed25519PrivateKey:
+    def load_private_key(self) -> InstanceKey:
         """The instance key; refused when another user could read it (like ssh does)."""
         path = self.private_key_file
         try:
@@ -123,16 +116,14 @@ class StateDir:
                 f"private key {path} is missing; register again with --force"
             ) from exc
         try:
-            key = load_pem_private_key(pem, password=None)
-        except ValueError as exc:
-            raise AgentError(f"private key {path} is damaged; register again with --force") from exc
-        if not isinstance(key, Ed25519PrivateKey):
-            raise AgentError(f"private key {path} is not an Ed25519 key")
-        return key
+            return InstanceKey.from_pem(pem)
+        except KeyFormatError as exc:
+            raise AgentError(
+                f"private key {path} cannot be used ({exc}); register again with --force"
+            ) from exc
 
-    def save_private_key(self, key: Ed25519PrivateKey) -> None:
-        pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        write_private_file(self.private_key_file, pem)
+    def save_private_key(self, key: InstanceKey) -> None:
+        write_private_file(self.private_key_file, key.to_pem())
 
     def load_server_ca(self) -> str | None:
         """The private CA's PEM text, None when the system's CAs are to be used."""

@@ -15,41 +15,59 @@ from collections.abc import Sequence
 
 from openssm.errors import ConfigError
 
-# The extra that brings each third-party package a sub-command may import.
-_EXTRA_OF_PACKAGE = {
-    "alembic": "server",
-    "boto3": "server",
-    "botocore": "server",
-    "cryptography": "server",
-    "httptools": "server",
-    "psycopg": "server",
-    "sqlalchemy": "server",
-    "starlette": "server",
-    "uvicorn": "server",
-    "uvloop": "server",
-    "yaml": "server",
+# What the extras bring: a sub-command missing one of these lacks its extra.
+_EXTRA_PACKAGES = frozenset(
+    {"alembic", "boto3", "botocore", "cryptography", "httptools", "psycopg", "sqlalchemy"}
+    | {"starlette", "uvicorn", "uvloop", "yaml"}
+)
+# The extra each sub-command needs; `openssm agent` needs none.
+_EXTRA_OF_COMMAND = {
+    "server": "server",
+    "admin": "server",
+    "up": "server",
+    "run": "cli",
+    "commands": "cli",
+    "output": "cli",
 }
+_COMMANDS = frozenset({"agent", *_EXTRA_OF_COMMAND})
 # A setting is wrong: systemd units do not restart on this code, since a restart would not help.
 EXIT_BAD_SETTINGS = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every sub-command's parser, or, when `command` is given, only the parser that can run
+    it: the agent process then never imports the other sub-commands' modules nor builds their
+    options, which it would keep resident for nothing (about 0.3 MB)."""
     parser = argparse.ArgumentParser(prog="openssm", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    from openssm.cli import admin_cmd, agent_cmd, run_cmd, server_cmd, up_cmd
+    if command in (None, "server"):
+        from openssm.cli import server_cmd
 
-    server_cmd.add_parser(sub)
-    admin_cmd.add_parser(sub)
-    agent_cmd.add_parser(sub)
-    up_cmd.add_parser(sub)
-    run_cmd.add_parser(sub)
+        server_cmd.add_parser(sub)
+    if command in (None, "admin"):
+        from openssm.cli import admin_cmd
+
+        admin_cmd.add_parser(sub)
+    if command in (None, "agent"):
+        from openssm.cli import agent_cmd
+
+        agent_cmd.add_parser(sub)
+    if command in (None, "up"):
+        from openssm.cli import up_cmd
+
+        up_cmd.add_parser(sub)
+    if command in (None, "run", "commands", "output"):
+        from openssm.cli import run_cmd
+
+        run_cmd.add_parser(sub)
     return parser
 
 
-def missing_extra(exc: ModuleNotFoundError) -> str | None:
-    """The extra that provides the package `exc` could not find, or None if no extra does."""
+def missing_extra(exc: ModuleNotFoundError, command: str) -> str | None:
+    """The extra to install when `command` could not import what `exc` names, or None when
+    no extra brings it (a bug, not a missing install)."""
     package = (exc.name or "").partition(".")[0]
-    return _EXTRA_OF_PACKAGE.get(package)
+    return _EXTRA_OF_COMMAND.get(command) if package in _EXTRA_PACKAGES else None
 
 
 def describe(error: ConfigError) -> str:
@@ -60,8 +78,9 @@ def describe(error: ConfigError) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    command = words[0] if words and words[0] in _COMMANDS else None
+    args = build_parser(command).parse_args(words)
     handler = args.handler
     try:
         result: int = handler(args)
@@ -71,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except ModuleNotFoundError as exc:
-        extra = missing_extra(exc)
+        extra = missing_extra(exc, args.command)
         if extra is None:
             raise
         print(

@@ -12,6 +12,7 @@ install.
     content.py         Content text ⇄ dict (JSON, YAML), the Sha256 hash
     schema.py          Document: type, schemaVersion, parameters, steps or session
     steps.py           mainSteps / runtimeConfig steps, preconditions
+    values.py          OnFailure, Precondition, SessionType, SessionSpec: shared with a Plan
     sessions.py        Session document body (sessionType, inputs, properties)
     actions.py         plugin actions and the platforms they run on
     parameters.py      ParameterDef, typing and checking supplied values

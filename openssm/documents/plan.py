@@ -20,8 +20,7 @@ import msgspec
 from openssm.documents.actions import PlatformType
 from openssm.documents.errors import DocumentContentError
 from openssm.documents.kinds import DocumentType
-from openssm.documents.sessions import SessionSpec
-from openssm.documents.steps import OnFailure, Precondition
+from openssm.documents.values import OnFailure, Precondition, SessionSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -49,8 +49,9 @@ from openssm.documents.placeholders import (
 )
 from openssm.documents.plan import Plan, RenderedStep
 from openssm.documents.schema import Document
-from openssm.documents.sessions import SessionSpec, parse_session
+from openssm.documents.sessions import parse_session
 from openssm.documents.steps import Step
+from openssm.documents.values import SessionSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,8 +27,9 @@ from openssm.documents.errors import DocumentContentError, DocumentSchemaVersion
 from openssm.documents.kinds import DocumentType
 from openssm.documents.parameter_defs import parse_parameter_defs
 from openssm.documents.parameters import ALL_TYPES, BASIC_TYPES, ParameterDef
-from openssm.documents.sessions import SessionSpec, parse_session
+from openssm.documents.sessions import parse_session
 from openssm.documents.steps import Step, parse_main_steps, parse_runtime_config
+from openssm.documents.values import SessionSpec
 
 SCHEMA_VERSIONS: dict[DocumentType, tuple[str, ...]] = {
     DocumentType.COMMAND: ("1.2", "2.0", "2.2"),

@@ -21,45 +21,12 @@ Unknown members are refused so that a misspelt preference is not ignored.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from openssm.documents.actions import ALL_PLATFORMS, PlatformType
+from openssm.documents.actions import PlatformType
 from openssm.documents.errors import DocumentContentError, child_path
 from openssm.documents.placeholders import PLACEHOLDER_RE
-
-
-class SessionType(StrEnum):
-    STANDARD_STREAM = "Standard_Stream"
-    PORT = "Port"
-    INTERACTIVE_COMMANDS = "InteractiveCommands"
-    NON_INTERACTIVE_COMMANDS = "NonInteractiveCommands"
-
-
-LOCAL_PORT_FORWARDING = "LocalPortForwarding"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SessionSpec:
-    session_type: SessionType
-    inputs: dict[str, Any] = field(default_factory=dict)
-    properties: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def forwards_local_port(self) -> bool:
-        """A Port session whose client listens locally; otherwise it uses stdin and stdout."""
-        return (
-            self.session_type is SessionType.PORT
-            and self.properties.get("type") == LOCAL_PORT_FORWARDING
-        )
-
-    @property
-    def platforms(self) -> frozenset[PlatformType]:
-        if self.session_type in (SessionType.STANDARD_STREAM, SessionType.PORT):
-            return ALL_PLATFORMS
-        return frozenset(p for p in PlatformType if p.value.lower() in self.properties)
-
+from openssm.documents.values import LOCAL_PORT_FORWARDING, SessionSpec, SessionType
 
 Check = Callable[[object, str], None]
 

@@ -23,7 +23,6 @@ unless ``onFailure`` says otherwise, as on AWS.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from openssm.documents.actions import ALL_PLATFORMS, PlatformType, get_action
@@ -31,13 +30,7 @@ from openssm.documents.errors import DocumentContentError, child_path
 from openssm.documents.names import is_valid_plugin_id, is_valid_step_name
 from openssm.documents.parameters import ParameterDef
 from openssm.documents.placeholders import PLACEHOLDER_RE
-
-
-class OnFailure(StrEnum):
-    CONTINUE = "continue"
-    EXIT = "exit"
-    SUCCESS_AND_EXIT = "successAndExit"
-
+from openssm.documents.values import OnFailure, Precondition
 
 _STEP_KEYS = frozenset(
     {"action", "name", "inputs", "precondition", "description"}
@@ -49,15 +42,6 @@ _STEP_ON_FAILURE = {
     "exit": OnFailure.EXIT,
     "successAndExit": OnFailure.SUCCESS_AND_EXIT,
 }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Precondition:
-    """``StringEquals`` on ``platformType`` or on one ``{{ parameter }}``."""
-
-    expected: str
-    platform_type: PlatformType | None = None
-    parameter: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

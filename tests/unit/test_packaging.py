@@ -10,7 +10,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from openssm.cli.main import missing_extra
+from openssm.cli.main import main, missing_extra
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,21 +66,34 @@ def test_requirements_are_ranges_not_pins() -> None:
 
 def test_the_base_install_is_the_agent_alone() -> None:
     base = {canonicalize_name(r.name) for r in _requirements(None)}
-    assert base <= {"cryptography", "msgspec", "pynacl", "websockets"}
+    assert base == {"msgspec", "pynacl", "websockets"}
 
 
-def test_a_missing_server_package_names_the_server_extra() -> None:
+@pytest.mark.parametrize(("command", "extra"), [("server", "server"), ("run", "cli")])
+def test_a_missing_package_names_the_extra_of_the_command(command: str, extra: str) -> None:
     """`openssm server` without the extra says which extra to install, for every module the
-    extra's packages provide."""
-    server = {canonicalize_name(r.name) for r in _requirements("server")}
+    extras' packages provide."""
+    wanted = {canonicalize_name(r.name) for r in _requirements(extra)}
     modules = [
         module
         for module, distributions in importlib.metadata.packages_distributions().items()
-        if server & {canonicalize_name(d) for d in distributions} and module.isidentifier()
+        if wanted & {canonicalize_name(d) for d in distributions} and module.isidentifier()
     ]
     assert modules
     for module in modules:
         if module.startswith("_"):
             continue  # a compiled helper (_cffi_backend), never imported by name
-        assert missing_extra(ModuleNotFoundError(name=f"{module}.sub")) == "server", module
-    assert missing_extra(ModuleNotFoundError(name="openssm.server")) is None
+        missing = ModuleNotFoundError(name=f"{module}.sub")
+        assert missing_extra(missing, command) == extra, module
+
+
+def test_a_missing_module_of_our_own_is_a_bug_not_a_missing_extra() -> None:
+    assert missing_extra(ModuleNotFoundError(name="openssm.server"), "server") is None
+    assert missing_extra(ModuleNotFoundError(name="sqlalchemy"), "agent") is None
+
+
+def test_help_still_lists_every_sub_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    usage = capsys.readouterr().out.splitlines()[0]
+    assert usage.startswith("usage: openssm [-h] {server,admin,agent,up,run,commands,output}")

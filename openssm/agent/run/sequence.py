@@ -29,7 +29,7 @@ from enum import Enum
 from openssm.agent.run.outcome import StepStatus
 from openssm.documents.actions import PlatformType
 from openssm.documents.plan import RenderedStep
-from openssm.documents.steps import OnFailure
+from openssm.documents.values import OnFailure
 
 
 class Stop(Enum):

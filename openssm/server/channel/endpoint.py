@@ -24,7 +24,7 @@ from typing import Protocol
 from starlette.types import Receive, Scope, Send
 
 from openssm.errors import ConnectionClosed, ProtocolViolation
-from openssm.protocol import frames, handshake
+from openssm.protocol import frames, handshake, verification
 from openssm.protocol.frames import (
     ChallengeFrame,
     Frame,
@@ -240,7 +240,7 @@ class ChannelEndpoint:
         if row is None:
             return await self._reject(channel, RejectCode.UNKNOWN_INSTANCE, unknown)
         now = clock.now()
-        refused = handshake.check_hello(
+        refused = verification.check_hello(
             hello, expected_nonce=nonce, public_key_bytes=row.public_key, now=now.timestamp()
         )
         if refused is not None:

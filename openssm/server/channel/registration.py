@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse
 
 from openssm import jsontext
 from openssm.errors import ApiError, InvalidActivationId, ThrottlingException, ValidationException
-from openssm.protocol.handshake import decode_public_key
+from openssm.protocol.verification import decode_public_key
 from openssm.server.runtime import Runtime
 from openssm.server.services.fleet import activations, instances
 from openssm.server.throttle import FailureThrottle, client_key

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from openssm.agent.instance_key import InstanceKey
 from openssm.agent.state import StateDir
 from tests.agents import AGENT_BACKOFF_CAP_S, AgentFactory, instance_information, wait_ping_status
 from tests.support import ServerProcess, wait_until
@@ -123,7 +123,7 @@ def test_agent_with_a_foreign_key_is_refused_and_keeps_retrying(
     (agent,) = agent_factory(1)
     agent.stop()
     wait_ping_status(ssm, [agent.instance_id], "ConnectionLost", timeout_s=15)
-    StateDir(agent.state_dir).save_private_key(Ed25519PrivateKey.generate())
+    StateDir(agent.state_dir).save_private_key(InstanceKey.generate())
     agent.start()
     wait_until(lambda: "InvalidSignature" in agent.logs(), timeout_s=10)
     assert "the server refused this agent" in agent.logs()

@@ -166,17 +166,21 @@ def test_agent_run_on_an_unregistered_host_says_how_to_register(tmp_path: Path) 
 
 
 def test_agent_command_loads_no_server_dependencies() -> None:
-    """STYLE 3.6: `openssm agent` stays small; the CLI must not drag the server in."""
+    """STYLE 3.6: `openssm agent` stays small; the CLI must not drag the server in, nor build
+    the other sub-commands' parsers."""
     probe = (
         "import sys\n"
         "from openssm.cli.main import build_parser\n"
-        "build_parser().parse_args(['agent', 'run'])\n"
+        "build_parser('agent').parse_args(['agent', 'run'])\n"
         "import openssm.agent.daemon, openssm.agent.registration\n"
         "heavy = {'sqlalchemy', 'alembic', 'starlette', 'uvicorn', 'boto3', 'botocore',\n"
-        "         'psycopg', 'yaml', 'uvloop', 'openssm.server'}\n"
+        "         'psycopg', 'yaml', 'uvloop', 'cryptography', 'openssm.server'}\n"
         "print(sorted(m for m in sys.modules if m in heavy or m.split('.')[0] in heavy))\n"
+        "print(*sorted(m for m in sys.modules if m.startswith('openssm.cli.')))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=30
     )
-    assert done.stdout.strip() == "[]"
+    heavy, cli = done.stdout.splitlines()
+    assert heavy == "[]"
+    assert cli.split() == ["openssm.cli.agent_cmd", "openssm.cli.flags", "openssm.cli.main"]

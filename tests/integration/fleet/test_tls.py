@@ -15,8 +15,8 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import SSLError
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from openssm.agent.instance_key import InstanceKey
 from openssm.agent.state import StateDir
 from tests.agents import AgentProcess, create_activation, register_cli, wait_ping_status
 from tests.integration.conftest import FLEET_ENV
@@ -177,7 +177,7 @@ def test_agent_run_refuses_a_plain_http_registration_that_did_not_allow_it(
     """A registration written by hand (or by an older agent) is checked again at start."""
     state = StateDir(tmp_path / "agent")
     state.ensure()
-    state.save_private_key(Ed25519PrivateKey.generate())
+    state.save_private_key(InstanceKey.generate())
     state.registration_file.write_text(
         json.dumps(
             {

@@ -6,8 +6,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from openssm.agent.instance_key import InstanceKey
 from openssm.agent.registration import normalize_server_url, register
 from openssm.agent.state import Registration, StateDir
 from openssm.errors import AgentError, AlreadyRegistered, NotRegistered, RegistrationError
@@ -26,10 +26,10 @@ def test_registration_round_trips_with_private_modes(tmp_path: Path) -> None:
     state = StateDir(tmp_path / "agent")
     state.ensure()
     state.save_registration(REG)
-    key = Ed25519PrivateKey.generate()
+    key = InstanceKey.generate()
     state.save_private_key(key)
     assert state.load_registration() == REG
-    assert state.load_private_key().private_bytes_raw() == key.private_bytes_raw()
+    assert state.load_private_key().to_pem() == key.to_pem()
     assert stat.S_IMODE(state.root.stat().st_mode) == 0o700
     assert stat.S_IMODE(state.private_key_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(state.registration_file.stat().st_mode) == 0o600
@@ -42,7 +42,7 @@ def test_load_registration_says_how_to_register(tmp_path: Path) -> None:
 
 def test_load_private_key_refuses_a_key_others_can_read(tmp_path: Path) -> None:
     state = StateDir(tmp_path)
-    state.save_private_key(Ed25519PrivateKey.generate())
+    state.save_private_key(InstanceKey.generate())
     state.private_key_file.chmod(0o644)  # an operator's mistake, not ours
     with pytest.raises(AgentError, match="chmod 600"):
         state.load_private_key()
@@ -86,3 +86,13 @@ def test_normalize_server_url(url: str, normalized: str) -> None:
 def test_normalize_server_url_refuses_other_schemes(url: str) -> None:
     with pytest.raises(RegistrationError, match="https://host:port"):
         normalize_server_url(url)
+
+
+def test_load_private_key_says_a_damaged_key_needs_a_new_registration(tmp_path: Path) -> None:
+    state = StateDir(tmp_path)
+    state.save_private_key(InstanceKey.generate())
+    state.private_key_file.write_bytes(
+        b"-----BEGIN PRIVATE KEY-----\n%%\n-----END PRIVATE KEY-----\n"
+    )
+    with pytest.raises(AgentError, match=r"cannot be used \(.*base64.*\); register again"):
+        state.load_private_key()

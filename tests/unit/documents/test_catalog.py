@@ -17,7 +17,7 @@ from openssm.documents.kinds import DocumentType
 from openssm.documents.names import is_reserved_name, is_valid_document_name
 from openssm.documents.render import render
 from openssm.documents.schema import Document, load_document
-from openssm.documents.sessions import SessionType
+from openssm.documents.values import SessionType
 
 EMPTY: dict[str, str] = {}
 CATALOG = load_catalog()

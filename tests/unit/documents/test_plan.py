@@ -12,8 +12,7 @@ from openssm.documents.actions import PlatformType
 from openssm.documents.errors import DocumentContentError
 from openssm.documents.kinds import DocumentType
 from openssm.documents.plan import Plan, RenderedStep, plan_from_dict, plan_to_dict
-from openssm.documents.sessions import SessionSpec, SessionType
-from openssm.documents.steps import OnFailure, Precondition
+from openssm.documents.values import OnFailure, Precondition, SessionSpec, SessionType
 
 COMMAND_PLAN = Plan(
     document_type=DocumentType.COMMAND,

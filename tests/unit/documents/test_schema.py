@@ -18,7 +18,7 @@ from openssm.documents.actions import ACTIONS, PlatformType
 from openssm.documents.errors import DocumentContentError, DocumentSchemaVersionError
 from openssm.documents.kinds import DocumentType
 from openssm.documents.schema import Document, load_document, parse_document
-from openssm.documents.steps import OnFailure
+from openssm.documents.values import OnFailure
 
 LINUX, WINDOWS, MACOS = PlatformType.LINUX, PlatformType.WINDOWS, PlatformType.MACOS
 

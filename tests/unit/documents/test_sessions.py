@@ -16,7 +16,7 @@ import pytest
 from openssm.documents.actions import PlatformType
 from openssm.documents.errors import DocumentContentError
 from openssm.documents.schema import parse_document
-from openssm.documents.sessions import SessionType
+from openssm.documents.values import SessionType
 
 
 def session_doc(session_type: str, **members: Any) -> dict[str, Any]:

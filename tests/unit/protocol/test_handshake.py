@@ -1,4 +1,5 @@
-"""The channel handshake of SPEC.md: payload, Ed25519 signatures, nonce and freshness checks."""
+"""The channel handshake of SPEC.md: payload, Ed25519 signatures, nonce and freshness checks
+(the agent's half in handshake.py, the server's in verification.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from openssm.protocol import handshake
+from openssm.protocol import handshake, verification
 from openssm.protocol.handshake import RejectCode
 
 INSTANCE = "mi-0123456789abcdef0"
@@ -38,7 +39,7 @@ def test_new_nonce_is_base64_of_32_random_bytes() -> None:
 
 def test_verify_accepts_own_signature(key: Ed25519PrivateKey) -> None:
     signature = handshake.sign(key, INSTANCE, "n", NOW)
-    assert handshake.verify(raw_public(key), signature, INSTANCE, "n", NOW)
+    assert verification.verify(raw_public(key), signature, INSTANCE, "n", NOW)
 
 
 @pytest.mark.parametrize(
@@ -50,30 +51,30 @@ def test_verify_refuses_signature_over_different_payload(
     key: Ed25519PrivateKey, instance_id: str, nonce: str, timestamp: float
 ) -> None:
     signature = handshake.sign(key, INSTANCE, "n", NOW)
-    assert not handshake.verify(raw_public(key), signature, instance_id, nonce, timestamp)
+    assert not verification.verify(raw_public(key), signature, instance_id, nonce, timestamp)
 
 
 def test_verify_refuses_other_key(key: Ed25519PrivateKey) -> None:
     signature = handshake.sign(key, INSTANCE, "n", NOW)
     other = raw_public(Ed25519PrivateKey.generate())
-    assert not handshake.verify(other, signature, INSTANCE, "n", NOW)
+    assert not verification.verify(other, signature, INSTANCE, "n", NOW)
 
 
 @pytest.mark.parametrize(
     "signature", ["", "not base64!", base64.b64encode(b"short").decode(), "é"], ids=repr
 )
 def test_verify_refuses_malformed_signature(key: Ed25519PrivateKey, signature: str) -> None:
-    assert not handshake.verify(raw_public(key), signature, INSTANCE, "n", NOW)
+    assert not verification.verify(raw_public(key), signature, INSTANCE, "n", NOW)
 
 
 def test_verify_refuses_a_payload_that_is_not_unicode_text(key: Ed25519PrivateKey) -> None:
     signature = handshake.sign(key, INSTANCE, "nonce", NOW)
-    assert not handshake.verify(raw_public(key), signature, "mi-\ud800", "nonce", NOW)
+    assert not verification.verify(raw_public(key), signature, "mi-\ud800", "nonce", NOW)
 
 
 def test_verify_refuses_malformed_public_key(key: Ed25519PrivateKey) -> None:
     signature = handshake.sign(key, INSTANCE, "n", NOW)
-    assert not handshake.verify(b"\x00" * 31, signature, INSTANCE, "n", NOW)
+    assert not verification.verify(b"\x00" * 31, signature, INSTANCE, "n", NOW)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +98,7 @@ def test_check_hello_accepts_a_fresh_signed_hello(key: Ed25519PrivateKey) -> Non
     assert hello.timestamp == round(NOW + 0.1234567, 6)
     assert hello.protocol == handshake.PROTOCOL_VERSION
     assert (
-        handshake.check_hello(
+        verification.check_hello(
             hello, expected_nonce="nonce", public_key_bytes=raw_public(key), now=NOW
         )
         is None
@@ -111,7 +112,7 @@ def test_check_hello_survives_the_json_round_trip(key: Ed25519PrivateKey) -> Non
     received = decode(encode(hello))
     assert isinstance(received, HelloFrame)
     assert (
-        handshake.check_hello(
+        verification.check_hello(
             received, expected_nonce="nonce", public_key_bytes=raw_public(key), now=NOW
         )
         is None
@@ -122,7 +123,7 @@ def test_check_hello_survives_the_json_round_trip(key: Ed25519PrivateKey) -> Non
     ("change", "expected"),
     [
         ({"nonce": "replayed"}, RejectCode.BAD_NONCE),
-        # JSON can carry lone surrogates; they must be refused, not crash the encoder.
+        # A frame made in code can hold a lone surrogate; it is refused, not a crash.
         ({"nonce": "\ud800"}, RejectCode.BAD_NONCE),
         ({"timestamp": NOW - 301}, RejectCode.STALE_TIMESTAMP),
         ({"protocol": 2}, RejectCode.PROTOCOL_VIOLATION),
@@ -134,7 +135,7 @@ def test_check_hello_rejects(
     key: Ed25519PrivateKey, change: dict[str, object], expected: RejectCode
 ) -> None:
     hello = msgspec.structs.replace(handshake.build_hello(key, INSTANCE, "nonce", NOW), **change)
-    verdict = handshake.check_hello(
+    verdict = verification.check_hello(
         hello, expected_nonce="nonce", public_key_bytes=raw_public(key), now=NOW
     )
     assert verdict is expected
@@ -142,7 +143,7 @@ def test_check_hello_rejects(
 
 def test_stale_hello_with_a_valid_signature_is_still_refused(key: Ed25519PrivateKey) -> None:
     old = handshake.build_hello(key, INSTANCE, "nonce", NOW - 3600)
-    verdict = handshake.check_hello(
+    verdict = verification.check_hello(
         old, expected_nonce="nonce", public_key_bytes=raw_public(key), now=NOW
     )
     assert verdict is RejectCode.STALE_TIMESTAMP
@@ -164,8 +165,8 @@ def test_close_code_for_reject_code(code: RejectCode, close: int) -> None:
 
 
 def test_public_key_round_trips_through_registration_encoding(key: Ed25519PrivateKey) -> None:
-    text = handshake.encode_public_key(key.public_key())
-    assert handshake.decode_public_key(text) == raw_public(key)
+    text = handshake.encode_public_key(raw_public(key))
+    assert verification.decode_public_key(text) == raw_public(key)
 
 
 P = 2**255 - 19
@@ -181,19 +182,19 @@ SMALL_ORDER = {
 @pytest.mark.parametrize("raw", SMALL_ORDER.values(), ids=SMALL_ORDER.keys())
 def test_decode_public_key_refuses_keys_any_signature_could_match(raw: bytes) -> None:
     with pytest.raises(ValueError, match="usable"):
-        handshake.decode_public_key(base64.b64encode(raw).decode())
+        verification.decode_public_key(base64.b64encode(raw).decode())
 
 
 def test_the_identity_key_would_verify_a_forged_hello() -> None:
     """Why the check above exists: R = identity, S = 0 verifies for any payload."""
     forged = base64.b64encode((1).to_bytes(32, "little") + bytes(32)).decode()
-    assert handshake.verify(SMALL_ORDER["identity"], forged, INSTANCE, "nonce", NOW)
+    assert verification.verify(SMALL_ORDER["identity"], forged, INSTANCE, "nonce", NOW)
 
 
 def test_decode_public_key_accepts_generated_keys() -> None:
     for _ in range(50):
         key = Ed25519PrivateKey.generate()
-        assert handshake.decode_public_key(handshake.encode_public_key(key.public_key()))
+        assert verification.decode_public_key(handshake.encode_public_key(raw_public(key)))
 
 
 @pytest.mark.parametrize(
@@ -202,4 +203,4 @@ def test_decode_public_key_accepts_generated_keys() -> None:
 )
 def test_decode_public_key_explains_what_is_wrong(text: str, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
-        handshake.decode_public_key(text)
+        verification.decode_public_key(text)

@@ -12,7 +12,7 @@ from openssm.agent.run.outcome import StepStatus
 from openssm.agent.run.sequence import Recorded, Stop, after_step, before_step, should_retry
 from openssm.documents.actions import PlatformType
 from openssm.documents.plan import RenderedStep
-from openssm.documents.steps import OnFailure, Precondition
+from openssm.documents.values import OnFailure, Precondition
 
 S = StepStatus
 LINUX = PlatformType.LINUX
