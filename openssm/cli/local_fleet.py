@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -65,6 +66,17 @@ def _wait_ready(server: subprocess.Popen[bytes], ready: Path) -> str:
             raise OpenSSMError(f"the server did not start within {STARTUP_TIMEOUT_S:.0f}s")
         time.sleep(0.05)
     return ready.read_text().strip()
+
+
+def local_url(url: str) -> str:
+    """`url` with a wildcard address (0.0.0.0, ::) replaced by loopback: how this host's own
+    agent and API calls reach a server listening on every address, without leaving the host
+    (an agent refuses plain http:// to any address that is not loopback)."""
+    parts = urllib.parse.urlsplit(url)
+    loopback = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(parts.hostname or "")  # noqa: S104  # read, not bound
+    if loopback is None:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{loopback}:{parts.port}"))
 
 
 def _ssm_client(url: str, credentials: Path, ca_file: Path | None) -> Any:
@@ -184,7 +196,7 @@ def run(
     try:
         with tempfile.TemporaryDirectory(prefix="openssm-up-") as tmp:
             server = _start_server(server_flags, log_level, Path(tmp) / "ready")
-            url = _wait_ready(server, Path(tmp) / "ready")
+            url = local_url(_wait_ready(server, Path(tmp) / "ready"))
         ssm = _ssm_client(url, settings.credentials_file, ca_file)
         instance_id = _ensure_registered(ssm, url, state_dir, ca_file)
         agent = subprocess.Popen(  # noqa: S603  # our own argv

@@ -129,3 +129,18 @@ def test_up_serves_tls_and_its_agent_verifies_it(up_runs: list[Up], tmp_path: Pa
     assert info["PingStatus"] == "Online"
     assert (tmp_path / "agent" / "server-ca.pem").read_bytes() == ca.cert_file.read_bytes()
     assert run.stop() == 0
+
+
+def test_up_on_every_address_keeps_its_own_agent_on_loopback(
+    up_runs: list[Up], tmp_path: Path
+) -> None:
+    """An agent refuses plain http:// off loopback, so `up --host 0.0.0.0` must not hand it the
+    wildcard address the server listens on."""
+    run = Up(tmp_path, 1, "--host", "0.0.0.0")  # noqa: S104  # the point of the test
+    up_runs.append(run)
+    url, instance_id = run.wait_online()
+    assert url.startswith("http://127.0.0.1:")
+    assert "openssm server listening on http://0.0.0.0:" in run.text()
+    info = instance_information(run.client(url), [instance_id])[instance_id]
+    assert info["PingStatus"] == "Online"
+    assert run.stop() == 0
