@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,17 @@ def _database_url(url: str | None) -> str | None:
     if url is None or url.startswith(_DATABASE_SCHEMES):
         return None
     return f"must start with sqlite: or postgresql: (got {url.split(':')[0]}:)"
+
+
+def _service_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "must be scheme://host[:port][/path], with no user, query or fragment"
+    return None
 
 
 def _long_enough(secret: str | None) -> str | None:
@@ -160,6 +172,25 @@ class ServerSettings:
         help="failed activation codes or signatures a client address may send a second "
         "once its burst is spent",
     )  # fmt: skip
+    # Full command output (openssm.server.objects): SendCommand's OutputS3BucketName names a
+    # bucket on this S3-compatible service; without one, output stays in <data-dir>/output.
+    s3_endpoint_url: str | None = setting(
+        None, env="OPENSSM_S3_ENDPOINT_URL", flag="--s3-endpoint-url", parse=text,
+        check=_service_url, help="S3-compatible service that OutputS3BucketName refers to",
+    )  # fmt: skip
+    s3_region: str = setting(
+        DEFAULT_REGION, env="OPENSSM_S3_REGION", parse=text,
+        check=matches(r"[a-z0-9-]{1,32}", "a region name like us-east-1"),
+        help="region to sign S3 requests for",
+    )  # fmt: skip
+    s3_access_key_id: str | None = setting(
+        None, env="OPENSSM_S3_ACCESS_KEY_ID", parse=text,
+        help="access key for the S3 service (else the standard AWS credential chain)",
+    )  # fmt: skip
+    s3_secret_access_key: str | None = setting(
+        None, env="OPENSSM_S3_SECRET_ACCESS_KEY", parse=text, secret=True,
+        help="secret of OPENSSM_S3_ACCESS_KEY_ID",
+    )  # fmt: skip
 
     @property
     def admin_credentials(self) -> AdminCredentials | None:
@@ -196,6 +227,12 @@ def _admin_key_pair(settings: ServerSettings) -> str | None:
     return "set both OPENSSM_ADMIN_ACCESS_KEY_ID and OPENSSM_ADMIN_SECRET_ACCESS_KEY, or neither"
 
 
+def _s3_key_pair(settings: ServerSettings) -> str | None:
+    if (settings.s3_access_key_id is None) == (settings.s3_secret_access_key is None):
+        return None
+    return "set both OPENSSM_S3_ACCESS_KEY_ID and OPENSSM_S3_SECRET_ACCESS_KEY, or neither"
+
+
 def _heartbeat_within_silence(settings: ServerSettings) -> str | None:
     if settings.heartbeat_interval_s < settings.connection_lost_after_s:
         return None
@@ -223,6 +260,7 @@ SERVER_RULES = (
     Rule(("admin_access_key_id", "admin_secret_access_key"), _admin_key_pair),
     Rule(("heartbeat_interval_s", "connection_lost_after_s"), _heartbeat_within_silence),
     Rule(("tls_cert", "tls_key"), _tls_pair),
+    Rule(("s3_access_key_id", "s3_secret_access_key"), _s3_key_pair),
 )
 
 

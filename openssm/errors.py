@@ -18,6 +18,7 @@ wire code (``__type``), so ``client.exceptions.ParameterNotFound`` matches.
     ├── StoreError                    DuplicateKey, ConcurrentUpdate, ConstraintViolation
     ├── ChannelError                  HandshakeRejected, ProtocolViolation, ConnectionClosed,
     │                                 InstanceDeregistered, UntrustedServer
+    ├── ObjectStoreError              ObjectNotFound, BadObjectKey; an S3 call that failed
     └── AgentError                    RegistrationError, AlreadyRegistered, NotRegistered,
                                       InsecureTransport
 """
@@ -339,6 +340,10 @@ class DuplicateInstanceId(InputFault):
     pass
 
 
+class InvalidOutputFolder(InputFault):
+    """SendCommand's OutputS3BucketName cannot take the output (no S3 endpoint, no bucket)."""
+
+
 # --- process-internal errors (never on the wire) -----------------------------------------
 
 
@@ -392,6 +397,18 @@ class UntrustedServer(ChannelError):
 
 class InstanceDeregistered(ChannelError):
     """The server says this instance was deregistered; the agent must stop for good."""
+
+
+class ObjectStoreError(OpenSSMError):
+    """The object store (full command output) could not do what was asked."""
+
+
+class ObjectNotFound(ObjectStoreError):
+    pass
+
+
+class BadObjectKey(ObjectStoreError, ValueError):
+    """A key that would leave the store's root or that no store may hold."""
 
 
 class AgentError(OpenSSMError):

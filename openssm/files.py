@@ -10,7 +10,9 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 
 def ensure_private_dir(path: Path) -> None:
@@ -36,6 +38,12 @@ def ensure_private_dir(path: Path) -> None:
 
 def write_private_file(path: Path, data: bytes) -> None:
     """Write `data` to `path` with mode 0600, atomically replacing any old file."""
+    replace_private_file(path, lambda handle: handle.write(data))
+
+
+def replace_private_file(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """Make `path` (mode 0600) hold what `fill` writes to a fresh file, synced, then renamed
+    into place: a reader sees the old file or the whole new one, never a part."""
     ensure_private_dir(path.parent)
     if path.is_symlink():
         raise PermissionError(f"{path} is a symlink; refusing to write private data through it")
@@ -44,7 +52,7 @@ def write_private_file(path: Path, data: bytes) -> None:
     fd = os.open(temp, flags, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
         temp.replace(path)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from openssm.clock import Clock
 from openssm.config import DEFAULT_REGION, ServerSettings
 from openssm.files import ensure_private_dir, write_private_file
+from openssm.server.objects.stores import OutputStores, S3Service
 from openssm.server.runtime import Runtime
 from openssm.server.secrets import Keyring
 from openssm.server.services import identity
@@ -44,8 +45,27 @@ def bootstrap(settings: ServerSettings, clock: Clock) -> Bootstrapped:
         key = new_key or _first_admin_key(store, keyring, settings)
         if key is not None:
             write_credentials_file(settings, key)
-    runtime = Runtime(settings=settings, store=store, keyring=keyring, clock=clock)
+    runtime = Runtime(
+        settings=settings,
+        store=store,
+        keyring=keyring,
+        clock=clock,
+        objects=output_stores(settings),
+    )
     return Bootstrapped(runtime=runtime, new_admin_key=new_key)
+
+
+def output_stores(settings: ServerSettings) -> OutputStores:
+    """The local store under the data dir, and the S3 service when one is configured."""
+    s3 = None
+    if settings.s3_endpoint_url:
+        s3 = S3Service(
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+        )
+    return OutputStores.under(settings.data_dir, s3)
 
 
 def _first_admin_key(

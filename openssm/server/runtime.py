@@ -8,6 +8,7 @@ from openssm.clock import Clock
 from openssm.config import ServerSettings
 from openssm.server.channel.hub import Hub
 from openssm.server.loops import Doorbell
+from openssm.server.objects.stores import OutputStores
 from openssm.server.secrets import Keyring
 from openssm.server.services.parameters.cache import CurrentVersionCache
 from openssm.server.store.engine import Store
@@ -19,6 +20,8 @@ class Runtime:
     store: Store
     keyring: Keyring
     clock: Clock
+    # Where commands' whole output is kept: the local store, or a bucket on the S3 service.
+    objects: OutputStores
     # The agents connected to this process.
     hub: Hub = field(default_factory=Hub)
     # GetParameter's in-memory current versions (invalidated through the database).

@@ -189,3 +189,25 @@ def test_tls_takes_a_certificate_and_its_key(tmp_path: Path) -> None:
     assert _problems({**flags, "tls_key": str(tmp_path / "missing.key")}, {}) == (
         f"--tls-key {str(tmp_path / 'missing.key')!r}: no such file",
     )
+
+
+def test_the_s3_service_is_a_url_with_a_host_and_a_whole_key_pair() -> None:
+    problems = _problems(
+        {"s3_endpoint_url": "file:///etc"}, {"OPENSSM_S3_ACCESS_KEY_ID": "AKIDEXAMPLE"}
+    )
+    assert problems == (
+        "--s3-endpoint-url 'file:///etc': must be an http:// or https:// URL with a host",
+        "set both OPENSSM_S3_ACCESS_KEY_ID and OPENSSM_S3_SECRET_ACCESS_KEY, or neither",
+    )
+    assert _problems({"s3_endpoint_url": "http://user:pw@127.0.0.1:9000"}, {}) == (
+        "--s3-endpoint-url 'http://user:pw@127.0.0.1:9000': must be scheme://host[:port][/path],"
+        " with no user, query or fragment",
+    )
+    env = {
+        "OPENSSM_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "OPENSSM_S3_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "OPENSSM_S3_SECRET_ACCESS_KEY": "s3-secret-value",
+    }
+    settings = load_server_settings(env=env)
+    assert settings.s3_endpoint_url == "http://127.0.0.1:9000"
+    assert "s3-secret-value" not in repr(settings)

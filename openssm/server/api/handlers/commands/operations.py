@@ -8,6 +8,7 @@ the commands doorbell, delivers them. Times the model types as strings
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from openssm.protocol.frames import CancelFrame
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
-from openssm.server.services.commands import cancel, reads, send
+from openssm.server.services.commands import cancel, output, reads, send
 from openssm.server.services.documents.catalog import document_arn
 from openssm.statuses import INVOCATION_STATUS, InvocationDetail
 
@@ -182,6 +183,9 @@ async def send_command(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
         service_role=body.get("ServiceRoleArn") or "",
         notification_config=body.get("NotificationConfig"),
         cloudwatch_output_config=body.get("CloudWatchOutputConfig"),
+    )
+    await asyncio.to_thread(
+        output.check_location, rt.objects, request.output_s3_bucket, request.output_s3_prefix
     )
     cutoff = ctx.now - dt.timedelta(seconds=rt.settings.connection_lost_after_s)
     row = await rt.store.write(
