@@ -45,6 +45,8 @@ bench: $(VENV)/.installed
 	$(PY) bench/api_throughput.py
 	$(PY) bench/agent_rss.py
 	$(PY) bench/fleet_sim.py --agents 10000 --hold-s 30
+	$(PY) bench/commands_sim.py
+	$(PY) bench/fanout.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from types_boto3_ssm.client import SSMClient
 
-from openssm.agent.channel import AgentChannel, ChannelState
+from openssm.agent.channel import AgentChannel, ChannelState, CommandHandler
 from openssm.backoff import Backoff
 from openssm.protocol.frames import InstanceInfoFrame
 from openssm.protocol.handshake import encode_public_key
@@ -137,19 +138,29 @@ def count_online(ssm: SSMClient) -> int:
     return sum(len(page["InstanceInformationList"]) for page in pages)
 
 
-async def run_fleet(
+def start_server(data_dir: Path, *, heartbeat_s: float) -> ServerProcess:
+    """A fresh `openssm server` (SQLite) whose heartbeat settings suit a large fleet."""
+    env = {
+        "OPENSSM_HEARTBEAT_INTERVAL_S": str(heartbeat_s),
+        "OPENSSM_CONNECTION_LOST_AFTER_S": str(max(120.0, 4 * heartbeat_s)),
+        "OPENSSM_LOG_LEVEL": "warning",
+    }
+    server = ServerProcess(data_dir=data_dir, env=env)
+    server.start()
+    return server
+
+
+async def connect_fleet(
     url: str,
     agents: list[SimAgent],
     *,
-    ssm: SSMClient,
     batch: int,
-    hold_s: float,
-    server_pid: int | None,
-) -> float | None:
-    """Connect, hold, count; the server's RSS (MB) at the end of the hold, all still connected."""
-    stop = asyncio.Event()
+    stop: asyncio.Event,
+    commands: Callable[[SimAgent], CommandHandler | None] = lambda _agent: None,
+) -> list[asyncio.Task[None]]:
+    """Start every agent's channel, ``batch`` at a time, each batch waited for (30 s at most);
+    ``commands`` gives each agent what answers its Run Command frames."""
     tasks: list[asyncio.Task[None]] = []
-    started = time.monotonic()
     for first in range(0, len(agents), batch):
         group = agents[first : first + batch]
         for agent in group:
@@ -167,12 +178,29 @@ async def run_fleet(
                 private_key=agent.key,
                 backoff=Backoff(base_s=0.5, cap_s=30.0),
                 info_source=lambda info=info: info,  # type: ignore[misc]  # bound per agent
+                commands=commands(agent),
             )
             tasks.append(asyncio.create_task(agent.channel.run(stop)))
         deadline = time.monotonic() + 30.0
         target = first + len(group)
         while connected(agents) < target and time.monotonic() < deadline:  # noqa: ASYNC110  # polling many channels' states
             await asyncio.sleep(0.05)
+    return tasks
+
+
+async def run_fleet(
+    url: str,
+    agents: list[SimAgent],
+    *,
+    ssm: SSMClient,
+    batch: int,
+    hold_s: float,
+    server_pid: int | None,
+) -> float | None:
+    """Connect, hold, count; the server's RSS (MB) at the end of the hold, all still connected."""
+    stop = asyncio.Event()
+    started = time.monotonic()
+    tasks = await connect_fleet(url, agents, batch=batch, stop=stop)
     ramp_s = time.monotonic() - started
     up = connected(agents)
     rss = server_rss(server_pid)
@@ -236,13 +264,7 @@ def main() -> int:
                 key_id = profile["openssm"]["aws_access_key_id"]
                 secret = profile["openssm"]["aws_secret_access_key"]
         else:
-            env = {
-                "OPENSSM_HEARTBEAT_INTERVAL_S": str(args.heartbeat_s),
-                "OPENSSM_CONNECTION_LOST_AFTER_S": str(max(120.0, 4 * args.heartbeat_s)),
-                "OPENSSM_LOG_LEVEL": "warning",
-            }
-            server = ServerProcess(data_dir=Path(tmp.name) / "server", env=env)
-            server.start()
+            server = start_server(Path(tmp.name) / "server", heartbeat_s=args.heartbeat_s)
             url, pid = server.url, server.pid
             key_id, secret = ADMIN_KEY_ID, ADMIN_SECRET
         print(f"server: {url} (pid {pid})")

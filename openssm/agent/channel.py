@@ -17,13 +17,12 @@ import logging
 import ssl
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, Protocol
 
 import websockets.exceptions
 from websockets.asyncio.client import ClientConnection, connect
 
-from openssm.agent.commands import CommandRunner
 from openssm.agent.transport import untrusted_certificate
 from openssm.backoff import Backoff
 from openssm.errors import (
@@ -72,6 +71,21 @@ def channel_url(server_url: str) -> str:
 def silence_limit_s(heartbeat_interval_s: float) -> float:
     """How long the server may stay silent before the agent gives the connection up."""
     return max(3 * heartbeat_interval_s, 10.0)
+
+
+class CommandHandler(Protocol):
+    """What the channel hands Run Command frames to: the agent's CommandRunner, or the fleet
+    simulator's stand-in (bench/commands_sim.py), which answers every invocation at once."""
+
+    async def attach(self, send: Callable[[Frame], Awaitable[None]]) -> None: ...
+
+    def detach(self) -> None: ...
+
+    async def handle(self, frame: Frame) -> bool:
+        """Take a Run Command frame; False when ``frame`` is not one."""
+        ...
+
+    async def stop(self) -> None: ...
 
 
 class ChannelState(enum.Enum):
@@ -127,7 +141,7 @@ class AgentChannel:
         info_source: Callable[[], InstanceInfoFrame],
         wall_clock: Callable[[], float] = time.time,
         info_refresh_s: float = INFO_REFRESH_S,
-        commands: CommandRunner | None = None,
+        commands: CommandHandler | None = None,
     ) -> None:
         self.url = channel_url(server_url)
         self.instance_id = instance_id

@@ -1,0 +1,202 @@
+"""`echo hi` on N real agents on this machine: Run Command's fan-out beside Salt's.
+
+Starts a fresh server (SQLite), registers N real agents through one activation (`openssm
+agent register`, as an operator would), runs them as `openssm agent run` subprocesses until
+the server shows them Online, then times SendCommand (AWS-RunShellScript, `echo hi`,
+MaxConcurrency 100%) until the command's Status is Success. The fleet grows from one size to
+the next (10, then 40 more, then 150 more), so each size is a fresh command on exactly N.
+
+For each N it prints the wall time of the first (cold) command and the median of --repeat
+warm ones, and the CPU per target of the server and agents together (from /proc), with and
+without the shells the agents spawned, beside Salt 3008's figures on this 2-core machine.
+It also reports an agent's RSS idle and while it runs a command. Asserts nothing.
+
+Targets (issue 10): N=50 under 0.5 s, N=200 under 2 s, under 5 ms of CPU per target beyond
+the shell's own spawn; an agent under 30 MB RSS idle and under 40 MB running a command.
+
+    python bench/fanout.py                  # N = 10, 50, 200
+    python bench/fanout.py --agents 50 --repeat 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from types_boto3_ssm.client import SSMClient
+
+from bench.proc_cpu import CpuTimes, total_cpu
+from tests.agents import AgentProcess, create_activation, register_cli
+from tests.support import ServerProcess, wait_until
+
+MB = 1024 * 1024
+# Salt 3008, `salt '*' cmd.run 'echo hi'` with local minions on this 2-core machine (issue 10).
+SALT_WALL_S = {50: 2.9, 200: 23.8}
+SALT_CPU_PER_TARGET_MS = 100.0
+_ENDED = frozenset({"Success", "Failed", "Cancelled", "TimedOut"})
+_QUIET = {"OPENSSM_LOG_LEVEL": "warning"}
+
+
+def register_agents(
+    server: ServerProcess, ssm: SSMClient, root: Path, first: int, count: int, threads: int
+) -> list[AgentProcess]:
+    activation_id, code = create_activation(ssm, limit=count)
+
+    def register(index: int) -> AgentProcess:
+        state_dir = root / f"agent-{index}"
+        done = register_cli(server.url, state_dir, activation_id, code)
+        if done.returncode != 0:
+            raise RuntimeError(f"registration failed: {done.stderr}")
+        return AgentProcess(state_dir=state_dir, instance_id=done.stdout.strip(), env=_QUIET)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(register, range(first, first + count)))
+
+
+def count_online(ssm: SSMClient) -> int:
+    pages = ssm.get_paginator("describe_instance_information").paginate(
+        Filters=[{"Key": "PingStatus", "Values": ["Online"]}],
+        PaginationConfig={"PageSize": 50},
+    )
+    return sum(len(page["InstanceInformationList"]) for page in pages)
+
+
+def run_everywhere(ssm: SSMClient, command: str, expected: int) -> float:
+    """Seconds from SendCommand to every node until the command's Status ended (Success)."""
+    started = time.perf_counter()
+    command_id = ssm.send_command(
+        DocumentName="AWS-RunShellScript",
+        Targets=[{"Key": "InstanceIds", "Values": ["*"]}],
+        Parameters={"commands": [command]},
+        MaxConcurrency="100%",
+        MaxErrors="0",
+    )["Command"]["CommandId"]
+    found = ssm.list_commands(CommandId=command_id)["Commands"][0]
+    while found["Status"] not in _ENDED:
+        time.sleep(0.005)
+        found = ssm.list_commands(CommandId=command_id)["Commands"][0]
+    took = time.perf_counter() - started
+    if found["Status"] != "Success" or found["TargetCount"] != expected:
+        raise RuntimeError(
+            f"{command!r} ended {found['Status']} on {found['CompletedCount']} of "
+            f"{found['TargetCount']} targets (expected {expected} Success)"
+        )
+    return took
+
+
+class RssSampler:
+    """Samples the agents' RSS every few milliseconds in a thread; keeps each one's peak."""
+
+    def __init__(self, pids: list[int], interval_s: float = 0.005) -> None:
+        self._processes = [psutil.Process(pid) for pid in pids]
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self.peak = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for process in self._processes:
+                self.peak = max(self.peak, process.memory_info().rss)
+            time.sleep(self._interval_s)
+
+
+def measure(
+    ssm: SSMClient, server_pid: int, agents: list[AgentProcess], repeat: int
+) -> tuple[float, list[float], CpuTimes, CpuTimes]:
+    """Cold wall time, warm wall times, and (server, agents) CPU over the warm runs."""
+    n = len(agents)
+    cold = run_everywhere(ssm, "echo hi", n)
+    pids = [a.pid for a in agents]
+    server_before, agents_before = total_cpu([server_pid]), total_cpu(pids)
+    warm = [run_everywhere(ssm, "echo hi", n) for _ in range(repeat)]
+    server_used = total_cpu([server_pid]) - server_before
+    agents_used = total_cpu(pids) - agents_before
+    return cold, warm, server_used, agents_used
+
+
+def report_rss(ssm: SSMClient, agents: list[AgentProcess]) -> None:
+    idle = [psutil.Process(a.pid).memory_info().rss / MB for a in agents]
+    print(
+        f"agent RSS idle: median {statistics.median(idle):.1f} MB, max {max(idle):.1f} MB "
+        "(target < 30 MB)"
+    )
+    with RssSampler([a.pid for a in agents]) as sampler:
+        run_everywhere(ssm, "echo hi; sleep 0.5", len(agents))
+    print(f"agent RSS running a command: peak {sampler.peak / MB:.1f} MB (target < 40 MB)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--agents", type=int, action="append", help="fleet size N (default 10, 50 and 200)"
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="warm runs per size")
+    parser.add_argument("--register-threads", type=int, default=8)
+    args = parser.parse_args()
+    sizes = sorted(set(args.agents or [10, 50, 200]))
+
+    with tempfile.TemporaryDirectory(prefix="openssm-fanout-") as tmp:
+        root = Path(tmp)
+        server = ServerProcess(data_dir=root / "server", env=_QUIET)
+        server.start()
+        agents: list[AgentProcess] = []
+        try:
+            ssm = server.client()
+            print(f"server: {server.url} (pid {server.pid})")
+            for n in sizes:
+                new = register_agents(
+                    server, ssm, root, len(agents), n - len(agents), args.register_threads
+                )
+                for agent in new:
+                    agent.start()
+                agents.extend(new)
+                wait_until(lambda n=n: count_online(ssm) >= n, timeout_s=120, interval_s=0.5)  # type: ignore[misc]
+                time.sleep(1.0)  # let the agents' start-up work settle
+                cold, warm, server_cpu, agents_cpu = measure(ssm, server.pid, agents, args.repeat)
+                runs = n * len(warm)
+                beyond_shell = (server_cpu.own + agents_cpu.own) / runs
+                with_shell = beyond_shell + agents_cpu.children / runs
+                salt = SALT_WALL_S.get(n)
+                print(
+                    f"N={n}: echo hi on all in {statistics.median(warm):.3f}s "
+                    f"(median of {len(warm)}; cold {cold:.3f}s)"
+                    + (f"; Salt {salt:.1f}s" if salt else "")
+                )
+                print(
+                    f"  CPU per target: {1000 * with_shell:.1f} ms with the shell, "
+                    f"{1000 * beyond_shell:.1f} ms beyond it "
+                    f"(server {1000 * server_cpu.own / runs:.1f}, "
+                    f"agent {1000 * agents_cpu.own / runs:.1f}, "
+                    f"shell {1000 * agents_cpu.children / runs:.1f}); "
+                    f"Salt ~{SALT_CPU_PER_TARGET_MS:.0f} ms"
+                )
+            report_rss(ssm, agents)
+        finally:
+            for agent in agents:
+                agent.kill(15)
+            for agent in agents:
+                agent.stop()
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
