@@ -34,6 +34,7 @@ check: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/check_module_size.py
 	$(PY) scripts/check_import_cycles.py
+	$(PY) scripts/readme_operations.py --check
 
 test: dev check
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
