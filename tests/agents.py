@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,17 +177,22 @@ class AgentFactory:
     ) -> list[AgentProcess]:
         ssm = self.server.client()
         activation_id, code = create_activation(ssm, limit=count, name=name)
-        started: list[AgentProcess] = []
-        for _ in range(count):
-            state_dir = self.root / f"agent-{len(self.agents)}"
+        first = len(self.agents)
+        state_dirs = [self.root / f"agent-{first + i}" for i in range(count)]
+
+        def register(state_dir: Path) -> AgentProcess:
             done = register_cli(self.server.url, state_dir, activation_id, code)
             assert done.returncode == 0, f"register failed: {done.stderr}"
             agent = AgentProcess(
                 state_dir=state_dir, instance_id=done.stdout.strip(), env=dict(env or {})
             )
             agent.start()
-            self.agents.append(agent)
-            started.append(agent)
+            return agent
+
+        # Registering is a CLI process each: a large fleet registers several at a time.
+        with ThreadPoolExecutor(max_workers=min(8, count) or 1) as pool:
+            started = list(pool.map(register, state_dirs))
+        self.agents.extend(started)
         if wait_online:
             wait_ping_status(ssm, [a.instance_id for a in started], "Online")
         return started

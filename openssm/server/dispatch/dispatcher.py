@@ -20,6 +20,7 @@ answers a repeat with its stored result (DESIGN §4).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import logging
@@ -38,10 +39,14 @@ from openssm.server.services.commands import progress, send
 from openssm.server.services.commands.wire import result_from_frame
 from openssm.server.store.commands import repo
 from openssm.server.store.engine import Store
+from openssm.server.store.notify import COMMANDS_CHANNEL, Listener, notify
 
 log = logging.getLogger("openssm.dispatch")
 
 DEFAULT_INTERVAL_S = 1.0
+# AWS keeps command history 30 days; finished commands older than that are dropped hourly.
+HISTORY = dt.timedelta(days=30)
+_PRUNE_EVERY = dt.timedelta(hours=1)
 _STOP_TIMEOUT_S = 10.0
 
 
@@ -50,6 +55,7 @@ class _Pass:
     """What one pass decided, to act on after it committed."""
 
     acks: list[tuple[str, str]] = field(default_factory=list)  # (instance id, command id)
+    cancels: list[tuple[str, str]] = field(default_factory=list)  # (command id, instance id)
     deliveries: list[tuple[repo.CommandRow, tuple[str, ...]]] = field(default_factory=list)
 
 
@@ -71,6 +77,27 @@ class Dispatcher(PeriodicLoop):
         self._clock = clock
         self.replica_id = replica_id or token_source.token_hex(8)
         self._results: list[progress.InvocationResult] = []
+        # Cancels this process has passed on to its agents (each is sent once per channel).
+        self._cancels_sent: set[tuple[str, str]] = set()
+        # Replicas sharing PostgreSQL wake each other when work appears or slots free up.
+        self._listener = Listener(store.engine, COMMANDS_CHANNEL, self._woken_by_database)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pruned_at: dt.datetime | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await super().start()
+        self._listener.start()
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._listener.stop)
+        await super().stop()
+
+    def _woken_by_database(self) -> None:
+        """Called from the listener's thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.wake)
 
     # --- events from the channel --------------------------------------------------------------
 
@@ -114,6 +141,12 @@ class Dispatcher(PeriodicLoop):
             await self._hub.send(instance_id, ResultAckFrame(command_id=command_id))
         for command, instance_ids in decided.deliveries:
             await self._send_invocation(command, instance_ids)
+        # Those no longer Cancelling are forgotten, so the set stays as small as the work.
+        self._cancels_sent &= set(decided.cancels)
+        for command_id, instance_id in decided.cancels:
+            if (command_id, instance_id) not in self._cancels_sent:
+                self._cancels_sent.add((command_id, instance_id))
+                await self._hub.send(instance_id, CancelFrame(command_id=command_id))
 
     def _pass(
         self,
@@ -123,13 +156,15 @@ class Dispatcher(PeriodicLoop):
         now: dt.datetime,
     ) -> _Pass:
         decided = _Pass()
+        active = repo.active_commands(conn)  # locked first: see active_commands
         for result in results:
             progress.record_result(conn, result)
             decided.acks.append((result.instance_id, result.command_id))
         touched = {result.command_id for result in results}
-        for command in repo.active_commands(conn):
+        ended = 0
+        for command in active:
             touched.discard(command.command_id)
-            progress.expire(conn, command, now)
+            ended += progress.expire(conn, command, now)
             claimed = progress.advance(
                 conn, command, reachable=reachable, replica=self.replica_id, now=now
             )
@@ -140,6 +175,19 @@ class Dispatcher(PeriodicLoop):
             finished = repo.get_command_by_id(conn, command_id)
             if finished is not None:
                 progress.refresh(conn, finished)
+        # A cancel asked through another replica reaches the agents delivered from here.
+        decided.cancels = [
+            pair
+            for pair in repo.cancelling_claimed_by(conn, self.replica_id)
+            if pair[1] in reachable
+        ]
+        if results or ended:
+            notify(conn, COMMANDS_CHANNEL)  # rate control may start more on other replicas
+        if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
+            self._pruned_at = now
+            dropped = repo.delete_commands_before(conn, now - HISTORY)
+            if dropped:
+                log.info("dropped %d commands older than %d days", dropped, HISTORY.days)
         return decided
 
     async def _send_invocation(self, command: repo.CommandRow, instance_ids: Sequence[str]) -> None:

@@ -171,3 +171,24 @@ def test_an_agent_killed_mid_command_reports_it_failed_and_never_runs_it_twice(
     ]
     assert "stopped while this command ran" in listed["CommandPlugins"][0]["Output"]
     assert runs.read_text() == "run\n"
+
+
+def test_shell_syntax_in_a_parameter_that_is_not_script_stays_inert(
+    agent_factory: AgentFactory, fleet_server: ServerProcess, tmp_path: Path
+) -> None:
+    """SECURITY.md item 12: workingDirectory is a path, never shell."""
+    ssm = fleet_server.client()
+    (agent,) = agent_factory(1)
+    planted = tmp_path / "planted"
+    command_id = ssm.send_command(
+        DocumentName=SHELL,
+        InstanceIds=[agent.instance_id],
+        Parameters={
+            "commands": ["echo ran"],
+            "workingDirectory": [f"/tmp; touch {planted}; $(touch {planted})"],
+        },
+    )["Command"]["CommandId"]
+    got = _ended(ssm, command_id, agent.instance_id)
+    assert got["Status"] == "Failed"
+    assert "ran" not in got["StandardOutputContent"]
+    assert not planted.exists()

@@ -342,3 +342,25 @@ def test_list_filters_and_paging(server: ServerProcess) -> None:
         InstanceId=agent.instance_id, Filters=[{"key": "Status", "value": "Success"}]
     )["CommandInvocations"]
     assert len(invocations) == 3
+
+
+def test_an_agent_cannot_report_another_agents_invocation(server: ServerProcess) -> None:
+    """SECURITY.md item 7: the reporting instance comes from the channel, never the frame."""
+    ssm = server.client()
+    honest, liar = driven_agents(ssm, server.url, 2)
+    command_id = ssm.send_command(
+        DocumentName=SHELL, InstanceIds=[honest.instance_id], Parameters={"commands": ["true"]}
+    )["Command"]["CommandId"]
+    honest.next_frame("invocation")
+    liar.report(command_id, "Success", steps=[step_result(stdout="forged")])
+    liar.next_frame("result_ack")  # taken and dropped: nothing of the liar's is stored
+    got = ssm.get_command_invocation(CommandId=command_id, InstanceId=honest.instance_id)
+    assert got["Status"] == "InProgress"
+    assert (
+        error_of(ssm.get_command_invocation, CommandId=command_id, InstanceId=liar.instance_id).code
+        == "InvocationDoesNotExist"
+    )
+    honest.report(command_id, "Success", steps=[step_result(stdout="real")])
+    _wait_status(ssm, command_id, "Success")
+    got = ssm.get_command_invocation(CommandId=command_id, InstanceId=honest.instance_id)
+    assert got["StandardOutputContent"] == "real"

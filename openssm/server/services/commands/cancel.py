@@ -10,6 +10,7 @@ from openssm.errors import InvalidInstanceId
 from openssm.server.context import RequestContext
 from openssm.server.services.commands import progress, reads
 from openssm.server.store.commands import repo
+from openssm.server.store.notify import COMMANDS_CHANNEL, notify
 
 
 def cancel_command(
@@ -28,4 +29,5 @@ def cancel_command(
             raise InvalidInstanceId(f"Command {command_id} does not run on {', '.join(strangers)}.")
     stopping = progress.cancel(conn, command, instance_ids, ctx.now)
     progress.refresh(conn, reads.get_command(conn, ctx, command_id))
+    notify(conn, COMMANDS_CHANNEL)  # the replica holding an agent passes the cancel on
     return stopping

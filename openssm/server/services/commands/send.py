@@ -27,6 +27,7 @@ from openssm.server.services.commands import ratecontrol, rollup, targets
 from openssm.server.services.documents import reads as document_reads
 from openssm.server.services.documents import rendering
 from openssm.server.store.commands import repo
+from openssm.server.store.notify import COMMANDS_CHANNEL, notify
 from openssm.statuses import InvocationDetail
 
 DEFAULT_DELIVERY_TIMEOUT_S = 3600
@@ -222,4 +223,5 @@ def send_command(
     )
     repo.insert_command(conn, row)
     repo.insert_invocations(conn, invocations)
+    notify(conn, COMMANDS_CHANNEL)
     return row

@@ -165,9 +165,20 @@ def list_commands(conn: Connection, query: CommandQuery, *, limit: int) -> list[
 
 
 def active_commands(conn: Connection) -> list[CommandRow]:
-    """Every command not yet finished, oldest first (the dispatcher's and sweep's work)."""
+    """Every command not yet finished, oldest first: the dispatcher's work.
+
+    Their rows stay locked until the transaction ends, so replicas sharing PostgreSQL count
+    and claim invocations one pass at a time (rate control holds across replicas; SQLite
+    writers are serialized anyway). Every pass locks in this one order, so passes never
+    deadlock each other.
+    """
     c = commands.c
-    select = sa.select(commands).where(c.finished == sa.false()).order_by(c.requested_at)
+    select = (
+        sa.select(commands)
+        .where(c.finished == sa.false())
+        .order_by(c.requested_at, c.command_id)
+        .with_for_update()
+    )
     return [_command(r) for r in conn.execute(select)]
 
 
@@ -380,6 +391,15 @@ def in_flight_for_instance(conn: Connection, instance_id: str) -> list[Invocatio
         i.instance_id == instance_id, i.status_details.in_(["InProgress", "Cancelling"])
     )
     return [_invocation(r) for r in conn.execute(select)]
+
+
+def cancelling_claimed_by(conn: Connection, replica: str) -> list[tuple[str, str]]:
+    """(command id, instance id) of invocations being cancelled that ``replica`` delivered."""
+    i = command_invocations.c
+    select = sa.select(i.command_id, i.instance_id).where(
+        i.claimed_by == replica, i.status_details == "Cancelling"
+    )
+    return [(r[0], r[1]) for r in conn.execute(select)]
 
 
 def set_invocation_details(

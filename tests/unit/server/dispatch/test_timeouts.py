@@ -16,7 +16,7 @@ from openssm.clock import FakeClock
 from openssm.protocol.frames import Frame, InvocationFrame
 from openssm.server.channel.hub import Hub
 from openssm.server.context import RequestContext
-from openssm.server.dispatch.dispatcher import Dispatcher
+from openssm.server.dispatch.dispatcher import HISTORY, Dispatcher
 from openssm.server.secrets import Keyring
 from openssm.server.services.commands import progress, send
 from openssm.server.services.fleet import activations, instances
@@ -149,3 +149,21 @@ def test_the_plan_is_stored_sealed_and_the_parameters_as_the_caller_wrote_them(
         "commands": ["sleep 1"],
         "executionTimeout": ["60"],
     }
+
+
+def test_finished_commands_are_kept_thirty_days_as_on_aws(
+    world: tuple[Store, Keyring, FakeClock],
+) -> None:
+    store, keyring, clock, _, command = _sent(world)
+    dispatcher = Dispatcher(store, keyring, Hub(), clock)
+    clock.advance(31)
+    asyncio.run(dispatcher.tick())  # delivery timed out: the command is finished
+
+    clock.advance(HISTORY.total_seconds() - 60)
+    asyncio.run(dispatcher.tick())
+    assert store.read_sync(lambda conn: repo.get_command_by_id(conn, command.command_id))
+
+    clock.advance(3600)
+    asyncio.run(dispatcher.tick())
+    assert store.read_sync(lambda conn: repo.get_command_by_id(conn, command.command_id)) is None
+    assert _details(store, command.command_id) == {}

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from openssm import arns
-from openssm.protocol.frames import CancelFrame
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
@@ -285,11 +284,8 @@ async def cancel_command(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
     command_id = body["CommandId"]
     instance_ids = body.get("InstanceIds") or None
 
-    stopping = await rt.store.write(
-        lambda conn: cancel.cancel_command(conn, ctx, command_id, instance_ids)
-    )
-    for instance_id in stopping:
-        await rt.hub.send(instance_id, CancelFrame(command_id=command_id))
+    await rt.store.write(lambda conn: cancel.cancel_command(conn, ctx, command_id, instance_ids))
+    # The dispatcher of the replica that delivered each invocation tells its agent to stop.
     rt.commands_doorbell.ring()
     return {}
 
