@@ -191,6 +191,21 @@ class ServerSettings:
         None, env="OPENSSM_S3_SECRET_ACCESS_KEY", parse=text, secret=True,
         help="secret of OPENSSM_S3_ACCESS_KEY_ID",
     )  # fmt: skip
+    # Connections (openssm.server.connections, openssm.server.http_protocol).
+    http_idle_timeout_s: float = setting(
+        5.0, env="OPENSSM_HTTP_IDLE_TIMEOUT_S", parse=number,
+        check=between(0, 3600, above_low=True),
+        help="seconds an HTTP connection may wait before sending a request's headers, "
+        "opened or between requests, before it is closed",
+    )  # fmt: skip
+    max_api_connections: int = setting(
+        1000, env="OPENSSM_MAX_API_CONNECTIONS", parse=integer, check=between(1, 1_000_000),
+        help="HTTP connections open at once (agents' channels are counted apart)",
+    )  # fmt: skip
+    max_agent_channels: int = setting(
+        0, env="OPENSSM_MAX_AGENT_CHANNELS", parse=integer, check=between(0, 100_000_000),
+        help="agents connected at once; 0 (the default): what the open-file limit leaves",
+    )  # fmt: skip
 
     @property
     def admin_credentials(self) -> AdminCredentials | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +37,19 @@ def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"condition not met within {timeout_s}s")
         time.sleep(interval_s)
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    """True once the other end closed ``sock`` (EOF or reset); False while it stays open."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(4096) == b""
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+    finally:
+        sock.setblocking(True)
 
 
 @dataclass

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import resource
 from dataclasses import dataclass
 
 from openssm.clock import Clock
 from openssm.config import DEFAULT_REGION, ServerSettings
 from openssm.files import ensure_private_dir, write_private_file
+from openssm.server.connections import ConnectionCounts, ConnectionLimits
 from openssm.server.objects.stores import OutputStores, S3Service
 from openssm.server.runtime import Runtime
 from openssm.server.secrets import Keyring
@@ -51,6 +53,7 @@ def bootstrap(settings: ServerSettings, clock: Clock) -> Bootstrapped:
         keyring=keyring,
         clock=clock,
         objects=output_stores(settings),
+        connections=ConnectionCounts(connection_limits(settings)),
     )
     return Bootstrapped(runtime=runtime, new_admin_key=new_key)
 
@@ -66,6 +69,14 @@ def output_stores(settings: ServerSettings) -> OutputStores:
             secret_access_key=settings.s3_secret_access_key,
         )
     return OutputStores.under(settings.data_dir, s3)
+
+
+def connection_limits(settings: ServerSettings) -> ConnectionLimits:
+    """Each kind's budget of connections, within the files this process may open."""
+    open_files, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return ConnectionLimits.within(
+        open_files, api=settings.max_api_connections, channels=settings.max_agent_channels
+    )
 
 
 def _first_admin_key(

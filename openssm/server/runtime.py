@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from openssm.clock import Clock
 from openssm.config import ServerSettings
 from openssm.server.channel.hub import Hub
+from openssm.server.connections import ConnectionCounts, ConnectionLimits
 from openssm.server.loops import Doorbell
 from openssm.server.objects.stores import OutputStores
 from openssm.server.secrets import Keyring
@@ -26,5 +27,9 @@ class Runtime:
     hub: Hub = field(default_factory=Hub)
     # GetParameter's in-memory current versions (invalidated through the database).
     parameter_cache: CurrentVersionCache = field(default_factory=CurrentVersionCache)
+    # The connections this process holds, by kind (bootstrap sizes them to the open files).
+    connections: ConnectionCounts = field(
+        default_factory=lambda: ConnectionCounts(ConnectionLimits(api=1000, channels=10_000))
+    )
     # Rung when a command was sent or cancelled: the dispatcher looks for work at once.
     commands_doorbell: Doorbell = field(default_factory=Doorbell)

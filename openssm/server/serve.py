@@ -17,6 +17,7 @@ from openssm.config import ServerSettings
 from openssm.files import write_private_file
 from openssm.server.app import build_app
 from openssm.server.bootstrap import banner, bootstrap
+from openssm.server.http_protocol import HttpConnections, guarded_http_protocol
 from openssm.server.listen import ListenError, listening_socket
 from openssm.server.runtime import Runtime
 from openssm.server.scheduler import build_loops
@@ -80,9 +81,25 @@ def run_server(settings: ServerSettings) -> int:
 def uvicorn_server(runtime: Runtime) -> uvicorn.Server:
     """The app of ``runtime`` with its loops, served as ``openssm server`` serves it."""
     app = build_app(runtime, build_loops(runtime))
+    settings = runtime.settings
+    limits = runtime.connections.limits
+    log.info(
+        "open files: %d; connections at most: %d pending and %d API, %d agent channels, "
+        "%d sessions",
+        resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+        limits.api,
+        limits.api,
+        limits.channels,
+        limits.sessions,
+    )
+    http_connections = HttpConnections(
+        runtime.connections, idle_timeout_s=settings.http_idle_timeout_s
+    )
     config = uvicorn.Config(
         app,
-        http="httptools",
+        http=guarded_http_protocol(http_connections),
+        # Idle between requests: closed as soon as a silent new connection would be.
+        timeout_keep_alive=settings.http_idle_timeout_s,  # type: ignore[arg-type]  # any seconds
         ws="websockets-sansio",
         # Agent frames are small JSON; per-message deflate would cost tens of KB of zlib
         # state per connection, which 10,000 agents cannot afford.

@@ -38,6 +38,7 @@ from openssm.protocol.frames import (
 )
 from openssm.protocol.handshake import RejectCode
 from openssm.server.channel.presence import Presence
+from openssm.server.connections import ConnectionKind
 from openssm.server.runtime import Runtime
 from openssm.server.services.fleet import instances
 
@@ -46,6 +47,8 @@ log = logging.getLogger("openssm.channel")
 HELLO_TIMEOUT_S = 10.0
 # A newer authenticated connection of the same instance replaced this one (SPEC.md).
 CLOSE_REPLACED = 4409
+# RFC 6455: the server is overloaded; before the handshake it is answered as HTTP 403.
+CLOSE_TRY_AGAIN_LATER = 1013
 _INSTANCE_ID = re.compile(r"mi-[0-9a-f]{17}")
 _MAX_REASON_BYTES = 123  # RFC 6455: a close frame's reason fits in 123 bytes
 
@@ -187,6 +190,19 @@ class ChannelEndpoint:
             raise RuntimeError(f"the agent channel serves WebSocket only, not {scope['type']}")
         if (await receive())["type"] != "websocket.connect":
             return
+        connections = self._runtime.connections
+        if not connections.admit(ConnectionKind.CHANNEL):
+            log.warning(
+                "refused an agent channel: %d are open", connections.open(ConnectionKind.CHANNEL)
+            )
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+            return
+        try:
+            await self._run(send, receive)
+        finally:
+            connections.release(ConnectionKind.CHANNEL)
+
+    async def _run(self, send: Send, receive: Receive) -> None:
         await send({"type": "websocket.accept"})
         channel = AgentChannel(send)
         try:
