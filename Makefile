@@ -36,8 +36,15 @@ check: $(VENV)/.installed
 	$(PY) scripts/check_import_cycles.py
 	$(PY) scripts/readme_operations.py --check
 
+# The suite runs under coverage, the servers and agents it starts included (pyproject.toml's
+# [tool.coverage.run]); the total is printed last, `coverage report -m` details it afterwards.
 test: dev check
-	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+	$(VENV)/bin/coverage erase
+	COVERAGE_FILE=$(CURDIR)/.coverage $(VENV)/bin/coverage run -m pytest -n 2 $(PYTEST_ARGS); \
+	status=$$?; \
+	$(VENV)/bin/coverage combine -q && \
+	echo "coverage: $$($(VENV)/bin/coverage report --format=total)% of openssm's statements and branches"; \
+	exit $$status
 
 test-quick: $(VENV)/.installed
 	$(VENV)/bin/pytest -m "not e2e and not postgres and not cli" -x -q $(PYTEST_ARGS)
@@ -50,4 +57,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/fanout.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*

@@ -7,7 +7,10 @@ import contextlib
 import logging
 import os
 import resource
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 import uvicorn
 import uvloop
@@ -23,6 +26,8 @@ from openssm.server.runtime import Runtime
 from openssm.server.scheduler import build_loops
 
 log = logging.getLogger("openssm.server")
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def run_server(settings: ServerSettings) -> int:
@@ -113,4 +118,23 @@ def uvicorn_server(runtime: Runtime) -> uvicorn.Server:
         ssl_certfile=runtime.settings.tls_cert,
         ssl_keyfile=runtime.settings.tls_key,
     )
-    return uvicorn.Server(config)
+    return _Server(config)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that the SIGTERM or SIGINT that stopped it is not raised again
+    once it has shut down: uvicorn re-raises it with the default handler back in place, which
+    killed the process before the store was closed and before its exit handlers ran."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Signals can be caught on the main thread only (tests run servers in other threads).
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
