@@ -19,15 +19,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openssm.agent.ledger import Ledger
-from openssm.agent.run.context import RunContext, Stream
+from openssm.agent.run.context import DocumentResolver, ResolvedDocument, RunContext, Stream
 from openssm.agent.run.executor import run_plan
 from openssm.agent.run.outcome import PlanOutcome, wire_status
 from openssm.documents.actions import PlatformType
+from openssm.documents.nested import NestedDocument, lookup_key
 from openssm.documents.plan import Plan
 from openssm.errors import OpenSSMError, ProtocolViolation
 from openssm.protocol.frames import (
@@ -140,6 +141,25 @@ def failed_frame(command_id: str, details: InvocationDetail, message: str) -> Re
     )
 
 
+def _resolver(documents: list[NestedDocument]) -> DocumentResolver:
+    """Finds the documents the server rendered for the invocation's aws:runDocument steps."""
+    table = {lookup_key(d.name, d.version, d.parameters): d for d in documents}
+
+    async def resolve(
+        name_or_arn: str, version: str | None, parameters: Mapping[str, Sequence[str]]
+    ) -> ResolvedDocument:
+        found = table.get(
+            lookup_key(name_or_arn, version, {k: list(v) for k, v in parameters.items()})
+        )
+        if found is None:
+            raise LookupError(
+                f"the server did not render {name_or_arn} with these parameters for this command"
+            )
+        return ResolvedDocument(plan=found.plan, secrets=found.secrets)
+
+    return resolve
+
+
 class CommandRunner:
     """The agent's Run Command worker; the channel feeds it frames and lends it a sender."""
 
@@ -221,6 +241,7 @@ class CommandRunner:
             execution_timeout_s=float(frame.execution_timeout_s),
             secrets=tuple(frame.secrets),
             command_id=command_id,
+            resolve_document=_resolver(frame.documents),
         )
         task = asyncio.create_task(
             self._run(command_id, frame.plan, context), name=f"run-{command_id}"

@@ -20,6 +20,7 @@ from typing import Union
 
 import msgspec
 
+from openssm.documents.nested import NestedDocument
 from openssm.documents.plan import Plan
 from openssm.errors import ProtocolViolation
 from openssm.jsontext import nesting_depth
@@ -121,6 +122,8 @@ class InvocationFrame(Frame, frozen=True, tag="invocation"):
     secrets: list[str]
     execution_timeout_s: int
     region: str
+    # What the plan's aws:runDocument steps run, rendered by the server (documents.nested).
+    documents: list[NestedDocument] = msgspec.field(default_factory=list)
 
 
 class CancelFrame(Frame, frozen=True, tag="cancel"):

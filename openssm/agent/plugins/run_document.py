@@ -5,7 +5,8 @@ needs aws:downloadContent, which this agent does not have yet), ``documentPath``
 document name, ``name:version``, or a document ARN) and ``documentParameters`` (a map, or
 its JSON text, of parameter name to a value or a list of values).
 
-The document is rendered by the server (``RunContext.resolve_document``), so its
+The document is rendered by the server when the command is sent and travels in the
+invocation (``documents.nested``); ``RunContext.resolve_document`` hands it over, so its
 ``{{ssm:}}`` references and parameter checks are the server's, and its steps run here
 with the same sequencing as any plan, their output in this step's. Documents may nest
 ``MAX_DEPTH`` deep, which also ends a document that runs itself. A nested script may not
@@ -14,16 +15,12 @@ ask for a reboot (AWS's agent refuses it too).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-
 from openssm.agent.plugins.base import PluginResult, StepEnv
 from openssm.agent.run.outcome import StepStatus
+from openssm.documents.nested import MAX_DEPTH, parse_document_path, wire_parameters
 from openssm.documents.plan import RenderedStep
 from openssm.errors import OpenSSMError
 from openssm.statuses import InvocationStatus
-
-MAX_DEPTH = 3
 
 _STEP_STATUS = {
     InvocationStatus.SUCCESS: StepStatus.SUCCESS,
@@ -31,33 +28,6 @@ _STEP_STATUS = {
     InvocationStatus.TIMED_OUT: StepStatus.TIMED_OUT,
     InvocationStatus.CANCELLED: StepStatus.CANCELLED,
 }
-
-
-def parse_document_path(path: str) -> tuple[str, str | None]:
-    """(name or ARN, version or None) from ``documentPath``."""
-    if path.startswith("arn:"):
-        return path, None
-    name, colon, version = path.partition(":")
-    return (name, version) if colon and version else (path, None)
-
-
-def wire_parameters(raw: object) -> dict[str, list[str]] | None:
-    """``documentParameters`` as SendCommand's wire shape, None when it is not a map."""
-    if raw is None or raw == "":
-        return {}
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return None
-    if not isinstance(raw, Mapping):
-        return None
-    return {str(name): _values(value) for name, value in raw.items()}
-
-
-def _values(value: object) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return [item if isinstance(item, str) else json.dumps(item) for item in items]
 
 
 async def run_document(step: RenderedStep, env: StepEnv) -> PluginResult:

@@ -195,6 +195,7 @@ class Dispatcher(PeriodicLoop):
         frame = InvocationFrame(
             command_id=command.command_id,
             plan=sealed.plan,
+            documents=list(sealed.documents),
             secrets=list(sealed.secrets),
             execution_timeout_s=command.execution_timeout_s,
             region=command.region,

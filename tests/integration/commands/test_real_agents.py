@@ -4,6 +4,7 @@ cancel with the whole process tree, secrets masked, and an agent killed mid-comm
 
 from __future__ import annotations
 
+import json
 import signal
 import uuid
 from pathlib import Path
@@ -13,6 +14,7 @@ from types_boto3_ssm.client import SSMClient
 from types_boto3_ssm.type_defs import GetCommandInvocationResultTypeDef
 
 from tests.agents import AgentFactory, AgentProcess, tag_instance
+from tests.aws_errors import error_of
 from tests.canary import assert_absent, command_lines
 from tests.integration.commands.driver import DrivenAgent
 from tests.support import ServerProcess, wait_until
@@ -192,3 +194,82 @@ def test_shell_syntax_in_a_parameter_that_is_not_script_stays_inert(
     assert got["Status"] == "Failed"
     assert "ran" not in got["StandardOutputContent"]
     assert not planted.exists()
+
+
+def test_run_document_runs_a_stored_document_rendered_by_the_server(
+    agent_factory: AgentFactory, fleet_server: ServerProcess
+) -> None:
+    ssm = fleet_server.client()
+    (agent,) = agent_factory(1)
+    suffix = uuid.uuid4().hex[:8]
+    greeting = f"/run/{suffix}/greeting"
+    ssm.put_parameter(Name=greeting, Value="hello", Type="String")
+    inner = f"Inner-{suffix}"
+    ssm.create_document(
+        Name=inner,
+        DocumentType="Command",
+        DocumentFormat="JSON",
+        Content=json.dumps(
+            {
+                "schemaVersion": "2.2",
+                "parameters": {"who": {"type": "String"}},
+                "mainSteps": [
+                    {
+                        "action": "aws:runShellScript",
+                        "name": "greet",
+                        "inputs": {"runCommand": ["echo {{ssm:" + greeting + "}} {{ who }}"]},
+                    }
+                ],
+            }
+        ),
+    )
+    outer = f"Outer-{suffix}"
+    ssm.create_document(
+        Name=outer,
+        DocumentType="Command",
+        DocumentFormat="JSON",
+        Content=json.dumps(
+            {
+                "schemaVersion": "2.2",
+                "mainSteps": [
+                    {
+                        "action": "aws:runDocument",
+                        "name": "nested",
+                        "inputs": {
+                            "documentType": "SSMDocument",
+                            "documentPath": inner,
+                            "documentParameters": {"who": "world"},
+                        },
+                    }
+                ],
+            }
+        ),
+    )
+    command_id = ssm.send_command(DocumentName=outer, InstanceIds=[agent.instance_id])["Command"][
+        "CommandId"
+    ]
+    got = _ended(ssm, command_id, agent.instance_id)
+    assert got["Status"] == "Success", got
+    assert got["PluginName"] == "nested"
+    assert got["StandardOutputContent"] == "hello world\n"
+
+    broken = f"Broken-{suffix}"
+    ssm.create_document(
+        Name=broken,
+        DocumentType="Command",
+        DocumentFormat="JSON",
+        Content=json.dumps(
+            {
+                "schemaVersion": "2.2",
+                "mainSteps": [
+                    {
+                        "action": "aws:runDocument",
+                        "name": "nested",
+                        "inputs": {"documentType": "SSMDocument", "documentPath": "Nope-x"},
+                    }
+                ],
+            }
+        ),
+    )
+    missing = error_of(ssm.send_command, DocumentName=broken, InstanceIds=[agent.instance_id])
+    assert (missing.code, "Nope-x" in missing.message) == ("InvalidDocument", True)

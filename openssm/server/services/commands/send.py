@@ -15,15 +15,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy.engine import Connection
 
 from openssm import ids
 from openssm.documents.kinds import DocumentType
-from openssm.documents.plan import Plan, plan_from_dict, plan_to_dict
+from openssm.documents.nested import NestedDocument
+from openssm.documents.plan import Plan
 from openssm.errors import AccessDeniedException, InvalidDocument, InvalidParameters
 from openssm.server.context import RequestContext
 from openssm.server.secrets import Keyring
-from openssm.server.services.commands import ratecontrol, rollup, targets
+from openssm.server.services.commands import nested, ratecontrol, rollup, targets
 from openssm.server.services.documents import reads as document_reads
 from openssm.server.services.documents import rendering
 from openssm.server.store.commands import repo
@@ -62,16 +64,18 @@ class SealedPlan:
 
     plan: Plan = field(repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # What the plan's aws:runDocument steps run (services.commands.nested).
+    documents: tuple[NestedDocument, ...] = field(default=(), repr=False)
 
 
 def seal_plan(keyring: Keyring, command_id: str, sealed: SealedPlan) -> str:
-    text = json.dumps({"plan": plan_to_dict(sealed.plan), "secrets": list(sealed.secrets)})
+    text = msgspec.json.encode(sealed).decode()
     return keyring.seal_secret(text, bound_to=f"command:{command_id}")
 
 
 def open_plan(keyring: Keyring, command_id: str, token: str) -> SealedPlan:
-    data = json.loads(keyring.open_secret(token, bound_to=f"command:{command_id}"))
-    return SealedPlan(plan=plan_from_dict(data["plan"]), secrets=tuple(data["secrets"]))
+    text = keyring.open_secret(token, bound_to=f"command:{command_id}")
+    return msgspec.json.decode(text, type=SealedPlan)
 
 
 def execution_timeout_s(plan: Plan) -> int:
@@ -210,7 +214,15 @@ def send_command(
         notification_config=json.dumps(request.notification_config or {}),
         cloudwatch_output_config=json.dumps(request.cloudwatch_output_config or {}),
         sealed_plan=seal_plan(
-            keyring, command_id, SealedPlan(plan=rendered.agent, secrets=tuple(secrets))
+            keyring,
+            command_id,
+            SealedPlan(
+                plan=rendered.agent,
+                secrets=tuple(dict.fromkeys(secrets)),
+                documents=tuple(
+                    nested.resolve_nested(conn, ctx, keyring, rendered.agent, _access_check(ctx))
+                ),
+            ),
         ),
         status=rolled.status,
         status_details=rolled.detail,

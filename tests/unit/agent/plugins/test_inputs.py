@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from openssm.agent.plugins.run_document import parse_document_path, wire_parameters
 from openssm.agent.plugins.scripts import command_lines, timeout_seconds, working_directory
 from openssm.agent.proc import exit_code_of
+from openssm.documents.nested import parse_document_path, wire_parameters
 
 
 @pytest.mark.parametrize(
