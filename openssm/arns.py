@@ -45,16 +45,21 @@ def parse(text: str) -> Arn | None:
     )
 
 
-def ssm_arn(region: str, account: str, resource: str) -> str:
+def service_arn(service: str, region: str, account: str, resource: str) -> str:
+    """A regional resource's ARN, its partition following the region."""
     return str(
         Arn(
             partition=partition_for(region),
-            service="ssm",
+            service=service,
             region=region,
             account=account,
             resource=resource,
         )
     )
+
+
+def ssm_arn(region: str, account: str, resource: str) -> str:
+    return service_arn("ssm", region, account, resource)
 
 
 def parameter_arn(region: str, account: str, name: str) -> str:
@@ -68,6 +73,11 @@ def document_arn(region: str, account: str, name: str) -> str:
 
 def managed_instance_arn(region: str, account: str, instance_id: str) -> str:
     return ssm_arn(region, account, f"managed-instance/{instance_id}")
+
+
+def group_arn(region: str, account: str, name: str) -> str:
+    """A resource group's ARN, as AWS Resource Groups spells it."""
+    return service_arn("resource-groups", region, account, f"group/{name}")
 
 
 def user_arn(region: str, account: str, user_name: str) -> str:

@@ -14,6 +14,7 @@ wire code (``__type``), so ``client.exceptions.ParameterNotFound`` matches.
     │   ├── AuthFault                 UnrecognizedClientException, InvalidSignatureException, …
     │   ├── ThrottlingException
     │   └── InternalServerError (500) only from the API catch-all
+    │       (InternalServerErrorException on the Resource Groups endpoint)
     ├── ConfigError                   bad settings at start-up
     ├── StoreError                    DuplicateKey, ConcurrentUpdate, ConstraintViolation
     ├── ChannelError                  HandshakeRejected, ProtocolViolation, ConnectionClosed,
@@ -197,6 +198,33 @@ class InvalidInstanceId(NotFoundFault):
 
 class InvalidInstanceInformationFilterValue(InputFault):
     pass
+
+
+# --- AWS Resource Groups (REST-JSON: the HTTP status is part of each error) ---------------
+
+
+class BadRequestException(InputFault):
+    pass
+
+
+class ForbiddenException(AuthFault):
+    http_status: ClassVar[int] = 403
+
+
+class NotFoundException(NotFoundFault):
+    http_status: ClassVar[int] = 404
+
+
+class MethodNotAllowedException(ClientFault):
+    http_status: ClassVar[int] = 405
+
+
+class TooManyRequestsException(ApiError):
+    http_status: ClassVar[int] = 429
+
+
+class InternalServerErrorException(ApiError):
+    http_status: ClassVar[int] = 500
 
 
 # --- Parameter Store --------------------------------------------------------------------

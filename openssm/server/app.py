@@ -12,9 +12,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from openssm.server.api.endpoint import ApiEndpoint
-from openssm.server.api.handlers import commands, documents, fleet, parameters, tags
+from openssm.server.api.gate import Gate
+from openssm.server.api.handlers import commands, documents, fleet, groups, parameters, tags
 from openssm.server.api.model import ServiceModel
 from openssm.server.api.operations import Operation, build_operation_table
+from openssm.server.api.restjson import RestJsonEndpoint
 from openssm.server.channel.endpoint import ChannelEndpoint
 from openssm.server.channel.presence import Presence, flush_interval_s
 from openssm.server.channel.registration import RegistrationEndpoint
@@ -44,9 +46,18 @@ def operation_table() -> dict[str, Operation]:
     )
 
 
+def groups_operation_table() -> dict[str, Operation]:
+    """The operations of AWS Resource Groups, served on the same URL (REST-JSON paths)."""
+    return build_operation_table([groups.OPERATIONS])
+
+
 def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlette:
     model = ServiceModel(strict=runtime.settings.strict_output)
-    api = ApiEndpoint(runtime, model, operation_table())
+    gate = Gate(runtime)
+    api = ApiEndpoint(runtime, model, operation_table(), gate)
+    groups_api = RestJsonEndpoint(
+        runtime, gate, groups_operation_table(), strict=runtime.settings.strict_output
+    )
 
     async def revoke(instance_ids: set[str]) -> None:
         for instance_id in sorted(instance_ids):
@@ -80,6 +91,7 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
             Route("/health", _health, methods=["GET"]),
             Route("/agent/v1/register", RegistrationEndpoint(runtime).register, methods=["POST"]),
             WebSocketRoute("/agent/v1/channel", ChannelEndpoint(runtime, presence, dispatcher)),
+            *(Route(path, groups_api) for path in groups_api.router.starlette_paths()),
         ],
         lifespan=lifespan,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import openssm.errors as errors
-from openssm.server.api.model import ServiceModel
+from openssm.server.api.model import ServiceModel, load_service_model
 
 # Codes AWS JSON services send that are not in the SSM model (AWS "Common Errors").
 COMMON_ERRORS = {
@@ -32,7 +32,8 @@ def _concrete_api_errors() -> list[type[errors.ApiError]]:
 
 
 def test_every_api_error_code_is_an_aws_exception_name() -> None:
-    known = ServiceModel().exception_names() | COMMON_ERRORS
+    resource_groups = ServiceModel(model=load_service_model("resource-groups"))
+    known = ServiceModel().exception_names() | resource_groups.exception_names() | COMMON_ERRORS
     unknown = sorted(c.code for c in _concrete_api_errors() if c.code not in known)
     assert unknown == []
 

@@ -429,18 +429,27 @@ def _dump_scalar(shape: Mapping[str, Any], strict: bool) -> _Dump | None:
 # --- the model -------------------------------------------------------------------------------
 
 
+def load_service_model(service: str) -> Mapping[str, Any]:
+    """botocore's model of ``service`` (``ssm`` at the API version openssm speaks, else the
+    newest botocore ships)."""
+    loader = botocore.session.get_session().get_component("data_loader")
+    version = _API_VERSION if service == "ssm" else None
+    model: Mapping[str, Any] = loader.load_service_model(service, "service-2", api_version=version)
+    return model
+
+
 class ServiceModel:
     """The SSM model, compiled once: request validation and response shaping per operation.
 
     ``strict`` makes ``shape_output`` raise ``OutputShapeError`` on members or types the output
     shape does not allow (tests run strict); otherwise unknown members are dropped silently.
-    ``model`` replaces botocore's SSM model, for tests that need a shape it lacks.
+    ``model`` replaces botocore's SSM model: another service's (``load_service_model``), or one
+    for tests that need a shape it lacks.
     """
 
     def __init__(self, *, strict: bool = False, model: Mapping[str, Any] | None = None) -> None:
         if model is None:
-            loader = botocore.session.get_session().get_component("data_loader")
-            model = loader.load_service_model("ssm", "service-2", api_version=_API_VERSION)
+            model = load_service_model("ssm")
         self._shapes: _Shapes = model["shapes"]
         self._strict = strict
         self._nodes: dict[str, _Node] = {}

@@ -9,9 +9,16 @@ from __future__ import annotations
 from openssm.server.store.commands import tables as commands_tables
 from openssm.server.store.documents import tables as documents_tables
 from openssm.server.store.fleet import tables as fleet_tables
+from openssm.server.store.groups import tables as groups_tables
 from openssm.server.store.parameters import tables as parameters_tables
 from openssm.server.store.schema import metadata
 
-CAPABILITY_TABLES = (commands_tables, documents_tables, fleet_tables, parameters_tables)
+CAPABILITY_TABLES = (
+    commands_tables,
+    documents_tables,
+    fleet_tables,
+    groups_tables,
+    parameters_tables,
+)
 
 __all__ = ["CAPABILITY_TABLES", "metadata"]

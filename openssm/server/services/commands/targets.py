@@ -1,11 +1,12 @@
 """Which managed nodes a command runs on: InstanceIds, or Targets as SendCommand takes them.
 
 Targets keys (``shared/ssm-api.md`` §2.3): ``InstanceIds`` (``*`` for every node),
-``tag:<key>`` (any of the values), ``tag-key`` (any of the keys). Several keys are ANDed,
+``tag:<key>`` (any of the values), ``tag-key`` (any of the keys), ``resource-groups:Name`` and
+``resource-groups:ResourceTypeFilters`` (``group_targets.py``). Several keys are ANDed,
 several values of one key ORed. Deregistered nodes are never targets; nodes that are not
 connected are, and wait for delivery until the command's delivery timeout.
 
-``parse_targets`` is pure; ``resolve`` reads the fleet.
+``parse_targets`` is pure; ``resolve`` reads the fleet and the caller's resource groups.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from openssm.errors import InvalidInstanceId, InvalidParameters, ValidationException
+from openssm.server.services.commands import group_targets
+from openssm.server.services.groups import groups as resource_groups
 from openssm.server.store.fleet import instances as fleet_rows
 
 _RESOLVE_PAGE = 1000
@@ -35,8 +38,11 @@ class Target:
     platform_type: str | None
 
 
-def parse_targets(targets: Sequence[Mapping[str, Any]]) -> tuple[fleet_rows.Condition, ...]:
-    """Targets as fleet conditions; InvalidParameters for a key SendCommand does not take."""
+def parse_targets(
+    targets: Sequence[Mapping[str, Any]], *, groups: group_targets.GroupQueries
+) -> tuple[fleet_rows.Condition, ...]:
+    """Targets as fleet conditions; InvalidParameters for a key SendCommand does not take.
+    ``groups`` finds the query of a group named by ``resource-groups:Name``."""
     conditions: list[fleet_rows.Condition] = []
     for target in targets:
         key = str(target.get("Key", ""))
@@ -50,14 +56,12 @@ def parse_targets(targets: Sequence[Mapping[str, Any]]) -> tuple[fleet_rows.Cond
             conditions.append(fleet_rows.TagIn(key[len(_TAG_PREFIX) :], frozenset(values)))
         elif key == "tag-key":
             conditions.append(fleet_rows.TagKeyIn(frozenset(values)))
-        elif key.startswith("resource-groups:"):
-            raise InvalidParameters(
-                f"Target key {key!r}: resource groups are not supported by this server yet; "
-                "target the same nodes with tag:<key> or InstanceIds."
-            )
+        elif key.startswith(group_targets.KEY_PREFIX):
+            conditions.extend(group_targets.conditions(key, values, groups))
         else:
             raise InvalidParameters(
-                f"Target key {key!r} is not supported. Use InstanceIds, tag:<key> or tag-key."
+                f"Target key {key!r} is not supported. Use InstanceIds, tag:<key>, tag-key, "
+                "resource-groups:Name or resource-groups:ResourceTypeFilters."
             )
     return tuple(conditions)
 
@@ -83,7 +87,12 @@ def resolve(
         conditions: tuple[fleet_rows.Condition, ...] = (fleet_rows.ColumnIn("instance_id", wanted),)
     else:
         wanted = frozenset()
-        conditions = parse_targets(targets or ())
+        conditions = parse_targets(
+            targets or (),
+            groups=lambda name: resource_groups.query_of(
+                conn, account_id=account_id, region=region, name=name
+            ),
+        )
     found = _select(conn, account_id, region, online_cutoff, conditions)
     missing = wanted - {t.instance_id for t in found}
     if missing:

@@ -1,0 +1,190 @@
+"""Who is calling, and may they: what every API endpoint of the process does before its handler.
+
+One ``Gate`` serves every AWS service the server speaks (SSM's JSON 1.1 endpoint, Resource
+Groups' REST-JSON one), so a guesser's refused signatures count once whichever service they
+try, and the principal and policy caches are shared. It owns SigV4 verification with the
+credential scope's service, the failure throttle, and IAM-style authorization of
+``<service>:<Operation>`` actions; the endpoints own their wire formats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from starlette.types import Scope
+
+from openssm import arns
+from openssm.errors import (
+    AccessDeniedException,
+    InvalidSignatureException,
+    ThrottlingException,
+    UnrecognizedClientException,
+)
+from openssm.server.api.authz import Policy, PolicyError, evaluate, parse_policy
+from openssm.server.api.sigv4 import SignedRequest, SigV4Verifier, parse_request
+from openssm.server.context import RequestContext
+from openssm.server.runtime import Runtime
+from openssm.server.services.identity import Principal
+from openssm.server.services.principals import PrincipalCache
+from openssm.server.throttle import FailureThrottle, client_key
+
+log = logging.getLogger("openssm.api")
+
+_POLICY_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated request: whose key signed it, for which region, and their policies."""
+
+    principal: Principal
+    region: str
+    now: dt.datetime
+    policies: tuple[Policy, ...]
+    # The parameters generation read with the caller's identity (see RequestContext).
+    parameters_generation: int
+
+    def context(
+        self, request_id: str, hides: Callable[[str], bool] | None = None
+    ) -> RequestContext:
+        return RequestContext(
+            account_id=self.principal.account_id,
+            region=self.region,
+            principal_arn=arns.user_arn(
+                self.region, self.principal.account_id, self.principal.user_name
+            ),
+            request_id=request_id,
+            now=self.now,
+            hides=hides,
+            parameters_generation=self.parameters_generation,
+        )
+
+
+class Gate:
+    """Authentication and authorization for every endpoint; holds only caches."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._verifiers: dict[str, SigV4Verifier] = {}
+        self._policy_cache: dict[str, Policy] = {}
+        self._principals = PrincipalCache(runtime.store, runtime.keyring)
+        # Refused signatures and unknown keys, per client address (SECURITY.md #23).
+        self._auth_failures = FailureThrottle(
+            burst=runtime.settings.auth_failure_burst,
+            per_s=runtime.settings.auth_failures_per_s,
+            monotonic=runtime.clock.monotonic,
+        )
+
+    async def admit(self, scope: Scope, body: bytes, *, service: str) -> Caller:
+        """The caller whose key signed this request for ``service``; AWS's auth errors
+        (and ThrottlingException for an address that keeps failing) otherwise."""
+        headers = request_headers(scope)
+        request = SignedRequest(
+            method=scope["method"],
+            path=scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0] or "/",
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=headers,
+            body=body,
+        )
+        client = scope.get("client")
+        address = str(client[0]) if client else None
+        throttle_key = client_key(address)
+        if self._auth_failures.retry_after_s(throttle_key) > 0:
+            raise ThrottlingException(
+                "Too many requests with refused credentials from this address; try again later."
+            )
+        parsed = parse_request(request, service=service)
+        now = self._runtime.clock.now()
+        try:
+            caller = await self._principals.caller(parsed.credential.access_key_id)
+            principal = caller.principal
+            if principal is None:
+                raise UnrecognizedClientException(
+                    "The security token included in the request is invalid."
+                )
+            self._verifier(service).verify(
+                request, secret_key=principal.secret_access_key, now=now, parsed=parsed
+            )
+            if not principal.is_usable(now):
+                # Checked after the signature so that a guesser learns nothing about key state.
+                raise UnrecognizedClientException(
+                    "The security token included in the request is invalid."
+                )
+        except (UnrecognizedClientException, InvalidSignatureException) as exc:
+            log.info("authentication refused for %s: %s", address, exc.code)
+            if self._auth_failures.failed(throttle_key):
+                log.warning("throttling %s: too many refused signatures or keys", address)
+            raise
+        return Caller(
+            principal=principal,
+            region=parsed.credential.region,
+            now=now,
+            policies=tuple(self._policy(doc) for doc in principal.policy_documents),
+            parameters_generation=caller.parameters_generation,
+        )
+
+    def authorize(
+        self, ctx: RequestContext, caller: Caller, action: str, resources: Sequence[str]
+    ) -> None:
+        """AccessDeniedException unless the caller's policies allow ``action`` on every one of
+        ``resources`` (and the call's other forms are not denied them: ``ctx.hides``)."""
+        for resource in resources:
+            decision = evaluate(caller.policies, action, resource)
+            if decision == "Allow" and ctx.hides is not None and ctx.hides(resource):
+                decision = "ExplicitDeny"  # denied one of the call's other forms
+            if decision == "Allow":
+                continue
+            reason = (
+                "with an explicit deny in an identity-based policy"
+                if decision == "ExplicitDeny"
+                else f"because no identity-based policy allows the {action} action"
+            )
+            raise AccessDeniedException(
+                f"User: {ctx.principal_arn} is not authorized to perform: {action} "
+                f"on resource: {resource} {reason}"
+            )
+
+    def _verifier(self, service: str) -> SigV4Verifier:
+        verifier = self._verifiers.get(service)
+        if verifier is None:
+            verifier = self._verifiers[service] = SigV4Verifier(service=service)
+        return verifier
+
+    def _policy(self, document: str) -> Policy:
+        policy = self._policy_cache.get(document)
+        if policy is None:
+            try:
+                policy = parse_policy(document)
+            except PolicyError:
+                # A stored policy that no longer parses grants nothing.
+                log.warning("ignoring a stored policy that does not parse")
+                policy = Policy(statements=())
+            if len(self._policy_cache) > _POLICY_CACHE_SIZE:
+                self._policy_cache.clear()
+            self._policy_cache[document] = policy
+        return policy
+
+
+def hider(policies: Sequence[Policy], actions: Sequence[str]) -> Callable[[str], bool] | None:
+    """``RequestContext.hides`` for a caller and the actions of one call's forms; None if the
+    caller's policies deny nothing."""
+    if not any(s.effect == "Deny" for p in policies for s in p.statements):
+        return None
+
+    def hides(resource: str) -> bool:
+        return any(evaluate(policies, a, resource) == "ExplicitDeny" for a in actions)
+
+    return hides
+
+
+def request_headers(scope: Scope) -> dict[str, str]:
+    """Header names lower-cased; a repeated header's values joined by commas."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
