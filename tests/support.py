@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -92,6 +94,18 @@ class ServerEndpoint:
         return subprocess.run(
             [*command, *args], capture_output=True, text=True, env=env, check=False, timeout=60
         )
+
+    def new_user(self, policy: Mapping[str, Any] | None) -> tuple[str, str]:
+        """A user made with ``openssm admin``, with ``policy`` if given: (key id, secret)."""
+        name = "u" + uuid.uuid4().hex[:10]
+        assert self.admin("user", "create", name).returncode == 0
+        created = self.admin("key", "create", name)
+        assert created.returncode == 0, created.stderr
+        lines = dict(line.split(" = ", 1) for line in created.stdout.strip().splitlines())
+        if policy is not None:
+            put = self.admin("policy", "put", name, "p1", "--document", json.dumps(policy))
+            assert put.returncode == 0, put.stderr
+        return lines["aws_access_key_id"], lines["aws_secret_access_key"]
 
 
 @dataclass

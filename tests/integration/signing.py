@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import urllib.error
 import urllib.request
+from email.message import Message
 from typing import Any
 from unittest import mock
 
@@ -45,8 +46,8 @@ def signed_request(
     return request
 
 
-def send(request: AWSRequest) -> tuple[int, dict[str, Any]]:
-    """Send a prepared request; returns (status, decoded JSON body)."""
+def exchange(request: AWSRequest) -> tuple[int, Message, bytes]:
+    """Send a prepared request; returns (status, headers, body), errors included."""
     prepared = request.prepare()
     http_request = urllib.request.Request(
         prepared.url,
@@ -56,6 +57,12 @@ def send(request: AWSRequest) -> tuple[int, dict[str, Any]]:
     )
     try:
         with urllib.request.urlopen(http_request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"{}")
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+        return exc.code, exc.headers, exc.read()
+
+
+def send(request: AWSRequest) -> tuple[int, dict[str, Any]]:
+    """Send a prepared request; returns (status, decoded JSON body)."""
+    status, _headers, body = exchange(request)
+    return status, json.loads(body or b"{}")

@@ -25,18 +25,8 @@ from tests.support import TEST_ACCOUNT_ID, ServerProcess
 
 
 def _new_user(server: ServerProcess, policy: dict[str, Any] | None) -> tuple[str, SSMClient]:
-    name = "u" + uuid.uuid4().hex[:10]
-    assert server.admin("user", "create", name).returncode == 0
-    created = server.admin("key", "create", name)
-    assert created.returncode == 0, created.stderr
-    lines = dict(line.split(" = ", 1) for line in created.stdout.strip().splitlines())
-    if policy is not None:
-        put = server.admin("policy", "put", name, "p1", "--document", json.dumps(policy))
-        assert put.returncode == 0, put.stderr
-    client = server.client(
-        access_key_id=lines["aws_access_key_id"], secret_access_key=lines["aws_secret_access_key"]
-    )
-    return lines["aws_access_key_id"], client
+    key_id, secret = server.new_user(policy)
+    return key_id, server.client(access_key_id=key_id, secret_access_key=secret)
 
 
 def test_policy_allows_by_resource_wildcard(sqlite_server: ServerProcess) -> None:

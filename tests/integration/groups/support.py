@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +14,7 @@ from botocore.credentials import Credentials
 from types_boto3_resource_groups.client import ResourceGroupsClient
 from types_boto3_resource_groups.type_defs import ResourceQueryTypeDef
 
+from tests.integration.signing import exchange
 from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess
 
 
@@ -54,19 +52,6 @@ def tag_query(
     return {"Type": "TAG_FILTERS_1_0", "Query": json.dumps(query)}
 
 
-def new_user(server: ServerProcess, policy: dict[str, Any] | None) -> tuple[str, str]:
-    """A user made with ``openssm admin``, with ``policy`` if given: (key id, secret)."""
-    name = "u" + uuid.uuid4().hex[:10]
-    assert server.admin("user", "create", name).returncode == 0
-    created = server.admin("key", "create", name)
-    assert created.returncode == 0, created.stderr
-    lines = dict(line.split(" = ", 1) for line in created.stdout.strip().splitlines())
-    if policy is not None:
-        put = server.admin("policy", "put", name, "p1", "--document", json.dumps(policy))
-        assert put.returncode == 0, put.stderr
-    return lines["aws_access_key_id"], lines["aws_secret_access_key"]
-
-
 def rest_request(
     url: str,
     method: str,
@@ -88,15 +73,5 @@ def rest_request(
 
 def send_rest(request: AWSRequest) -> tuple[int, str, dict[str, Any]]:
     """Send it: (status, x-amzn-ErrorType or "", decoded JSON body)."""
-    prepared = request.prepare()
-    http_request = urllib.request.Request(
-        prepared.url,
-        data=prepared.body if isinstance(prepared.body, bytes) else None,
-        headers=dict(prepared.headers.items()),
-        method=prepared.method,
-    )
-    try:
-        with urllib.request.urlopen(http_request, timeout=10) as response:
-            return response.status, "", json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("x-amzn-ErrorType", ""), json.loads(exc.read() or b"{}")
+    status, headers, body = exchange(request)
+    return status, headers.get("x-amzn-ErrorType", ""), json.loads(body or b"{}")

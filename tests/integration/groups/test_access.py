@@ -12,7 +12,6 @@ from types_boto3_resource_groups.type_defs import GroupFilterTypeDef
 from tests.aws_errors import error_of
 from tests.integration.groups.support import (
     groups_client,
-    new_user,
     rest_request,
     send_rest,
     tag_query,
@@ -27,8 +26,7 @@ def test_a_policy_allows_group_actions_by_arn_wildcard(sqlite_server: ServerProc
     admin = groups_client(sqlite_server)
     admin.create_group(Name=f"{prefix}-web", ResourceQuery=tag_query({"k": []}))
     admin.create_group(Name=f"{prefix}-db", ResourceQuery=tag_query({"k": []}))
-    key, secret = new_user(
-        sqlite_server,
+    key, secret = sqlite_server.new_user(
         {
             "Version": "2012-10-17",
             "Statement": [
@@ -62,8 +60,8 @@ def test_a_policy_allows_group_actions_by_arn_wildcard(sqlite_server: ServerProc
 
 
 def test_ssm_permissions_grant_nothing_in_resource_groups(sqlite_server: ServerProcess) -> None:
-    key, secret = new_user(
-        sqlite_server, {"Statement": [{"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}]}
+    key, secret = sqlite_server.new_user(
+        {"Statement": [{"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}]}
     )
     user = groups_client(sqlite_server, access_key_id=key, secret_access_key=secret)
     refused = error_of(user.create_group, Name="x-" + key, ResourceQuery=tag_query({"k": []}))
@@ -78,8 +76,7 @@ def test_a_denied_group_is_left_out_of_the_listing(sqlite_server: ServerProcess)
         admin.create_group(
             Name=f"{owner[:8]}-{suffix}", ResourceQuery=tag_query({"k": []}), Owner=owner
         )
-    key, secret = new_user(
-        sqlite_server,
+    key, secret = sqlite_server.new_user(
         {
             "Statement": [
                 {"Effect": "Allow", "Action": "resource-groups:*", "Resource": "*"},
