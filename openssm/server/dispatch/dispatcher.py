@@ -157,9 +157,9 @@ class Dispatcher(PeriodicLoop):
     ) -> _Pass:
         decided = _Pass()
         active = repo.active_commands(conn)  # locked first: see active_commands
-        for result in results:
-            progress.record_result(conn, result)
-            decided.acks.append((result.instance_id, result.command_id))
+        progress.record_results(conn, results)
+        # Every result is acknowledged, a dropped one too: the agent may forget it.
+        decided.acks.extend((result.instance_id, result.command_id) for result in results)
         touched = {result.command_id for result in results}
         ended = 0
         for command in active:

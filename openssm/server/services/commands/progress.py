@@ -78,25 +78,40 @@ def refresh(conn: Connection, command: repo.CommandRow) -> rollup.Rollup:
     return rolled
 
 
-def record_result(conn: Connection, result: InvocationResult) -> bool:
-    """Store an agent's result; False when the invocation had already ended (a re-sent
-    result, or one that arrived after the invocation timed out and was counted)."""
-    current = repo.get_invocation(conn, result.command_id, result.instance_id)
-    if current is None or InvocationDetail(current.status_details) not in _REPLACEABLE:
-        return False
-    repo.set_invocation_details(
+def record_results(conn: Connection, results: Sequence[InvocationResult]) -> int:
+    """Store agents' results, however many, in a few batched statements; a result for an
+    invocation that had already ended (a re-sent result, or one that arrived after the
+    invocation timed out and was counted) is dropped. Returns how many were stored."""
+    by_command: dict[str, list[InvocationResult]] = {}
+    for result in results:
+        by_command.setdefault(result.command_id, []).append(result)
+    stored: list[InvocationResult] = []
+    for command_id, reported in by_command.items():
+        current = repo.details_by_instance(conn, command_id, {r.instance_id for r in reported})
+        for result in reported:
+            details = current.get(result.instance_id)
+            if details is None or InvocationDetail(details) not in _REPLACEABLE:
+                continue
+            stored.append(result)
+            # Every result is an ending, so a second one for the same invocation is dropped.
+            current[result.instance_id] = result.details
+    repo.end_invocations(
         conn,
-        result.command_id,
-        [result.instance_id],
-        result.details,
+        [
+            repo.Ending(
+                command_id=r.command_id,
+                instance_id=r.instance_id,
+                status_details=r.details,
+                ended_at=r.ended_at,
+                response_code=r.response_code,
+            )
+            for r in stored
+        ],
         only_if=_REPLACEABLE,
-        ended_at=result.ended_at,
-        response_code=result.response_code,
     )
     repo.replace_plugins(
         conn,
-        result.command_id,
-        result.instance_id,
+        [(r.command_id, r.instance_id) for r in stored],
         [
             repo.PluginRow(
                 command_id=result.command_id,
@@ -113,10 +128,11 @@ def record_result(conn: Connection, result: InvocationResult) -> bool:
                 stderr=step.stderr,
                 output_key_prefix=step.output_key_prefix,
             )
+            for result in stored
             for step in result.steps
         ],
     )
-    return True
+    return len(stored)
 
 
 def expire(conn: Connection, command: repo.CommandRow, now: dt.datetime) -> int:

@@ -6,90 +6,34 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy.engine import Connection
 
 from openssm.clock import FakeClock
-from openssm.protocol.frames import Frame, InvocationFrame
+from openssm.protocol.frames import InvocationFrame
 from openssm.server.channel.hub import Hub
-from openssm.server.context import RequestContext
 from openssm.server.dispatch.dispatcher import HISTORY, Dispatcher
 from openssm.server.secrets import Keyring
 from openssm.server.services.commands import progress, send
-from openssm.server.services.fleet import activations, instances
 from openssm.server.store.commands import repo
 from openssm.server.store.engine import Store
-from tests.unit.server.services.documents.store import context, open_store
+from tests.unit.server.dispatch.world import (
+    RecordingPeer,
+    World,
+    details,
+    register_nodes,
+    send_command,
+)
+from tests.unit.server.services.documents.store import context
 
 
-class RecordingPeer:
-    def __init__(self) -> None:
-        self.frames: list[Frame] = []
-
-    async def send_frame(self, frame: Frame) -> None:
-        self.frames.append(frame)
-
-    async def close(self, code: int, *, frame: Frame | None = None, reason: str = "") -> bool:
-        return True
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Store, Keyring, FakeClock]]:
-    with open_store(tmp_path) as (store, keyring):
-        yield store, keyring, FakeClock(dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC))
-
-
-def _node(store: Store, ctx: RequestContext) -> str:
-    def register(conn: Connection) -> str:
-        created = activations.create_activation(
-            conn,
-            ctx,
-            activations.CreateInput(iam_role="SSMServiceRole", registration_limit=1),
-        )
-        done = instances.register_instance(
-            conn,
-            instances.RegisterInput(
-                activation_id=created.activation_id,
-                activation_code=created.activation_code,
-                public_key=b"k" * 32,
-            ),
-            now=ctx.now,
-        )
-        return done.instance_id
-
-    return store.write_sync(register)
-
-
-def _send(store: Store, keyring: Keyring, ctx: RequestContext, node: str) -> repo.CommandRow:
-    request = send.SendInput(
-        document_name="AWS-RunShellScript",
-        parameters={"commands": ["sleep 1"], "executionTimeout": ["60"]},
-        instance_ids=[node],
-        delivery_timeout_s=30,
-    )
-    return store.write_sync(
-        lambda conn: send.send_command(conn, ctx, keyring, request, online_cutoff=ctx.now)
-    )
-
-
-def _sent(
-    world: tuple[Store, Keyring, FakeClock],
-) -> tuple[Store, Keyring, FakeClock, str, repo.CommandRow]:
+def _sent(world: World) -> tuple[Store, Keyring, FakeClock, str, repo.CommandRow]:
     store, keyring, clock = world
     ctx = context()
-    node = _node(store, ctx)
-    return store, keyring, clock, node, _send(store, keyring, ctx, node)
-
-
-def _details(store: Store, command_id: str) -> dict[str, int]:
-    return store.read_sync(lambda conn: repo.details_of(conn, command_id))
+    (node,) = register_nodes(store, ctx)
+    return store, keyring, clock, node, send_command(store, keyring, ctx, [node])
 
 
 def test_an_undelivered_invocation_ends_delivery_timed_out_at_the_delivery_timeout(
-    world: tuple[Store, Keyring, FakeClock],
+    world: World,
 ) -> None:
     store, keyring, clock, _, command = _sent(world)
     assert command.expires_at - command.requested_at == dt.timedelta(seconds=30 + 60)
@@ -97,11 +41,11 @@ def test_an_undelivered_invocation_ends_delivery_timed_out_at_the_delivery_timeo
 
     clock.advance(29)
     asyncio.run(dispatcher.tick())
-    assert _details(store, command.command_id) == {"Pending": 1}
+    assert details(store, command.command_id) == {"Pending": 1}
 
     clock.advance(2)
     asyncio.run(dispatcher.tick())
-    assert _details(store, command.command_id) == {"DeliveryTimedOut": 1}
+    assert details(store, command.command_id) == {"DeliveryTimedOut": 1}
     rolled = store.read_sync(lambda conn: repo.get_command_by_id(conn, command.command_id))
     assert rolled is not None
     assert (rolled.status, rolled.status_details) == ("TimedOut", "DeliveryTimedOut")
@@ -113,7 +57,7 @@ def test_an_undelivered_invocation_ends_delivery_timed_out_at_the_delivery_timeo
 
 
 def test_a_delivered_invocation_with_no_report_ends_after_its_execution_timeout_and_grace(
-    world: tuple[Store, Keyring, FakeClock],
+    world: World,
 ) -> None:
     store, keyring, clock, node, command = _sent(world)
     hub = Hub()
@@ -127,19 +71,19 @@ def test_a_delivered_invocation_with_no_report_ends_after_its_execution_timeout_
     assert frame.command_id == command.command_id
     assert frame.plan.steps[0].inputs["runCommand"] == ["sleep 1"]
     assert frame.execution_timeout_s == 60
-    assert _details(store, command.command_id) == {"InProgress": 1}
+    assert details(store, command.command_id) == {"InProgress": 1}
 
     clock.advance(60 + progress.REPORT_GRACE_S - 1)
     asyncio.run(dispatcher.tick())
-    assert _details(store, command.command_id) == {"InProgress": 1}
+    assert details(store, command.command_id) == {"InProgress": 1}
     clock.advance(2)
     asyncio.run(dispatcher.tick())
-    assert _details(store, command.command_id) == {"DeliveryTimedOut": 1}
+    assert details(store, command.command_id) == {"DeliveryTimedOut": 1}
     assert len(peer.frames) == 1  # never sent twice while the channel held
 
 
 def test_the_plan_is_stored_sealed_and_the_parameters_as_the_caller_wrote_them(
-    world: tuple[Store, Keyring, FakeClock],
+    world: World,
 ) -> None:
     _, keyring, _, _, command = _sent(world)
     assert "sleep 1" not in command.sealed_plan
@@ -152,7 +96,7 @@ def test_the_plan_is_stored_sealed_and_the_parameters_as_the_caller_wrote_them(
 
 
 def test_finished_commands_are_kept_thirty_days_as_on_aws(
-    world: tuple[Store, Keyring, FakeClock],
+    world: World,
 ) -> None:
     store, keyring, clock, _, command = _sent(world)
     dispatcher = Dispatcher(store, keyring, Hub(), clock)
@@ -166,4 +110,4 @@ def test_finished_commands_are_kept_thirty_days_as_on_aws(
     clock.advance(3600)
     asyncio.run(dispatcher.tick())
     assert store.read_sync(lambda conn: repo.get_command_by_id(conn, command.command_id)) is None
-    assert _details(store, command.command_id) == {}
+    assert details(store, command.command_id) == {}
