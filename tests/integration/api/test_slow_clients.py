@@ -125,9 +125,11 @@ def test_when_every_api_connection_is_busy_calls_wait_but_agents_connect(
         server, MAX_API, b"POST / HTTP/1.1\r\nHost: openssm\r\nContent-Length: 100\r\n\r\n"
     )
     try:
-        # Once the server has read every slow request's headers, calls are refused at once.
-        wait_until(lambda: _status(ssm) == 503, timeout_s=5)
-        assert error_of(ssm.describe_parameters).code == "ServiceUnavailable"
+        # Once the server has read every slow request's headers, calls on new connections are
+        # refused at once. Each probe is a new client: a keep-alive connection made before the
+        # slow ones is already counted and would be served until it idles out.
+        wait_until(lambda: _status(server.client()) == 503, timeout_s=5)
+        assert error_of(server.client().describe_parameters).code == "ServiceUnavailable"
         agent = connect_agent(server.url, identity)
         agent.close()
     finally:
