@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from pathlib import Path
+
+from types_boto3_ssm.client import SSMClient
 
 
 def forms(secret: str) -> list[bytes]:
@@ -31,3 +34,11 @@ def command_lines() -> bytes:
         except OSError:
             continue  # the process ended while we looked
     return b"\n".join(found)
+
+
+def put_canary(ssm: SSMClient, folder: str) -> tuple[str, str]:
+    """A fresh canary stored as a SecureString under ``folder``: (its name, its value)."""
+    canary = f"canary-{uuid.uuid4().hex}"
+    name = f"/{folder}/{uuid.uuid4().hex[:8]}/secret"
+    ssm.put_parameter(Name=name, Value=canary, Type="SecureString")
+    return name, canary

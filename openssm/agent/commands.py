@@ -10,7 +10,9 @@ an invocation delivered again (after a reconnect, or a server restart) is recogn
 
 A result is written to the ledger's outbox before it is sent and forgotten only when the
 server acknowledges it, so a lost connection or a restart never loses one. While the channel
-is down, results wait in the outbox and go out on the next connection (``attach``).
+is down, results wait in the outbox and go out on the next connection (``attach``). The whole
+output waits in the spool as long (``command_output``): the server asks for what it lacks
+(``output_wanted``) before it acknowledges the result.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
+from openssm.agent.command_output import CommandOutput, send_range
 from openssm.agent.ledger import Ledger
-from openssm.agent.run.context import DocumentResolver, ResolvedDocument, RunContext, Stream
+from openssm.agent.run.context import DocumentResolver, ResolvedDocument, RunContext
 from openssm.agent.run.executor import run_plan
 from openssm.agent.run.outcome import PlanOutcome, wire_status
+from openssm.agent.spool import OutputSpool
 from openssm.documents.actions import PlatformType
 from openssm.documents.nested import NestedDocument, lookup_key
 from openssm.documents.plan import Plan
@@ -35,6 +40,7 @@ from openssm.protocol.frames import (
     CancelFrame,
     Frame,
     InvocationFrame,
+    OutputWantedFrame,
     ResultAckFrame,
     ResultFrame,
     StepResult,
@@ -45,54 +51,20 @@ from openssm.statuses import INVOCATION_STATUS, InvocationDetail, InvocationStat
 
 log = logging.getLogger("openssm.agent.commands")
 
-# AWS's inline output limits: what the result carries of each step's output.
-STDOUT_HEAD = 24_000
-STDERR_HEAD = 8_000
 _NOT_STARTED = -1
 Send = Callable[[Frame], Awaitable[None]]
 
 
-@dataclass(slots=True)
-class _StepText:
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-    stdout_chars: int = 0
-    stderr_chars: int = 0
-
-
-class _OutputHeads:
-    """The OutputSink of one run: keeps the first characters of each step's streams."""
-
-    def __init__(self) -> None:
-        self.steps: dict[int, _StepText] = {}
-
-    async def chunk(self, step_index: int, step_name: str, stream: Stream, text: str) -> None:
-        kept = self.steps.setdefault(step_index, _StepText())
-        if stream == "stdout":
-            room = STDOUT_HEAD - kept.stdout_chars
-            if room > 0:
-                kept.stdout.append(text[:room])
-                kept.stdout_chars += min(room, len(text))
-        else:
-            room = STDERR_HEAD - kept.stderr_chars
-            if room > 0:
-                kept.stderr.append(text[:room])
-                kept.stderr_chars += min(room, len(text))
-
-    def text(self, step_index: int) -> tuple[str, str]:
-        kept = self.steps.get(step_index)
-        if kept is None:
-            return "", ""
-        return "".join(kept.stdout), "".join(kept.stderr)
-
-
-def result_frame(command_id: str, outcome: PlanOutcome, heads: _OutputHeads) -> ResultFrame:
+def result_frame(command_id: str, outcome: PlanOutcome, output: CommandOutput) -> ResultFrame:
     steps: list[StepResult] = []
     for step in outcome.steps:
         status, details = wire_status(step.status)
-        stdout, stderr = heads.text(step.index)
-        if step.message and step.message not in stderr:
-            stderr = (stderr + step.message)[:STDERR_HEAD]
+        if step.message and step.message not in output.text(step.index)[1]:
+            # Said by the agent rather than written to the stream: the stream gets it too, so
+            # the whole output holds what the result shows.
+            output.note(step.index, step.message)
+        stdout, stderr = output.text(step.index)
+        stdout_size, stderr_size = output.sizes(step.index)
         steps.append(
             StepResult(
                 index=step.index,
@@ -105,6 +77,9 @@ def result_frame(command_id: str, outcome: PlanOutcome, heads: _OutputHeads) -> 
                 ended_at=step.ended_at,
                 stdout=stdout,
                 stderr=stderr,
+                plugin_id=step.plugin_id,
+                stdout_size=stdout_size,
+                stderr_size=stderr_size,
             )
         )
     return ResultFrame(
@@ -169,9 +144,11 @@ class CommandRunner:
         ledger: Ledger,
         instance_id: str,
         work_root: Path,
+        spool: OutputSpool,
         platform: PlatformType = PlatformType.LINUX,
     ) -> None:
         self._ledger = ledger
+        self._spool = spool
         self._instance_id = instance_id
         self._work_root = work_root
         self._platform = platform
@@ -198,6 +175,10 @@ class CommandRunner:
             await self._cancel(frame.command_id)
         elif isinstance(frame, ResultAckFrame):
             self._ledger.ack_result(frame.command_id)
+            with contextlib.suppress(ValueError):
+                self._spool.remove(frame.command_id)
+        elif isinstance(frame, OutputWantedFrame):
+            await self._send_wanted(frame)
         else:
             return False
         return True
@@ -249,9 +230,9 @@ class CommandRunner:
         self._running[command_id] = (task, cancel)
 
     async def _run(self, command_id: str, plan: Plan, context: RunContext) -> None:
-        heads = _OutputHeads()
+        output = CommandOutput(command_id, self._spool, lambda: self._send)
         try:
-            outcome = await run_plan(plan, context, heads)
+            outcome = await run_plan(plan, context, output)
             if self._stopping and outcome.status is InvocationStatus.CANCELLED:
                 frame = failed_frame(
                     command_id,
@@ -259,7 +240,7 @@ class CommandRunner:
                     "The agent stopped while this command ran; its processes were stopped.",
                 )
             else:
-                frame = result_frame(command_id, outcome, heads)
+                frame = result_frame(command_id, outcome, output)
         except (OpenSSMError, OSError) as exc:
             log.exception("command %s could not run", command_id)
             frame = failed_frame(command_id, InvocationDetail.FAILED, f"The agent failed: {exc}")
@@ -282,6 +263,31 @@ class CommandRunner:
         await self._finish(
             failed_frame(command_id, InvocationDetail.CANCELLED, "Cancelled before it started.")
         )
+
+    async def _send_wanted(self, frame: OutputWantedFrame) -> None:
+        """The server lacks part of a finished command's output: send it from the spool, then
+        the result again. When the spool no longer has it, the result says so."""
+        command_id = frame.command_id
+        stored = self._ledger.stored_result(command_id)
+        send = self._send
+        if command_id in self._running or stored is None or send is None:
+            return
+        lost = False
+        for wanted in frame.ranges:
+            try:
+                await send_range(
+                    send, self._spool, command_id, wanted.step_index, wanted.stream, wanted.offset
+                )
+            except (FileNotFoundError, UnicodeDecodeError, ValueError):
+                lost = True
+        result = decode(stored)
+        if not isinstance(result, ResultFrame):
+            raise ProtocolViolation(f"the outbox holds a {result.TYPE} frame, not a result")
+        if lost and not result.output_lost:
+            log.warning("output of command %s asked for again is no longer here", command_id)
+            result = msgspec.structs.replace(result, output_lost=True)
+            self._ledger.put_result(command_id, encode(result))
+        await self._deliver(result)
 
     # --- results -------------------------------------------------------------------------------
 

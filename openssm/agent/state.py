@@ -60,6 +60,11 @@ class StateDir:
         return self.root / SERVER_CA_FILE
 
     @property
+    def output_dir(self) -> Path:
+        """Whole output of commands whose result the server has not acknowledged yet."""
+        return self.root / "output"
+
+    @property
     def runs_dir(self) -> Path:
         """Where commands' scripts live while they run (private to the agent's user)."""
         return self.root / "runs"

@@ -71,6 +71,11 @@ def add_parser(sub: Any) -> None:
     )
     output.add_argument("command_id")
     output.add_argument("--json", action="store_true")
+    output.add_argument(
+        "--full",
+        action="store_true",
+        help="each step's whole output (standard error to stderr), not only its first characters",
+    )
     add_connection_flags(output)
     output.set_defaults(handler=_output)
 
@@ -243,5 +248,14 @@ def _output(args: argparse.Namespace) -> int:
     except ClientError as exc:
         print(f"openssm output: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    if args.full:
+        from openssm.cli import full_output
+
+        try:
+            full_output.show(ssm, args.command_id, invocations)
+        except (OSError, ValueError) as exc:
+            print(f"openssm output: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        return 0
     _show(command, invocations, as_json=args.json)
     return 0

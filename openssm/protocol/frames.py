@@ -16,7 +16,7 @@ string enums.
 from __future__ import annotations
 
 import math
-from typing import Union
+from typing import Literal, Union
 
 import msgspec
 
@@ -132,8 +132,15 @@ class CancelFrame(Frame, frozen=True, tag="cancel"):
     command_id: str
 
 
+OutputStream = Literal["stdout", "stderr"]
+
+
 class StepResult(msgspec.Struct, frozen=True, kw_only=True):
-    """How one step of an invocation ended; output cut to AWS's inline limits."""
+    """How one step of an invocation ended; output cut to AWS's inline limits.
+
+    ``stdout_size``/``stderr_size``: bytes of the step's whole output (UTF-8, masked), which
+    the server collects through ``output`` frames; ``plugin_id`` names the step's output folder.
+    """
 
     index: int
     name: str
@@ -145,6 +152,9 @@ class StepResult(msgspec.Struct, frozen=True, kw_only=True):
     ended_at: float | None
     stdout: str
     stderr: str
+    plugin_id: str = ""
+    stdout_size: int = 0
+    stderr_size: int = 0
 
 
 class ResultFrame(Frame, frozen=True, tag="result"):
@@ -155,6 +165,32 @@ class ResultFrame(Frame, frozen=True, tag="result"):
     response_code: int
     ended_at: float
     steps: list[StepResult]
+    # The agent no longer has output the server asked for: keep what there is.
+    output_lost: bool = False
+
+
+class OutputFrame(Frame, frozen=True, tag="output"):
+    """agent → server: the bytes of one stream of a step's whole output (masked) that start at
+    byte ``offset``, as text."""
+
+    command_id: str
+    step_index: int
+    stream: OutputStream
+    offset: int
+    text: str
+
+
+class OutputRange(msgspec.Struct, frozen=True, kw_only=True):
+    step_index: int
+    stream: OutputStream
+    offset: int
+
+
+class OutputWantedFrame(Frame, frozen=True, tag="output_wanted"):
+    """server → agent: send these streams again from their offsets, then the result again."""
+
+    command_id: str
+    ranges: list[OutputRange]
 
 
 class ResultAckFrame(Frame, frozen=True, tag="result_ack"):
@@ -172,12 +208,14 @@ SERVER_FRAMES: tuple[type[Frame], ...] = (
     InvocationFrame,
     CancelFrame,
     ResultAckFrame,
+    OutputWantedFrame,
 )
 AGENT_FRAMES: tuple[type[Frame], ...] = (
     HelloFrame,
     InstanceInfoFrame,
     HeartbeatFrame,
     ResultFrame,
+    OutputFrame,
 )
 
 _ENCODER = msgspec.json.Encoder()

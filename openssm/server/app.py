@@ -16,12 +16,15 @@ from openssm.server.api.gate import Gate
 from openssm.server.api.handlers import commands, documents, fleet, groups, parameters, tags
 from openssm.server.api.model import ServiceModel
 from openssm.server.api.operations import Operation, build_operation_table
+from openssm.server.api.output_route import OutputRoute
 from openssm.server.api.restjson import RestJsonEndpoint
 from openssm.server.channel.endpoint import ChannelEndpoint
 from openssm.server.channel.presence import Presence, flush_interval_s
 from openssm.server.channel.registration import RegistrationEndpoint
 from openssm.server.dispatch.dispatcher import Dispatcher
 from openssm.server.loops import BackgroundLoop
+from openssm.server.outputs.collector import STAGING_DIR, OutputCollector
+from openssm.server.outputs.staging import OutputStaging
 from openssm.server.runtime import Runtime
 from openssm.server.services.fleet import instances
 
@@ -70,9 +73,17 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
     )
     dispatcher = Dispatcher(runtime.store, runtime.keyring, runtime.hub, runtime.clock)
     runtime.commands_doorbell.listen(dispatcher.wake)
+    collector = OutputCollector(
+        runtime.store,
+        runtime.objects,
+        runtime.hub,
+        OutputStaging(runtime.settings.data_dir / STAGING_DIR),
+        ready=dispatcher.result_ready,
+        connected=dispatcher.agent_connected,
+    )
     # The presence flusher stops last of all: by then the server has closed every agent
     # connection, and their disconnections are written.
-    all_loops: list[BackgroundLoop] = [presence, dispatcher, *loops]
+    all_loops: list[BackgroundLoop] = [presence, dispatcher, collector, *loops]
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -89,8 +100,9 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         routes=[
             Route("/", api, methods=["POST"]),
             Route("/health", _health, methods=["GET"]),
+            Route("/output/{tail:path}", OutputRoute(runtime, gate), methods=["GET"]),
             Route("/agent/v1/register", RegistrationEndpoint(runtime).register, methods=["POST"]),
-            WebSocketRoute("/agent/v1/channel", ChannelEndpoint(runtime, presence, dispatcher)),
+            WebSocketRoute("/agent/v1/channel", ChannelEndpoint(runtime, presence, collector)),
             *(Route(path, groups_api) for path in groups_api.router.starlette_paths()),
         ],
         lifespan=lifespan,

@@ -23,6 +23,9 @@ class RequestContext:
     # The parameters generation read with the caller's identity when the request began
     # (one statement for both); None outside API requests, where it is read on demand.
     parameters_generation: int | None = None
+    # scheme://host the caller reached this server at (its signed Host header): links the
+    # server gives back, such as output URLs, start with it.
+    endpoint_url: str = ""
 
     @property
     def partition(self) -> str:

@@ -9,6 +9,7 @@ catch-all answers InternalServerError, and its message is the request id.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from openssm.errors import (
     UnknownOperationException,
     UnsupportedOperationException,
 )
+from openssm.server.api.callers import endpoint_url
 from openssm.server.api.gate import Gate, hider, request_headers
 from openssm.server.api.model import ServiceModel
 from openssm.server.api.operations import Operation
@@ -103,6 +105,7 @@ class ApiEndpoint:
         body = self._model.validate_input(name, decoded)
         actions = [f"ssm:{name}", *(f"ssm:{other}" for other in operation.denied_with)]
         ctx = caller.context(request_id, hider(caller.policies, actions))
+        ctx = dataclasses.replace(ctx, endpoint_url=endpoint_url(scope))
         self._gate.authorize(ctx, caller, f"ssm:{name}", operation.resources(ctx, body))
         output = await operation.handler(self._runtime, ctx, body)
         return 200, self._model.shape_output(name, output)

@@ -32,6 +32,7 @@ from openssm.protocol.frames import (
     HeartbeatFrame,
     HelloFrame,
     InstanceInfoFrame,
+    OutputFrame,
     RejectedFrame,
     ResultFrame,
     WelcomeFrame,
@@ -165,11 +166,16 @@ _REJECT_MESSAGES = {
 
 
 class CommandWork(Protocol):
-    """Where the channel hands Run Command's events (the dispatcher)."""
+    """Where the channel hands Run Command's events (the output collector, then the
+    dispatcher)."""
 
     async def agent_connected(self, instance_id: str) -> None: ...
 
-    def result_received(self, instance_id: str, frame: ResultFrame) -> None:
+    async def output_received(self, instance_id: str, frame: OutputFrame) -> None:
+        """Part of a step's whole output; frames of one connection arrive in order."""
+        ...
+
+    async def result_received(self, instance_id: str, frame: ResultFrame) -> None:
         """ProtocolViolation when the result is malformed."""
         ...
 
@@ -310,9 +316,11 @@ class ChannelEndpoint:
                         computer_name=frame.computer_name,
                     )
                 )
+            elif isinstance(frame, OutputFrame) and self._work is not None:
+                await self._work.output_received(instance_id, frame)
             elif isinstance(frame, ResultFrame) and self._work is not None:
                 try:
-                    self._work.result_received(instance_id, frame)
+                    await self._work.result_received(instance_id, frame)
                 except ProtocolViolation as exc:
                     await channel.close(handshake.CLOSE_PROTOCOL, reason=str(exc))
                     return

@@ -104,7 +104,11 @@ class Dispatcher(PeriodicLoop):
     def result_received(self, instance_id: str, frame: ResultFrame) -> None:
         """An agent reported a result: record it on the next pass (soon). ProtocolViolation
         when the frame is malformed (the channel then closes)."""
-        self._results.append(result_from_frame(instance_id, frame))
+        self.result_ready(result_from_frame(instance_id, frame))
+
+    def result_ready(self, result: progress.InvocationResult) -> None:
+        """A checked result (its output collected): record it on the next pass (soon)."""
+        self._results.append(result)
         self.wake()
 
     async def agent_connected(self, instance_id: str) -> None:

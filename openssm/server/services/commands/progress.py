@@ -41,6 +41,11 @@ class StepResult:
     stdout: str
     stderr: str
     output_key_prefix: str = ""
+    plugin_id: str = ""
+    # Bytes of the whole output, and whether all of it was collected and stored.
+    stdout_size: int = 0
+    stderr_size: int = 0
+    output_kept: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +132,10 @@ def record_results(conn: Connection, results: Sequence[InvocationResult]) -> int
                 stdout=step.stdout,
                 stderr=step.stderr,
                 output_key_prefix=step.output_key_prefix,
+                plugin_id=step.plugin_id,
+                stdout_size=step.stdout_size,
+                stderr_size=step.stderr_size,
+                output_kept=step.output_kept,
             )
             for result in stored
             for step in result.steps

@@ -39,6 +39,12 @@ def _int32(value: int, what: str) -> int:
     return value
 
 
+def _size(value: int, what: str) -> int:
+    if not 0 <= value < 2**53:
+        raise ProtocolViolation(f"result {what} is not a size")
+    return value
+
+
 def _step(raw: WireStep) -> StepResult:
     try:
         status = InvocationStatus(raw.status)
@@ -55,6 +61,9 @@ def _step(raw: WireStep) -> StepResult:
         ended_at=_time(raw.ended_at, "step end"),
         stdout=raw.stdout[:STDOUT_LIMIT],
         stderr=raw.stderr[:STDERR_LIMIT],
+        plugin_id=raw.plugin_id[:_NAME_LIMIT],
+        stdout_size=_size(raw.stdout_size, "step stdout size"),
+        stderr_size=_size(raw.stderr_size, "step stderr size"),
     )
 
 

@@ -84,6 +84,10 @@ class PluginRow:
     stdout: str
     stderr: str
     output_key_prefix: str
+    plugin_id: str = ""
+    stdout_size: int = 0
+    stderr_size: int = 0
+    output_kept: bool = False
 
 
 def _command(row: Any) -> CommandRow:

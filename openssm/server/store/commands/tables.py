@@ -81,7 +81,8 @@ command_invocations = sa.Table(
 
 # One row per plugin step that the agent reported. Output keeps AWS's inline limits (the first
 # 24,000 characters of standard output, 8,000 of standard error); the whole output lives in the
-# object store.
+# object store (openssm.server.outputs), or is the text here when that is all of it. The sizes
+# are bytes of the whole output; ``output_kept`` says all of it was collected and stored.
 command_plugins = sa.Table(
     "command_plugins",
     metadata,
@@ -98,6 +99,10 @@ command_plugins = sa.Table(
     sa.Column("stdout", sa.Text, nullable=False),
     sa.Column("stderr", sa.Text, nullable=False),
     sa.Column("output_key_prefix", sa.String(1024), nullable=False),
+    sa.Column("plugin_id", sa.String(128), nullable=False, server_default=""),
+    sa.Column("stdout_size", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("stderr_size", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("output_kept", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.ForeignKeyConstraint(
         ["command_id", "instance_id"],
         ["command_invocations.command_id", "command_invocations.instance_id"],

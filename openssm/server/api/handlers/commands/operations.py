@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from openssm import arns
@@ -93,7 +94,16 @@ def _combined_output(plugin: reads.PluginRow, limit: int) -> str:
     return text
 
 
-def _plugin(plugin: reads.PluginRow, command: reads.CommandRow) -> dict[str, Any]:
+Links = Callable[[reads.CommandRow, reads.PluginRow], tuple[str, str]]
+
+
+def _links(rt: Runtime, ctx: RequestContext) -> Links:
+    """StandardOutputUrl and StandardErrorUrl of a step, as this caller reaches them."""
+    return functools.partial(output.output_urls, endpoint_url=ctx.endpoint_url, objects=rt.objects)
+
+
+def _plugin(plugin: reads.PluginRow, command: reads.CommandRow, links: Links) -> dict[str, Any]:
+    stdout_url, stderr_url = links(command, plugin)
     return {
         "Name": plugin.name,
         "Status": plugin.status,
@@ -102,11 +112,12 @@ def _plugin(plugin: reads.PluginRow, command: reads.CommandRow) -> dict[str, Any
         "ResponseStartDateTime": plugin.started_at,
         "ResponseFinishDateTime": plugin.ended_at,
         "Output": _combined_output(plugin, reads.DETAILS_OUTPUT_LIMIT),
-        "StandardOutputUrl": "",
-        "StandardErrorUrl": "",
+        "StandardOutputUrl": stdout_url,
+        "StandardErrorUrl": stderr_url,
         "OutputS3Region": command.output_s3_region or command.region,
         "OutputS3BucketName": command.output_s3_bucket,
-        "OutputS3KeyPrefix": command.output_s3_prefix,
+        # AWS shows the step's folder (<prefix>/<command>/<instance>/<plugin>) with a bucket.
+        "OutputS3KeyPrefix": plugin.output_key_prefix if command.output_s3_bucket else "",
     }
 
 
@@ -114,7 +125,7 @@ def _status(details: str) -> str:
     return INVOCATION_STATUS[InvocationDetail(details)].value
 
 
-def _invocation(item: reads.Invocation, *, details: bool) -> dict[str, Any]:
+def _invocation(item: reads.Invocation, *, details: bool, links: Links) -> dict[str, Any]:
     row, command = item.row, item.command
     out: dict[str, Any] = {
         "CommandId": row.command_id,
@@ -135,7 +146,11 @@ def _invocation(item: reads.Invocation, *, details: bool) -> dict[str, Any]:
         "CloudWatchOutputConfig": json.loads(command.cloudwatch_output_config) or None,
     }
     if details:
-        out["CommandPlugins"] = [_plugin(p, command) for p in item.plugins]
+        plugins = [_plugin(p, command, links) for p in item.plugins]
+        out["CommandPlugins"] = plugins
+        if len(plugins) == 1:  # AWS fills the invocation's URLs when it ran one plugin
+            out["StandardOutputUrl"] = plugins[0]["StandardOutputUrl"]
+            out["StandardErrorUrl"] = plugins[0]["StandardErrorUrl"]
     return out
 
 
@@ -226,7 +241,9 @@ async def list_command_invocations(rt: Runtime, ctx: RequestContext, body: Body)
         )
     )
     return {
-        "CommandInvocations": [_invocation(i, details=details) for i in items],
+        "CommandInvocations": [
+            _invocation(i, details=details, links=_links(rt, ctx)) for i in items
+        ],
         "NextToken": token,
     }
 
@@ -265,6 +282,7 @@ async def get_command_invocation(rt: Runtime, ctx: RequestContext, body: Body) -
         },
     }
     if plugin is not None:
+        stdout_url, stderr_url = _links(rt, ctx)(command, plugin)
         out.update(
             {
                 "ResponseCode": plugin.response_code,
@@ -275,6 +293,8 @@ async def get_command_invocation(rt: Runtime, ctx: RequestContext, body: Body) -
                 "StatusDetails": plugin.status_details,
                 "StandardOutputContent": plugin.stdout[: reads.STDOUT_LIMIT],
                 "StandardErrorContent": plugin.stderr[: reads.STDERR_LIMIT],
+                "StandardOutputUrl": stdout_url,
+                "StandardErrorUrl": stderr_url,
             }
         )
     return out

@@ -1,0 +1,95 @@
+"""``GET /output/<command>/<instance>/<plugin>/<step>/stdout|stderr``: a step's whole output.
+
+The URL GetCommandInvocation and ListCommandInvocations give as StandardOutputUrl and
+StandardErrorUrl when the output is in the server's own store (a command without
+OutputS3BucketName); ``openssm output --full`` reads any command's output through it, wherever
+it is kept. The request is SigV4-signed like any API call (service ``ssm``), and the caller
+needs ``ssm:GetCommandInvocation``. The path only names an invocation's step: the object read is
+found from the database, never from the path, so no request can name a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+from collections.abc import Iterator
+
+from starlette.types import Receive, Scope, Send
+
+from openssm import ids
+from openssm.errors import (
+    ApiError,
+    InternalServerError,
+    InvocationDoesNotExist,
+    NotFoundFault,
+    ObjectNotFound,
+    ObjectStoreError,
+)
+from openssm.server.api.callers import answer, endpoint_url
+from openssm.server.api.endpoint import SIGNING_NAME
+from openssm.server.api.gate import Gate
+from openssm.server.runtime import Runtime
+from openssm.server.services.commands import output
+
+log = logging.getLogger("openssm.api")
+
+_JSON = b"application/x-amz-json-1.1"
+_TEXT = b"text/plain; charset=utf-8"
+
+
+class OutputRoute:
+    """The ASGI app behind ``/output/…``."""
+
+    def __init__(self, runtime: Runtime, gate: Gate) -> None:
+        self._runtime = runtime
+        self._gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = ids.request_id()
+        try:
+            chunks = await self._open(scope, request_id)
+        except ApiError as exc:
+            status = 404 if isinstance(exc, NotFoundFault) else exc.http_status
+            await answer(send, status, json.dumps(exc.to_wire()).encode(), _JSON, request_id)
+            return
+        except Exception:
+            log.exception("unhandled error in request %s", request_id)
+            err = InternalServerError(f"Internal error; request id {request_id}")
+            await answer(send, 500, json.dumps(err.to_wire()).encode(), _JSON, request_id)
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", _TEXT), (b"x-amzn-requestid", request_id.encode())],
+            }
+        )
+        while True:
+            try:
+                chunk = await asyncio.to_thread(next, chunks, None)
+            except ObjectStoreError:
+                log.exception("output read failed mid-way in request %s", request_id)
+                return  # the response ends short of its chunked terminator: clients see an error
+            if chunk is None:
+                break
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _open(self, scope: Scope, request_id: str) -> Iterator[bytes]:
+        caller = await self._gate.admit(scope, b"", service=SIGNING_NAME)
+        ctx = dataclasses.replace(
+            caller.context(request_id, None), endpoint_url=endpoint_url(scope)
+        )
+        self._gate.authorize(ctx, caller, "ssm:GetCommandInvocation", ["*"])
+        tail = str(scope["path"])[len(output.ROUTE) :]
+        source = await self._runtime.store.read(lambda conn: output.find_source(conn, ctx, tail))
+        if not source.key:
+            return iter([source.text] if source.text else [])
+        store = self._runtime.objects.for_bucket(source.bucket)
+        try:
+            return await asyncio.to_thread(store.read, source.key)
+        except ObjectNotFound:
+            # Removed from the store behind the server's back (an S3 lifecycle rule, say).
+            raise InvocationDoesNotExist(f"The output at {tail} is no longer stored.") from None
