@@ -1,8 +1,8 @@
 """Run Command's whole output: per step, its plugin id (its output folder), the size of each
 stream's whole output and whether all of it is kept.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision: str | None = "0006"
+revision = "0008"
+down_revision: str | None = "0007"
 branch_labels = None
 depends_on = None
 
