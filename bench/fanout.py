@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -70,8 +71,17 @@ def count_online(ssm: SSMClient) -> int:
     return sum(len(page["InstanceInformationList"]) for page in pages)
 
 
-def run_everywhere(ssm: SSMClient, command: str, expected: int) -> float:
-    """Seconds from SendCommand to every node until the command's Status ended (Success)."""
+@dataclass(frozen=True, slots=True)
+class Run:
+    command_id: str
+    sent_at: float  # wall clock, to compare with the agents' step times
+    took_s: float  # SendCommand until the command's Status ended
+
+
+def run_everywhere(ssm: SSMClient, command: str, expected: int, poll_s: float) -> Run:
+    """SendCommand to every node, then ListCommands until its Status ended (Success).
+    Each poll costs the server CPU too, counted in its figure."""
+    sent_at = time.time()
     started = time.perf_counter()
     command_id = ssm.send_command(
         DocumentName="AWS-RunShellScript",
@@ -82,7 +92,7 @@ def run_everywhere(ssm: SSMClient, command: str, expected: int) -> float:
     )["Command"]["CommandId"]
     found = ssm.list_commands(CommandId=command_id)["Commands"][0]
     while found["Status"] not in _ENDED:
-        time.sleep(0.005)
+        time.sleep(poll_s)
         found = ssm.list_commands(CommandId=command_id)["Commands"][0]
     took = time.perf_counter() - started
     if found["Status"] != "Success" or found["TargetCount"] != expected:
@@ -90,7 +100,25 @@ def run_everywhere(ssm: SSMClient, command: str, expected: int) -> float:
             f"{command!r} ended {found['Status']} on {found['CompletedCount']} of "
             f"{found['TargetCount']} targets (expected {expected} Success)"
         )
-    return took
+    return Run(command_id, sent_at, took)
+
+
+def where_time_went(ssm: SSMClient, run: Run) -> str:
+    """When the scripts started and ended on the agents, after SendCommand was called."""
+    starts: list[float] = []
+    ends: list[float] = []
+    pages = ssm.get_paginator("list_command_invocations").paginate(
+        CommandId=run.command_id, Details=True
+    )
+    for page in pages:
+        for invocation in page["CommandInvocations"]:
+            for plugin in invocation.get("CommandPlugins", []):
+                starts.append(plugin["ResponseStartDateTime"].timestamp() - run.sent_at)
+                ends.append(plugin["ResponseFinishDateTime"].timestamp() - run.sent_at)
+    return (
+        f"scripts started +{1000 * min(starts):.0f}..+{1000 * max(starts):.0f} ms, "
+        f"the last ended +{1000 * max(ends):.0f} ms, Success seen +{1000 * run.took_s:.0f} ms"
+    )
 
 
 class RssSampler:
@@ -119,27 +147,27 @@ class RssSampler:
 
 
 def measure(
-    ssm: SSMClient, server_pid: int, agents: list[AgentProcess], repeat: int
-) -> tuple[float, list[float], CpuTimes, CpuTimes]:
+    ssm: SSMClient, server_pid: int, agents: list[AgentProcess], repeat: int, poll_s: float
+) -> tuple[Run, list[Run], CpuTimes, CpuTimes]:
     """Cold wall time, warm wall times, and (server, agents) CPU over the warm runs."""
     n = len(agents)
-    cold = run_everywhere(ssm, "echo hi", n)
+    cold = run_everywhere(ssm, "echo hi", n, poll_s)
     pids = [a.pid for a in agents]
     server_before, agents_before = total_cpu([server_pid]), total_cpu(pids)
-    warm = [run_everywhere(ssm, "echo hi", n) for _ in range(repeat)]
+    warm = [run_everywhere(ssm, "echo hi", n, poll_s) for _ in range(repeat)]
     server_used = total_cpu([server_pid]) - server_before
     agents_used = total_cpu(pids) - agents_before
     return cold, warm, server_used, agents_used
 
 
-def report_rss(ssm: SSMClient, agents: list[AgentProcess]) -> None:
+def report_rss(ssm: SSMClient, agents: list[AgentProcess], poll_s: float) -> None:
     idle = [psutil.Process(a.pid).memory_info().rss / MB for a in agents]
     print(
         f"agent RSS idle: median {statistics.median(idle):.1f} MB, max {max(idle):.1f} MB "
         "(target < 30 MB)"
     )
     with RssSampler([a.pid for a in agents]) as sampler:
-        run_everywhere(ssm, "echo hi; sleep 0.5", len(agents))
+        run_everywhere(ssm, "echo hi; sleep 0.5", len(agents), poll_s)
     print(f"agent RSS running a command: peak {sampler.peak / MB:.1f} MB (target < 40 MB)")
 
 
@@ -150,6 +178,7 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=5, help="warm runs per size")
     parser.add_argument("--register-threads", type=int, default=8)
+    parser.add_argument("--poll-s", type=float, default=0.01, help="status polling interval")
     args = parser.parse_args()
     sizes = sorted(set(args.agents or [10, 50, 200]))
 
@@ -170,14 +199,17 @@ def main() -> int:
                 agents.extend(new)
                 wait_until(lambda n=n: count_online(ssm) >= n, timeout_s=120, interval_s=0.5)  # type: ignore[misc]
                 time.sleep(1.0)  # let the agents' start-up work settle
-                cold, warm, server_cpu, agents_cpu = measure(ssm, server.pid, agents, args.repeat)
+                cold, warm, server_cpu, agents_cpu = measure(
+                    ssm, server.pid, agents, args.repeat, args.poll_s
+                )
                 runs = n * len(warm)
+                median = statistics.median(r.took_s for r in warm)
                 beyond_shell = (server_cpu.own + agents_cpu.own) / runs
                 with_shell = beyond_shell + agents_cpu.children / runs
                 salt = SALT_WALL_S.get(n)
                 print(
-                    f"N={n}: echo hi on all in {statistics.median(warm):.3f}s "
-                    f"(median of {len(warm)}; cold {cold:.3f}s)"
+                    f"N={n}: echo hi on all in {median:.3f}s "
+                    f"(median of {len(warm)}; cold {cold.took_s:.3f}s)"
                     + (f"; Salt {salt:.1f}s" if salt else "")
                 )
                 print(
@@ -188,7 +220,8 @@ def main() -> int:
                     f"shell {1000 * agents_cpu.children / runs:.1f}); "
                     f"Salt ~{SALT_CPU_PER_TARGET_MS:.0f} ms"
                 )
-            report_rss(ssm, agents)
+                print(f"  last run: {where_time_went(ssm, warm[-1])}")
+            report_rss(ssm, agents, args.poll_s)
         finally:
             for agent in agents:
                 agent.kill(15)
