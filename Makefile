@@ -51,6 +51,9 @@ test-quick: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/api_throughput.py
+	$(PY) bench/api_throughput.py --operation PutParameter --synchronous NORMAL --seconds 5
+	$(PY) bench/api_throughput.py --operation PutParameter --seconds 5
+	$(PY) bench/slow_clients.py
 	$(PY) bench/agent_rss.py
 	$(PY) bench/fleet_sim.py --agents 10000 --hold-s 30
 	$(PY) bench/commands_sim.py
