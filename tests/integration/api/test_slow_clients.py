@@ -121,22 +121,32 @@ def test_when_every_api_connection_is_busy_calls_wait_but_agents_connect(
 ) -> None:
     ssm = server.client()
     identity = register(server.url, *activate(ssm))
+    ssm.close()  # its kept-alive connection would hold an API place of its own
     # Headers complete, body never sent: each holds an API connection with a request open.
+    # One more than the budget, so that one of them is refused: then the others hold it all.
     slow = _open(
-        server, MAX_API, b"POST / HTTP/1.1\r\nHost: openssm\r\nContent-Length: 100\r\n\r\n"
+        server, MAX_API + 1, b"POST / HTTP/1.1\r\nHost: openssm\r\nContent-Length: 100\r\n\r\n"
     )
     try:
-        # Once the server has read every slow request's headers, calls on new connections are
-        # refused at once. Each probe is a new client: a keep-alive connection made before the
-        # slow ones is already counted and would be served until it idles out.
-        wait_until(lambda: _status(server.client()) == 503, timeout_s=5)
-        assert error_of(server.client().describe_parameters).code == "ServiceUnavailable"
+        wait_until(lambda: any(_answered_503(sock) for sock in slow), timeout_s=10)
+        refused = error_of(ssm.describe_parameters)
+        assert (refused.status, refused.code) == (503, "ServiceUnavailable")
         agent = connect_agent(server.url, identity)
         agent.close()
     finally:
         for sock in slow:
             sock.close()
-    wait_until(lambda: ssm.describe_parameters() is not None, timeout_s=5)
+    wait_until(lambda: _status(ssm) == 200, timeout_s=10)
+
+
+def _answered_503(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        return sock.recv(4096).startswith(b"HTTP/1.1 503")
+    except BlockingIOError:
+        return False
+    finally:
+        sock.setblocking(True)
 
 
 def test_agents_past_their_budget_are_refused_and_calls_are_not(tmp_path: Path) -> None:
