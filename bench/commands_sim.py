@@ -93,6 +93,7 @@ class InstantRunner:
 
 
 def success(frame: InvocationFrame) -> ResultFrame:
+    """What an agent reports after ``echo hi`` ran: the whole output fits in the result."""
     now = time.time()
     steps = [
         frames.StepResult(
@@ -106,6 +107,8 @@ def success(frame: InvocationFrame) -> ResultFrame:
             ended_at=now,
             stdout="hi\n",
             stderr="",
+            plugin_id=step.plugin_id,
+            stdout_size=len("hi\n"),
         )
         for index, step in enumerate(frame.plan.steps)
     ]
@@ -275,7 +278,7 @@ async def measure(
             out = args.profile / f"fanout-{size}.txt" if args.profile else None
             with profiled(server_pid, out):
                 before, own_before = cpu_times(server_pid), cpu_times(os.getpid())
-                done = await asyncio.to_thread(fan_out, ssm, size, sizes, args.poll_s)
+                done = await asyncio.to_thread(fan_out, ssm, size, sizes, args.fanout_poll_s)
                 used, own = cpu_times(server_pid) - before, cpu_times(os.getpid()) - own_before
             print(
                 f"fan-out to {size} targets: {done.status} in {done.took_s:.2f}s "
@@ -300,6 +303,12 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=200, help="single-target round trips")
     parser.add_argument("--poll-s", type=float, default=0.002, help="status polling interval")
+    parser.add_argument(
+        "--fanout-poll-s",
+        type=float,
+        default=0.02,
+        help="ListCommands interval during a fan-out (each poll costs the server CPU too)",
+    )
     parser.add_argument("--settle-s", type=float, default=2.0, help="quiet before each fan-out")
     parser.add_argument("--heartbeat-s", type=float, default=30.0)
     parser.add_argument("--register-concurrency", type=int, default=32)
