@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from openssm.server.services.commands import ratecontrol, rollup
 from openssm.server.store.commands import repo
-from openssm.statuses import TERMINAL_DETAILS, InvocationDetail, InvocationStatus
+from openssm.statuses import InvocationDetail, InvocationStatus
 
 _D = InvocationDetail
 # After its execution timeout, an agent gets this long to report before the invocation is
@@ -235,7 +235,3 @@ def cancel(
     return repo.set_invocation_details(
         conn, command.command_id, targets, _D.CANCELLING, only_if={_D.IN_PROGRESS}
     )
-
-
-def is_ended(details: str) -> bool:
-    return InvocationDetail(details) in TERMINAL_DETAILS

@@ -252,14 +252,6 @@ def details_of(conn: Connection, command_id: str) -> dict[str, int]:
     return {row[0]: row[1] for row in conn.execute(select)}
 
 
-def count_running(conn: Connection, command_id: str, running: Iterable[str]) -> int:
-    i = command_invocations.c
-    select = sa.select(sa.func.count()).where(
-        i.command_id == command_id, i.status_details.in_(sorted(running))
-    )
-    return int(conn.execute(select).scalar_one())
-
-
 def invocations_of(conn: Connection, command_id: str) -> list[InvocationRow]:
     i = command_invocations.c
     select = (
