@@ -18,7 +18,8 @@ wire code (``__type``), so ``client.exceptions.ParameterNotFound`` matches.
     ├── ConfigError                   bad settings at start-up
     ├── StoreError                    DuplicateKey, ConcurrentUpdate, ConstraintViolation
     ├── ChannelError                  HandshakeRejected, ProtocolViolation, ConnectionClosed,
-    │                                 InstanceDeregistered, UntrustedServer
+    │   │                             InstanceDeregistered, UntrustedServer
+    │   └── DataChannelError          a session message that cannot be read; SessionEnded
     ├── ObjectStoreError              ObjectNotFound, BadObjectKey; an S3 call that failed
     └── AgentError                    RegistrationError, AlreadyRegistered, NotRegistered,
                                       InsecureTransport
@@ -457,3 +458,13 @@ class NotRegistered(AgentError):
 
 class InsecureTransport(AgentError):
     """The server URL would carry secrets over a network in clear."""
+
+
+class DataChannelError(ChannelError):
+    """A session data-channel message or payload that cannot be read, or a peer that broke
+    the session protocol (openssm.sessions)."""
+
+
+class SessionEnded(DataChannelError):
+    """The session's data channel closed for good (channel_closed, TerminateSession, resends
+    exhausted); ``str(exc)`` is the reason to show the user."""
