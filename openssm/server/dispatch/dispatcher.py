@@ -5,9 +5,11 @@ One pass (``tick``) runs in one write transaction, whatever the fleet's size:
 
 1. the results agents sent since the last pass are recorded (a group commit: 10,000 results
    arriving together cost a few transactions, not 10,000);
-2. for every unfinished command, what ran out of time ends (DeliveryTimedOut), and rate
-   control claims the next invocations among the agents connected to this replica;
-3. each command's roll-up is rewritten.
+2. one statement finds the unfinished commands' open invocations; a command with one past
+   its timeout ends it (DeliveryTimedOut), and a command with waiting ones has rate control
+   claim the next among the agents connected to this replica. A command whose every open
+   invocation runs in time (or waits for a node that is away) costs the pass nothing more;
+3. the roll-up is rewritten for the commands whose invocations changed in the pass.
 
 After the commit the results are acknowledged (the agent may then forget them) and the
 claimed invocations are sent. A pass runs at once when something happens (a command sent, an
@@ -38,6 +40,7 @@ from openssm.server.secrets import Keyring
 from openssm.server.services.commands import progress, send
 from openssm.server.services.commands.wire import result_from_frame
 from openssm.server.store.commands import repo
+from openssm.server.store.commands.open_work import open_work
 from openssm.server.store.engine import Store
 from openssm.server.store.notify import COMMANDS_CHANNEL, Listener, notify
 
@@ -164,21 +167,35 @@ class Dispatcher(PeriodicLoop):
         progress.record_results(conn, results)
         # Every result is acknowledged, a dropped one too: the agent may forget it.
         decided.acks.extend((result.instance_id, result.command_id) for result in results)
-        touched = {result.command_id for result in results}
+        changed = {result.command_id for result in results}
+        work = open_work(conn)
         ended = 0
         for command in active:
-            touched.discard(command.command_id)
-            ended += progress.expire(conn, command, now)
-            claimed = progress.advance(
-                conn, command, reachable=reachable, replica=self.replica_id, now=now
-            )
-            if claimed:
-                decided.deliveries.append((command, claimed))
-            progress.refresh(conn, command)
-        for command_id in touched:  # results for commands that had already finished
-            finished = repo.get_command_by_id(conn, command_id)
-            if finished is not None:
-                progress.refresh(conn, finished)
+            open_now = work.get(command.command_id)
+            if open_now is None:  # every invocation ended: the roll-up says it next
+                changed.add(command.command_id)
+                continue
+            if progress.is_due(command, open_now, now):
+                expired = progress.expire(conn, command, now)
+                ended += expired
+                if expired:
+                    changed.add(command.command_id)
+            if open_now.waiting:
+                advanced = progress.advance(
+                    conn, command, reachable=reachable, replica=self.replica_id, now=now
+                )
+                ended += advanced.ended
+                if advanced.claimed:
+                    decided.deliveries.append((command, advanced.claimed))
+                if advanced.claimed or advanced.ended:
+                    changed.add(command.command_id)
+        # Only the commands whose invocations moved are rolled up again, those that had
+        # already finished (a late or repeated result) too.
+        locked = {command.command_id: command for command in active}
+        for command_id in sorted(changed):
+            moved = locked.get(command_id) or repo.get_command_by_id(conn, command_id)
+            if moved is not None:
+                progress.refresh(conn, moved)
         # A cancel asked through another replica reaches the agents delivered from here.
         decided.cancels = [
             pair

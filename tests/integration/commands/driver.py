@@ -70,7 +70,7 @@ class DrivenAgent:
             self.client.close()
             self.client = None
 
-    def next_frame(self, kind: str, timeout_s: float = 30.0) -> Frame:
+    def next_frame(self, kind: str, timeout_s: float = 10.0) -> Frame:
         """The next frame of ``kind`` (others are kept in the backlog)."""
         for i, frame in enumerate(self.backlog):
             if frame["type"] == kind:

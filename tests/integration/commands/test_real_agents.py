@@ -4,7 +4,6 @@ cancel with the whole process tree, secrets masked, and an agent killed mid-comm
 
 from __future__ import annotations
 
-import json
 import signal
 import uuid
 from pathlib import Path
@@ -16,6 +15,11 @@ from types_boto3_ssm.type_defs import GetCommandInvocationResultTypeDef
 from tests.agents import AgentFactory, AgentProcess, tag_instance
 from tests.aws_errors import error_of
 from tests.canary import assert_absent, command_lines
+from tests.integration.commands.documents import (
+    create_command_document,
+    run_document_step,
+    shell_step,
+)
 from tests.integration.commands.driver import DrivenAgent
 from tests.support import ServerProcess, wait_until
 
@@ -204,46 +208,14 @@ def test_run_document_runs_a_stored_document_rendered_by_the_server(
     suffix = uuid.uuid4().hex[:8]
     greeting = f"/run/{suffix}/greeting"
     ssm.put_parameter(Name=greeting, Value="hello", Type="String")
-    inner = f"Inner-{suffix}"
-    ssm.create_document(
-        Name=inner,
-        DocumentType="Command",
-        DocumentFormat="JSON",
-        Content=json.dumps(
-            {
-                "schemaVersion": "2.2",
-                "parameters": {"who": {"type": "String"}},
-                "mainSteps": [
-                    {
-                        "action": "aws:runShellScript",
-                        "name": "greet",
-                        "inputs": {"runCommand": ["echo {{ssm:" + greeting + "}} {{ who }}"]},
-                    }
-                ],
-            }
-        ),
+    inner = create_command_document(
+        ssm,
+        f"Inner-{suffix}",
+        [shell_step("greet", "echo {{ssm:" + greeting + "}} {{ who }}")],
+        parameters={"who": {"type": "String"}},
     )
-    outer = f"Outer-{suffix}"
-    ssm.create_document(
-        Name=outer,
-        DocumentType="Command",
-        DocumentFormat="JSON",
-        Content=json.dumps(
-            {
-                "schemaVersion": "2.2",
-                "mainSteps": [
-                    {
-                        "action": "aws:runDocument",
-                        "name": "nested",
-                        "inputs": {
-                            "documentType": "SSMDocument",
-                            "documentPath": inner,
-                            "documentParameters": {"who": "world"},
-                        },
-                    }
-                ],
-            }
-        ),
+    outer = create_command_document(
+        ssm, f"Outer-{suffix}", [run_document_step("nested", inner, {"who": "world"})]
     )
     command_id = ssm.send_command(DocumentName=outer, InstanceIds=[agent.instance_id])["Command"][
         "CommandId"
@@ -253,23 +225,8 @@ def test_run_document_runs_a_stored_document_rendered_by_the_server(
     assert got["PluginName"] == "nested"
     assert got["StandardOutputContent"] == "hello world\n"
 
-    broken = f"Broken-{suffix}"
-    ssm.create_document(
-        Name=broken,
-        DocumentType="Command",
-        DocumentFormat="JSON",
-        Content=json.dumps(
-            {
-                "schemaVersion": "2.2",
-                "mainSteps": [
-                    {
-                        "action": "aws:runDocument",
-                        "name": "nested",
-                        "inputs": {"documentType": "SSMDocument", "documentPath": "Nope-x"},
-                    }
-                ],
-            }
-        ),
+    broken = create_command_document(
+        ssm, f"Broken-{suffix}", [run_document_step("nested", "Nope-x")]
     )
     missing = error_of(ssm.send_command, DocumentName=broken, InstanceIds=[agent.instance_id])
     assert (missing.code, "Nope-x" in missing.message) == ("InvalidDocument", True)

@@ -32,7 +32,7 @@ def _wait_status(ssm: SSMClient, command_id: str, status: str) -> CommandTypeDef
         command = _command(ssm, command_id)
         return command if command["Status"] == status else None
 
-    return wait_until(reached, timeout_s=45)
+    return wait_until(reached, timeout_s=15)
 
 
 def test_a_command_runs_on_one_node_and_its_output_is_shown(server: ServerProcess) -> None:
@@ -336,8 +336,7 @@ def test_list_filters_and_paging(server: ServerProcess) -> None:
                 )["Commands"]
             )
             == 3
-        ),
-        timeout_s=45,
+        )
     )
     invocations = ssm.list_command_invocations(
         InstanceId=agent.instance_id, Filters=[{"key": "Status", "value": "Success"}]

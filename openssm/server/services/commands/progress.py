@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from openssm.server.services.commands import ratecontrol, rollup
 from openssm.server.store.commands import repo
+from openssm.server.store.commands.open_work import OpenWork
 from openssm.statuses import InvocationDetail, InvocationStatus
 
 _D = InvocationDetail
@@ -144,11 +145,27 @@ def record_results(conn: Connection, results: Sequence[InvocationResult]) -> int
     return len(stored)
 
 
+def _cutoffs(command: repo.CommandRow, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Pending invocations requested before the first time ran out of delivery time; those
+    delivered before the second ran out of execution time and the grace for the report."""
+    return (
+        now - dt.timedelta(seconds=command.delivery_timeout_s),
+        now - dt.timedelta(seconds=command.execution_timeout_s + REPORT_GRACE_S),
+    )
+
+
+def is_due(command: repo.CommandRow, work: OpenWork, now: dt.datetime) -> bool:
+    """Whether ``expire`` would end anything of the command's open invocations."""
+    delivery_cutoff, report_cutoff = _cutoffs(command, now)
+    return (work.oldest_pending is not None and work.oldest_pending < delivery_cutoff) or (
+        work.oldest_delivered is not None and work.oldest_delivered < report_cutoff
+    )
+
+
 def expire(conn: Connection, command: repo.CommandRow, now: dt.datetime) -> int:
     """End what ran out of time: Pending past the delivery timeout, delivered invocations
     past the execution timeout and a grace for the report. Returns how many ended."""
-    delivery_cutoff = now - dt.timedelta(seconds=command.delivery_timeout_s)
-    report_cutoff = now - dt.timedelta(seconds=command.execution_timeout_s + REPORT_GRACE_S)
+    delivery_cutoff, report_cutoff = _cutoffs(command, now)
     ended = 0
     for details, column, cutoff in (
         (_D.PENDING, "requested_at", delivery_cutoff),
@@ -171,6 +188,15 @@ def expire(conn: Connection, command: repo.CommandRow, now: dt.datetime) -> int:
     return ended
 
 
+@dataclass(frozen=True, slots=True)
+class Advanced:
+    """What ``advance`` did: the instance ids claimed for delivery, and how many waiting
+    invocations it ended (Terminated once errors passed MaxErrors)."""
+
+    claimed: tuple[str, ...] = ()
+    ended: int = 0
+
+
 def advance(
     conn: Connection,
     command: repo.CommandRow,
@@ -178,10 +204,9 @@ def advance(
     reachable: Collection[str],
     replica: str,
     now: dt.datetime,
-) -> tuple[str, ...]:
+) -> Advanced:
     """Start what rate control allows on the ``reachable`` nodes (those connected to this
-    replica); end the waiting ones Terminated once errors passed MaxErrors. Returns the
-    instance ids claimed for delivery."""
+    replica); end the waiting ones Terminated once errors passed MaxErrors."""
     counts = repo.details_of(conn, command.command_id)
     progress = ratecontrol.Progress(
         waiting=counts.get(_D.PENDING, 0) + counts.get(_D.DELAYED, 0),
@@ -192,12 +217,13 @@ def advance(
         progress, concurrency=command.concurrency, errors=command.errors_allowed
     )
     if decision.terminate_waiting:
-        _end_waiting(conn, command, _D.TERMINATED, now)
-        return ()
+        return Advanced(ended=len(_end_waiting(conn, command, _D.TERMINATED, now)))
     if decision.start == 0 or not reachable:
-        return ()
+        return Advanced()
     chosen = repo.waiting_for(conn, command.command_id, reachable, limit=decision.start)
-    return tuple(repo.claim(conn, command.command_id, chosen, replica=replica, now=now))
+    return Advanced(
+        claimed=tuple(repo.claim(conn, command.command_id, chosen, replica=replica, now=now))
+    )
 
 
 def _end_waiting(

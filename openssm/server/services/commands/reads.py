@@ -5,9 +5,9 @@ as the caller may see them, with AWS's filters, limits and paging.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -26,6 +26,10 @@ from openssm.statuses import INVOCATION_STATUS
 CommandRow = repo.CommandRow
 InvocationRow = repo.InvocationRow
 PluginRow = repo.PluginRow
+
+_Row = TypeVar("_Row")
+# A page token's ids after the time: the command id, then the instance id (invocations).
+_ID_KEYS = ("c", "i")
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 50
@@ -144,27 +148,37 @@ def get_command(conn: Connection, ctx: RequestContext, command_id: str) -> Comma
     return _command_or_error(conn, ctx, command_id)
 
 
-def list_commands(
+def _listing(
     conn: Connection,
     ctx: RequestContext,
     *,
+    kind: str,
+    for_invocations: bool,
     command_id: str | None,
     instance_id: str | None,
     filters: Sequence[Mapping[str, str]] | None,
     max_results: int | None,
     next_token: str | None,
-) -> tuple[list[CommandRow], str | None]:
-    wanted = parse_filters(filters, for_invocations=False)
-    kind = "ListCommands"
+    fetch: Callable[[repo.ListingQuery, int], list[_Row]],
+    position: Callable[[_Row], tuple[dt.datetime, tuple[str, ...]]],
+) -> tuple[list[_Row], str | None]:
+    """One page of a listing: the filters checked, the page token read (it is bound to the
+    listing that issued it), the rows fetched from the keyset position, the next token made.
+
+    A position is the last row's (requested time, ids): the command id, then for invocations
+    the instance id, so a page never skips or repeats a row while commands arrive.
+    """
+    wanted = parse_filters(filters, for_invocations=for_invocations)
     bound = paging.binding(ctx.account_id, ctx.region, command_id, instance_id, filters)
     before = None
     if next_token:
-        position = paging.decode_token(next_token, kind, bound_to=bound)
-        before = (dt.datetime.fromisoformat(position["t"]), str(position["c"]))
+        at = paging.decode_token(next_token, kind, bound_to=bound)
+        ids = tuple(str(at[key]) for key in _ID_KEYS if key in at)
+        before = (dt.datetime.fromisoformat(at["t"]), *ids)
     if command_id is not None:
         _command_or_error(conn, ctx, command_id)
     size = _page_size(max_results)
-    query = repo.CommandQuery(
+    query = repo.ListingQuery(
         account_id=ctx.account_id,
         region=ctx.region,
         command_id=command_id,
@@ -176,14 +190,38 @@ def list_commands(
         finished=wanted.finished,
         before=before,
     )
-    rows = repo.list_commands(conn, query, limit=size + 1)
-    token = None
-    if len(rows) > size:
-        rows = rows[:size]
-        last = rows[-1]
-        position = {"t": last.requested_at.isoformat(), "c": last.command_id}
-        token = paging.encode_token(kind, position, bound_to=bound)
-    return rows, token
+    rows = fetch(query, size + 1)
+    if len(rows) <= size:
+        return rows, None
+    rows = rows[:size]
+    requested_at, ids = position(rows[-1])
+    last = {"t": requested_at.isoformat(), **dict(zip(_ID_KEYS, ids, strict=False))}
+    return rows, paging.encode_token(kind, last, bound_to=bound)
+
+
+def list_commands(
+    conn: Connection,
+    ctx: RequestContext,
+    *,
+    command_id: str | None,
+    instance_id: str | None,
+    filters: Sequence[Mapping[str, str]] | None,
+    max_results: int | None,
+    next_token: str | None,
+) -> tuple[list[CommandRow], str | None]:
+    return _listing(
+        conn,
+        ctx,
+        kind="ListCommands",
+        for_invocations=False,
+        command_id=command_id,
+        instance_id=instance_id,
+        filters=filters,
+        max_results=max_results,
+        next_token=next_token,
+        fetch=lambda query, limit: repo.list_commands(conn, query, limit=limit),
+        position=lambda row: (row.requested_at, (row.command_id,)),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,42 +242,19 @@ def list_invocations(
     max_results: int | None,
     next_token: str | None,
 ) -> tuple[list[Invocation], str | None]:
-    wanted = parse_filters(filters, for_invocations=True)
-    kind = "ListCommandInvocations"
-    bound = paging.binding(ctx.account_id, ctx.region, command_id, instance_id, filters)
-    before = None
-    if next_token:
-        position = paging.decode_token(next_token, kind, bound_to=bound)
-        before = (
-            dt.datetime.fromisoformat(position["t"]),
-            str(position["c"]),
-            str(position["i"]),
-        )
-    if command_id is not None:
-        _command_or_error(conn, ctx, command_id)
-    size = _page_size(max_results)
-    query = repo.InvocationQuery(
-        account_id=ctx.account_id,
-        region=ctx.region,
+    rows, token = _listing(
+        conn,
+        ctx,
+        kind="ListCommandInvocations",
+        for_invocations=True,
         command_id=command_id,
         instance_id=instance_id,
-        invoked_after=wanted.invoked_after,
-        invoked_before=wanted.invoked_before,
-        document_name=wanted.document_name,
-        statuses=wanted.statuses,
-        before=before,
+        filters=filters,
+        max_results=max_results,
+        next_token=next_token,
+        fetch=lambda query, limit: repo.list_invocations(conn, query, limit=limit),
+        position=lambda pair: (pair[1].requested_at, (pair[0].command_id, pair[0].instance_id)),
     )
-    rows = repo.list_invocations(conn, query, limit=size + 1)
-    token = None
-    if len(rows) > size:
-        rows = rows[:size]
-        last, last_command = rows[-1]
-        position = {
-            "t": last_command.requested_at.isoformat(),
-            "c": last.command_id,
-            "i": last.instance_id,
-        }
-        token = paging.encode_token(kind, position, bound_to=bound)
     plugins: dict[tuple[str, str], list[PluginRow]] = {}
     if details:
         by_command: dict[str, list[str]] = {}

@@ -7,7 +7,7 @@ Every function runs inside the caller's transaction. Listing functions page by k
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,6 +17,13 @@ from sqlalchemy.engine import Connection
 from openssm.server.store.commands.tables import command_invocations, command_plugins, commands
 
 _CHUNK = 500
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    """``ids`` in lists of at most _CHUNK: an ``IN (…)`` list stays under every database's
+    limit on bound parameters (SQLite's is 32,766; a fan-out may name 10,000 and more)."""
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,7 +136,9 @@ def get_command_by_id(conn: Connection, command_id: str) -> CommandRow | None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CommandQuery:
+class ListingQuery:
+    """What ListCommands and ListCommandInvocations select, newest command first."""
+
     account_id: str
     region: str
     command_id: str | None = None
@@ -137,14 +146,17 @@ class CommandQuery:
     invoked_after: dt.datetime | None = None
     invoked_before: dt.datetime | None = None
     document_name: str | None = None
-    # A command matches a status filter on its Status or its StatusDetails.
+    # A command matches a status filter on its Status or its StatusDetails; an invocation on
+    # its StatusDetails (the caller adds the details that show a wanted Status).
     statuses: frozenset[str] | None = None
+    # Commands only: finished (Complete) or not (Executing).
     finished: bool | None = None
-    # Keyset position: commands requested before this (time, id) pair, newest first.
-    before: tuple[dt.datetime, str] | None = None
+    # Keyset position: before this (requested time, command id) for commands, and
+    # (requested time, command id, instance id) for invocations.
+    before: tuple[Any, ...] | None = None
 
 
-def list_commands(conn: Connection, query: CommandQuery, *, limit: int) -> list[CommandRow]:
+def list_commands(conn: Connection, query: ListingQuery, *, limit: int) -> list[CommandRow]:
     c = commands.c
     select = sa.select(commands).where(c.account_id == query.account_id, c.region == query.region)
     if query.command_id is not None:
@@ -220,8 +232,7 @@ def delete_commands_before(conn: Connection, cutoff: dt.datetime) -> int:
     c = commands.c
     old = sa.select(c.command_id).where(c.requested_at < cutoff, c.finished == sa.true())
     ids = [r[0] for r in conn.execute(old)]
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk in _chunks(ids):
         conn.execute(command_plugins.delete().where(command_plugins.c.command_id.in_(chunk)))
         conn.execute(
             command_invocations.delete().where(command_invocations.c.command_id.in_(chunk))
@@ -270,22 +281,8 @@ def get_invocation(conn: Connection, command_id: str, instance_id: str) -> Invoc
     return None if found is None else _invocation(found)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InvocationQuery:
-    account_id: str
-    region: str
-    command_id: str | None = None
-    instance_id: str | None = None
-    invoked_after: dt.datetime | None = None
-    invoked_before: dt.datetime | None = None
-    document_name: str | None = None
-    statuses: frozenset[str] | None = None
-    # Keyset position: (requested time, command id, instance id), newest first.
-    before: tuple[dt.datetime, str, str] | None = None
-
-
 def list_invocations(
-    conn: Connection, query: InvocationQuery, *, limit: int
+    conn: Connection, query: ListingQuery, *, limit: int
 ) -> list[tuple[InvocationRow, CommandRow]]:
     """Invocations with their commands, newest command first, then by instance id."""
     i = command_invocations.c
@@ -339,10 +336,9 @@ def waiting_for(
     i = command_invocations.c
     ids = sorted(set(instance_ids))
     found: list[str] = []
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in _chunks(ids):
         if len(found) >= limit:
             break
-        chunk = ids[start : start + _CHUNK]
         select = (
             sa.select(i.instance_id)
             .where(i.command_id == command_id, i.status_details == "Pending")
@@ -371,8 +367,7 @@ def claim(
     """
     i = command_invocations.c
     won: set[str] = set()
-    for start in range(0, len(instance_ids), _CHUNK):
-        chunk = list(instance_ids[start : start + _CHUNK])
+    for chunk in _chunks(instance_ids):
         claimed = conn.execute(
             command_invocations.update()
             .where(
@@ -418,9 +413,9 @@ def details_by_instance(
     i = command_invocations.c
     ids = list(instance_ids)
     found: dict[str, str] = {}
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in _chunks(ids):
         select = sa.select(i.instance_id, i.status_details).where(
-            i.command_id == command_id, i.instance_id.in_(ids[start : start + _CHUNK])
+            i.command_id == command_id, i.instance_id.in_(chunk)
         )
         found.update((r[0], r[1]) for r in conn.execute(select))
     return found
@@ -493,8 +488,7 @@ def set_invocation_details(
     if response_code is not None:
         values["response_code"] = response_code
     moved: list[str] = []
-    for start in range(0, len(instance_ids), _CHUNK):
-        chunk = list(instance_ids[start : start + _CHUNK])
+    for chunk in _chunks(instance_ids):
         select = sa.select(i.instance_id).where(
             i.command_id == command_id, i.instance_id.in_(chunk), i.status_details.in_(allowed)
         )
@@ -553,8 +547,7 @@ def plugins_of(
 ) -> dict[str, list[PluginRow]]:
     p = command_plugins.c
     out: dict[str, list[PluginRow]] = {}
-    for start in range(0, len(instance_ids), _CHUNK):
-        chunk = list(instance_ids[start : start + _CHUNK])
+    for chunk in _chunks(instance_ids):
         select = (
             sa.select(command_plugins)
             .where(p.command_id == command_id, p.instance_id.in_(chunk))
