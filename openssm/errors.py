@@ -373,6 +373,25 @@ class InvalidOutputFolder(InputFault):
     """SendCommand's OutputS3BucketName cannot take the output (no S3 endpoint, no bucket)."""
 
 
+# --- Compliance ------------------------------------------------------------------------------
+
+
+class InvalidItemContentException(InputFault):
+    pass
+
+
+class ItemSizeLimitExceededException(LimitFault):
+    pass
+
+
+class TotalSizeLimitExceededException(LimitFault):
+    pass
+
+
+class ComplianceTypeCountLimitExceededException(LimitFault):
+    pass
+
+
 # --- process-internal errors (never on the wire) -----------------------------------------
 
 

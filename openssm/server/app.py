@@ -13,7 +13,15 @@ from starlette.routing import Route, WebSocketRoute
 
 from openssm.server.api.endpoint import ApiEndpoint
 from openssm.server.api.gate import Gate
-from openssm.server.api.handlers import commands, documents, fleet, groups, parameters, tags
+from openssm.server.api.handlers import (
+    commands,
+    compliance,
+    documents,
+    fleet,
+    groups,
+    parameters,
+    tags,
+)
 from openssm.server.api.model import ServiceModel
 from openssm.server.api.operations import Operation, build_operation_table
 from openssm.server.api.output_route import OutputRoute
@@ -41,6 +49,7 @@ def operation_table() -> dict[str, Operation]:
     return build_operation_table(
         [
             commands.OPERATIONS,
+            compliance.OPERATIONS,
             documents.OPERATIONS,
             fleet.OPERATIONS,
             parameters.OPERATIONS,

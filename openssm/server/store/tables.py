@@ -7,6 +7,7 @@ module imports them all, so code that needs the whole schema imports ``metadata`
 from __future__ import annotations
 
 from openssm.server.store.commands import tables as commands_tables
+from openssm.server.store.compliance import tables as compliance_tables
 from openssm.server.store.documents import tables as documents_tables
 from openssm.server.store.fleet import tables as fleet_tables
 from openssm.server.store.groups import tables as groups_tables
@@ -15,6 +16,7 @@ from openssm.server.store.schema import metadata
 
 CAPABILITY_TABLES = (
     commands_tables,
+    compliance_tables,
     documents_tables,
     fleet_tables,
     groups_tables,

@@ -1,0 +1,310 @@
+"""Reads and writes of compliance items and their per-resource roll-ups.
+
+Every read leaves out resources that are no longer registered managed instances (a
+deregistered host's compliance stays in the tables but is never reported).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from openssm.server.store.compliance.tables import (
+    SEVERITY_COLUMNS,
+    compliance_items,
+    compliance_summaries,
+)
+from openssm.server.store.fleet.tables import managed_instances
+
+_items, _sums = compliance_items, compliance_summaries
+
+EQUAL, NOT_EQUAL, BEGIN_WITH = "EQUAL", "NOT_EQUAL", "BEGIN_WITH"
+LESS_THAN, GREATER_THAN = "LESS_THAN", "GREATER_THAN"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One filter: ``column <operator> values`` (datetimes for execution_time, else text)."""
+
+    column: str
+    operator: str
+    values: tuple[str | dt.datetime, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceKey:
+    """One resource of one caller: (account, region, resource type, resource id)."""
+
+    account_id: str
+    region: str
+    resource_type: str
+    resource_id: str
+
+    def where(self, table: sa.Table) -> list[sa.ColumnElement[bool]]:
+        return [
+            table.c.account_id == self.account_id,
+            table.c.region == self.region,
+            table.c.resource_type == self.resource_type,
+            table.c.resource_id == self.resource_id,
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    time: dt.datetime
+    execution_id: str = ""
+    execution_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    resource_type: str
+    resource_id: str
+    compliance_type: str
+    item_id: str
+    title: str
+    severity: str
+    status: str
+    details: Mapping[str, str]
+    execution: Execution
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    resource_type: str
+    resource_id: str
+    compliance_type: str
+    status: str
+    overall_severity: str
+    # Item counts by severity, most severe first.
+    compliant: tuple[int, ...]
+    non_compliant: tuple[int, ...]
+    execution: Execution
+    content_hash: str
+
+
+def _execution(row: Any) -> Execution:
+    return Execution(row.execution_time, row.execution_id, row.execution_type)
+
+
+def _summary(row: Any) -> SummaryRow:
+    return SummaryRow(
+        resource_type=row.resource_type,
+        resource_id=row.resource_id,
+        compliance_type=row.compliance_type,
+        status=row.status,
+        overall_severity=row.overall_severity,
+        compliant=tuple(row._mapping[c] for _s, c, _n in SEVERITY_COLUMNS),
+        non_compliant=tuple(row._mapping[n] for _s, _c, n in SEVERITY_COLUMNS),
+        execution=_execution(row),
+        content_hash=row.content_hash,
+    )
+
+
+def _registered(table: sa.Table) -> sa.ColumnElement[bool]:
+    return sa.exists().where(
+        managed_instances.c.instance_id == table.c.resource_id,
+        managed_instances.c.deregistered_at.is_(None),
+    )
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+
+def summaries_of(conn: Connection, key: ResourceKey) -> dict[str, SummaryRow]:
+    """The resource's roll-up rows, by compliance type."""
+    rows = conn.execute(sa.select(_sums).where(*key.where(_sums))).all()
+    return {row.compliance_type: _summary(row) for row in rows}
+
+
+def delete_items(
+    conn: Connection, key: ResourceKey, compliance_type: str, item_ids: Iterable[str] | None = None
+) -> int:
+    """Delete the resource's items of ``compliance_type`` (only ``item_ids`` when given)."""
+    where = [*key.where(_items), _items.c.compliance_type == compliance_type]
+    if item_ids is not None:
+        where.append(_items.c.item_id.in_(list(item_ids)))
+    return conn.execute(_items.delete().where(*where)).rowcount
+
+
+def insert_items(conn: Connection, key: ResourceKey, items: Sequence[ItemRow]) -> None:
+    if not items:
+        return
+    conn.execute(
+        _items.insert(),
+        [
+            {
+                "account_id": key.account_id,
+                "region": key.region,
+                "resource_type": key.resource_type,
+                "resource_id": key.resource_id,
+                "compliance_type": item.compliance_type,
+                "item_id": item.item_id,
+                "title": item.title,
+                "severity": item.severity,
+                "status": item.status,
+                "details": json.dumps(dict(item.details), separators=(",", ":"), sort_keys=True),
+                "execution_time": item.execution.time,
+                "execution_id": item.execution.execution_id,
+                "execution_type": item.execution.execution_type,
+            }
+            for item in items
+        ],
+    )
+
+
+def item_counts(
+    conn: Connection, key: ResourceKey, compliance_type: str
+) -> list[tuple[str, str, int]]:
+    """(status, severity, count) of the resource's items of one type."""
+    query = (
+        sa.select(_items.c.status, _items.c.severity, sa.func.count())
+        .where(*key.where(_items), _items.c.compliance_type == compliance_type)
+        .group_by(_items.c.status, _items.c.severity)
+    )
+    return [(status, severity, int(n)) for status, severity, n in conn.execute(query)]
+
+
+def write_summary(conn: Connection, key: ResourceKey, row: SummaryRow) -> None:
+    delete_summary(conn, key, row.compliance_type)
+    values: dict[str, Any] = {
+        "account_id": key.account_id,
+        "region": key.region,
+        "resource_type": key.resource_type,
+        "resource_id": key.resource_id,
+        "compliance_type": row.compliance_type,
+        "status": row.status,
+        "overall_severity": row.overall_severity,
+        "execution_time": row.execution.time,
+        "execution_id": row.execution.execution_id,
+        "execution_type": row.execution.execution_type,
+        "content_hash": row.content_hash,
+    }
+    for (_severity, compliant, non_compliant), c, n in zip(
+        SEVERITY_COLUMNS, row.compliant, row.non_compliant, strict=True
+    ):
+        values[compliant], values[non_compliant] = c, n
+    conn.execute(_sums.insert().values(**values))
+
+
+def delete_summary(conn: Connection, key: ResourceKey, compliance_type: str) -> None:
+    conn.execute(
+        _sums.delete().where(*key.where(_sums), _sums.c.compliance_type == compliance_type)
+    )
+
+
+def resources_with_item(
+    conn: Connection,
+    *,
+    account_id: str,
+    region: str,
+    compliance_type: str,
+    item_id: str,
+    resource_id: str | None = None,
+) -> list[ResourceKey]:
+    """The resources holding an item of this type and Id (one resource when named)."""
+    query = sa.select(_items.c.resource_type, _items.c.resource_id).where(
+        _items.c.account_id == account_id,
+        _items.c.region == region,
+        _items.c.compliance_type == compliance_type,
+        _items.c.item_id == item_id,
+    )
+    if resource_id is not None:
+        query = query.where(_items.c.resource_id == resource_id)
+    return [ResourceKey(account_id, region, t, r) for t, r in conn.execute(query)]
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def _condition(table: sa.Table, condition: Condition) -> sa.ColumnElement[bool]:
+    column = table.c[condition.column]
+    values = list(condition.values)
+    if condition.operator == EQUAL:
+        return column.in_(values)
+    if condition.operator == NOT_EQUAL:
+        return column.not_in(values)
+    if condition.operator == BEGIN_WITH:
+        return sa.or_(*(column.startswith(v, autoescape=True) for v in values))
+    return column < values[0] if condition.operator == LESS_THAN else column > values[0]
+
+
+def _scoped(table: sa.Table, account_id: str, region: str) -> list[sa.ColumnElement[bool]]:
+    return [table.c.account_id == account_id, table.c.region == region, _registered(table)]
+
+
+def list_items(
+    conn: Connection,
+    *,
+    account_id: str,
+    region: str,
+    resource_ids: Sequence[str] | None,
+    resource_types: Sequence[str] | None,
+    conditions: Sequence[Condition],
+    after: tuple[str, str, str, str] | None,
+    limit: int,
+) -> list[ItemRow]:
+    """Items in (resource type, resource id, compliance type, Id) order, after ``after``."""
+    order = (_items.c.resource_type, _items.c.resource_id, _items.c.compliance_type)
+    query = sa.select(_items).where(
+        *_scoped(_items, account_id, region), *(_condition(_items, c) for c in conditions)
+    )
+    if resource_ids:
+        query = query.where(_items.c.resource_id.in_(list(resource_ids)))
+    if resource_types:
+        query = query.where(_items.c.resource_type.in_(list(resource_types)))
+    if after is not None:
+        query = query.where(sa.tuple_(*order, _items.c.item_id) > sa.tuple_(*after))
+    query = query.order_by(*order, _items.c.item_id).limit(limit)
+    return [
+        ItemRow(
+            resource_type=row.resource_type,
+            resource_id=row.resource_id,
+            compliance_type=row.compliance_type,
+            item_id=row.item_id,
+            title=row.title,
+            severity=row.severity,
+            status=row.status,
+            details=json.loads(row.details),
+            execution=_execution(row),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def list_summaries(
+    conn: Connection,
+    *,
+    account_id: str,
+    region: str,
+    conditions: Sequence[Condition],
+    after: tuple[str, str, str] | None,
+    limit: int,
+) -> list[SummaryRow]:
+    """Roll-up rows in (resource type, resource id, compliance type) order, after ``after``."""
+    order = (_sums.c.resource_type, _sums.c.resource_id, _sums.c.compliance_type)
+    query = sa.select(_sums).where(
+        *_scoped(_sums, account_id, region), *(_condition(_sums, c) for c in conditions)
+    )
+    if after is not None:
+        query = query.where(sa.tuple_(*order) > sa.tuple_(*after))
+    return [_summary(row) for row in conn.execute(query.order_by(*order).limit(limit))]
+
+
+def fleet_counts(
+    conn: Connection, *, account_id: str, region: str, conditions: Sequence[Condition]
+) -> list[tuple[str, str, str, int]]:
+    """(compliance type, status, overall severity, resources) over the caller's resources."""
+    group = (_sums.c.compliance_type, _sums.c.status, _sums.c.overall_severity)
+    query = (
+        sa.select(*group, sa.func.count())
+        .where(*_scoped(_sums, account_id, region), *(_condition(_sums, c) for c in conditions))
+        .group_by(*group)
+    )
+    return [(t, s, v, int(n)) for t, s, v, n in conn.execute(query)]
