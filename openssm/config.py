@@ -206,6 +206,44 @@ class ServerSettings:
         0, env="OPENSSM_MAX_AGENT_CHANNELS", parse=integer, check=between(0, 100_000_000),
         help="agents connected at once; 0 (the default): what the open-file limit leaves",
     )  # fmt: skip
+    # Events (openssm.server.events): how the relay delivers them, and where it may deliver.
+    events_interval_s: float = setting(
+        1.0, env="OPENSSM_EVENTS_INTERVAL_S", parse=number,
+        check=between(0, 3600, above_low=True),
+        help="seconds between the event relay's passes over the outbox and due retries",
+    )  # fmt: skip
+    events_max_attempts: int = setting(
+        20, env="OPENSSM_EVENTS_MAX_ATTEMPTS", parse=integer, check=between(1, 1000),
+        help="delivery attempts before an event is dead-lettered (a target's RetryPolicy may "
+        "ask for fewer)",
+    )  # fmt: skip
+    events_retry_cap_s: float = setting(
+        30.0, env="OPENSSM_EVENTS_RETRY_CAP_S", parse=number,
+        check=between(0, 3600, above_low=True),
+        help="the longest wait between two delivery attempts",
+    )  # fmt: skip
+    events_file_dir: Path | None = setting(
+        None, env="OPENSSM_EVENTS_FILE_DIR", flag="--events-file-dir", parse=path,
+        help="directory that file:NAME event targets write into (default <data-dir>/events)",
+    )  # fmt: skip
+    events_allow_link_local: bool = setting(
+        False, env="OPENSSM_EVENTS_ALLOW_LINK_LOCAL", parse=switch,
+        help="let webhooks reach link-local and cloud-metadata addresses (refused by default)",
+    )  # fmt: skip
+    events_eventbridge_endpoint_url: str | None = setting(
+        None, env="OPENSSM_EVENTS_EVENTBRIDGE_ENDPOINT_URL", parse=text, check=_service_url,
+        help="EventBridge-compatible service that event-bus targets refer to (default: AWS)",
+    )  # fmt: skip
+    events_sns_endpoint_url: str | None = setting(
+        None, env="OPENSSM_EVENTS_SNS_ENDPOINT_URL", parse=text, check=_service_url,
+        help="SNS-compatible service that SNS topics refer to (default: AWS)",
+    )  # fmt: skip
+    # AWS refuses aws.* sources from callers of PutEvents.
+    events_source: str = setting(
+        "openssm.ssm", env="OPENSSM_EVENTS_SOURCE", parse=text,
+        check=matches(r"(?!aws\.)[A-Za-z0-9._-]{1,256}", "a source not starting with aws."),
+        help="the Source of events forwarded to EventBridge with PutEvents",
+    )  # fmt: skip
 
     @property
     def admin_credentials(self) -> AdminCredentials | None:
@@ -234,6 +272,10 @@ class ServerSettings:
     @property
     def keyring_file(self) -> Path:
         return self.data_dir / "master-keys.json"
+
+    @property
+    def resolved_events_file_dir(self) -> Path:
+        return self.events_file_dir or self.data_dir / "events"
 
 
 def _admin_key_pair(settings: ServerSettings) -> str | None:

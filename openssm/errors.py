@@ -228,6 +228,21 @@ class InternalServerErrorException(ApiError):
     http_status: ClassVar[int] = 500
 
 
+# --- Amazon EventBridge (rules and targets of openssm's events) ----------------------------
+
+
+class InvalidEventPatternException(InputFault):
+    pass
+
+
+class ResourceNotFoundException(NotFoundFault):
+    pass
+
+
+class LimitExceededException(LimitFault):
+    pass
+
+
 # --- Parameter Store --------------------------------------------------------------------
 
 

@@ -11,18 +11,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
-from openssm.server.api.endpoint import ApiEndpoint
+from openssm.server.api.endpoint import TARGET_PREFIX, ApiEndpoint, TargetRouter
 from openssm.server.api.gate import Gate
 from openssm.server.api.handlers import (
     commands,
     compliance,
     documents,
+    events,
     fleet,
     groups,
     parameters,
     tags,
 )
-from openssm.server.api.model import ServiceModel
+from openssm.server.api.model import ServiceModel, load_service_model
 from openssm.server.api.operations import Operation, build_operation_table
 from openssm.server.api.output_route import OutputRoute
 from openssm.server.api.restjson import RestJsonEndpoint
@@ -37,6 +38,8 @@ from openssm.server.runtime import Runtime
 from openssm.server.services.fleet import instances
 
 log = logging.getLogger("openssm.server")
+
+EVENTS_TARGET_PREFIX = "AWSEvents."
 
 
 async def _health(_request: Request) -> JSONResponse:
@@ -63,10 +66,26 @@ def groups_operation_table() -> dict[str, Operation]:
     return build_operation_table([groups.OPERATIONS])
 
 
+def events_operation_table() -> dict[str, Operation]:
+    """The operations of Amazon EventBridge that manage event rules (AWS JSON 1.1 too)."""
+    return build_operation_table([events.OPERATIONS])
+
+
 def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlette:
     model = ServiceModel(strict=runtime.settings.strict_output)
     gate = Gate(runtime)
     api = ApiEndpoint(runtime, model, operation_table(), gate)
+    events_model = ServiceModel(
+        strict=runtime.settings.strict_output, model=load_service_model("events")
+    )
+    events_api = ApiEndpoint(
+        runtime,
+        events_model,
+        events_operation_table(),
+        gate,
+        service="events",
+        target_prefix=EVENTS_TARGET_PREFIX,
+    )
     groups_api = RestJsonEndpoint(
         runtime, gate, groups_operation_table(), strict=runtime.settings.strict_output
     )
@@ -107,7 +126,11 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
 
     return Starlette(
         routes=[
-            Route("/", api, methods=["POST"]),
+            Route(
+                "/",
+                TargetRouter({TARGET_PREFIX: api, EVENTS_TARGET_PREFIX: events_api}),
+                methods=["POST"],
+            ),
             Route("/health", _health, methods=["GET"]),
             Route("/output/{tail:path}", OutputRoute(runtime, gate), methods=["GET"]),
             Route("/agent/v1/register", RegistrationEndpoint(runtime).register, methods=["POST"]),

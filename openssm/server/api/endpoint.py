@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openssm import ids, jsontext
 from openssm.errors import (
@@ -50,11 +50,18 @@ class ApiEndpoint:
         model: ServiceModel,
         operations: Mapping[str, Operation],
         gate: Gate | None = None,
+        *,
+        service: str = SIGNING_NAME,
+        target_prefix: str = TARGET_PREFIX,
     ) -> None:
         self._runtime = runtime
         self._model = model
         self._operations = operations
         self._gate = gate if gate is not None else Gate(runtime)
+        # Another AWS JSON 1.1 service on the same URL (EventBridge's AWSEvents.*) differs
+        # only in these: what its requests are signed for and how their targets begin.
+        self._service = service
+        self._target_prefix = target_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.request_id()
@@ -89,8 +96,9 @@ class ApiEndpoint:
         self, scope: Scope, receive: Receive, request_id: str
     ) -> tuple[int, Mapping[str, Any]]:
         raw = await read_body(receive)
-        caller = await self._gate.admit(scope, raw, service=SIGNING_NAME)
-        name = _operation_name(request_headers(scope).get("x-amz-target", ""))
+        caller = await self._gate.admit(scope, raw, service=self._service)
+        target = request_headers(scope).get("x-amz-target", "")
+        name = _operation_name(target, self._target_prefix)
         try:
             decoded = jsontext.loads(raw) if raw else {}
         except jsontext.JsonTooDeep as exc:
@@ -103,20 +111,40 @@ class ApiEndpoint:
                 raise UnsupportedOperationException(f"openssm does not implement {name} yet")
             raise UnknownOperationException(f"Unknown operation {name}")
         body = self._model.validate_input(name, decoded)
-        actions = [f"ssm:{name}", *(f"ssm:{other}" for other in operation.denied_with)]
+        action = f"{self._service}:{name}"
+        actions = [action, *(f"{self._service}:{other}" for other in operation.denied_with)]
         ctx = caller.context(request_id, hider(caller.policies, actions))
         ctx = dataclasses.replace(ctx, endpoint_url=endpoint_url(scope))
-        self._gate.authorize(ctx, caller, f"ssm:{name}", operation.resources(ctx, body))
+        self._gate.authorize(ctx, caller, action, operation.resources(ctx, body))
         output = await operation.handler(self._runtime, ctx, body)
         return 200, self._model.shape_output(name, output)
 
 
-def _operation_name(target: str) -> str:
-    if not target.startswith(TARGET_PREFIX):
+def _operation_name(target: str, prefix: str) -> str:
+    if not target.startswith(prefix):
         raise UnknownOperationException(
-            f"X-Amz-Target must be {TARGET_PREFIX}<Operation> (got {target[:64]!r})"
+            f"X-Amz-Target must be {prefix}<Operation> (got {target[:64]!r})"
         )
-    return target[len(TARGET_PREFIX) :]
+    return target[len(prefix) :]
+
+
+class TargetRouter:
+    """``POST /`` for every AWS JSON 1.1 service the server speaks: the X-Amz-Target's prefix
+    (``AmazonSSM``, ``AWSEvents``) picks the endpoint; anything else goes to the first, which
+    answers it as SSM answers an unknown target."""
+
+    def __init__(self, endpoints: Mapping[str, ASGIApp]) -> None:
+        self._endpoints = dict(endpoints)
+        self._default = next(iter(self._endpoints.values()))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        prefix = b""
+        for raw_name, raw_value in scope["headers"]:
+            if raw_name.lower() == b"x-amz-target":
+                prefix = raw_value.split(b".", 1)[0]
+                break
+        endpoint = self._endpoints.get(prefix.decode("latin-1") + ".", self._default)
+        await endpoint(scope, receive, send)
 
 
 async def read_body(receive: Receive) -> bytes:

@@ -195,7 +195,7 @@ class Dispatcher(PeriodicLoop):
         for command_id in sorted(changed):
             moved = locked.get(command_id) or repo.get_command_by_id(conn, command_id)
             if moved is not None:
-                progress.refresh(conn, moved)
+                progress.refresh(conn, moved, now)
         # A cancel asked through another replica reaches the agents delivered from here.
         decided.cancels = [
             pair

@@ -9,6 +9,7 @@ from __future__ import annotations
 from openssm.server.store.commands import tables as commands_tables
 from openssm.server.store.compliance import tables as compliance_tables
 from openssm.server.store.documents import tables as documents_tables
+from openssm.server.store.events import tables as events_tables
 from openssm.server.store.fleet import tables as fleet_tables
 from openssm.server.store.groups import tables as groups_tables
 from openssm.server.store.parameters import tables as parameters_tables
@@ -18,6 +19,7 @@ CAPABILITY_TABLES = (
     commands_tables,
     compliance_tables,
     documents_tables,
+    events_tables,
     fleet_tables,
     groups_tables,
     parameters_tables,

@@ -28,6 +28,6 @@ def cancel_command(
         if strangers:
             raise InvalidInstanceId(f"Command {command_id} does not run on {', '.join(strangers)}.")
     stopping = progress.cancel(conn, command, instance_ids, ctx.now)
-    progress.refresh(conn, reads.get_command(conn, ctx, command_id))
+    progress.refresh(conn, reads.get_command(conn, ctx, command_id), ctx.now)
     notify(conn, COMMANDS_CHANNEL)  # the replica holding an agent passes the cancel on
     return stopping

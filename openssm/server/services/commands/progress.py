@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from openssm.server.events import runcommand as events
 from openssm.server.services.commands import ratecontrol, rollup
 from openssm.server.store.commands import repo
 from openssm.server.store.commands.open_work import OpenWork
@@ -61,8 +62,9 @@ class InvocationResult:
     steps: Sequence[StepResult] = ()
 
 
-def refresh(conn: Connection, command: repo.CommandRow) -> rollup.Rollup:
-    """Recompute and store the command's status and counts from its invocations."""
+def refresh(conn: Connection, command: repo.CommandRow, now: dt.datetime) -> rollup.Rollup:
+    """Recompute and store the command's status and counts from its invocations; a changed
+    status is an event."""
     counts = repo.details_of(conn, command.command_id)
     details = [InvocationDetail(d) for d, n in counts.items() for _ in range(n)]
     rolled = rollup.roll_up(
@@ -81,6 +83,8 @@ def refresh(conn: Connection, command: repo.CommandRow) -> rollup.Rollup:
             finished=rolled.completed_count == rolled.target_count,
         ),
     )
+    if rolled.status != command.status:
+        events.command_status_changed(conn, command, rolled.status, now)
     return rolled
 
 
@@ -115,6 +119,7 @@ def record_results(conn: Connection, results: Sequence[InvocationResult]) -> int
         ],
         only_if=_REPLACEABLE,
     )
+    _ended_events(conn, stored)
     repo.replace_plugins(
         conn,
         [(r.command_id, r.instance_id) for r in stored],
@@ -162,6 +167,21 @@ def is_due(command: repo.CommandRow, work: OpenWork, now: dt.datetime) -> bool:
     )
 
 
+def _ended_events(conn: Connection, stored: Sequence[InvocationResult]) -> None:
+    """One event per stored result, written in a statement per command and status."""
+    changes: dict[tuple[str, str], list[InvocationResult]] = {}
+    for result in stored:
+        changes.setdefault((result.command_id, result.details), []).append(result)
+    commands: dict[str, repo.CommandRow | None] = {}
+    for (command_id, details), results in changes.items():
+        if command_id not in commands:
+            commands[command_id] = repo.get_command_by_id(conn, command_id)
+        command = commands[command_id]
+        if command is not None:
+            at = max(r.ended_at for r in results)
+            events.invocations_changed(conn, command, [r.instance_id for r in results], details, at)
+
+
 def expire(conn: Connection, command: repo.CommandRow, now: dt.datetime) -> int:
     """End what ran out of time: Pending past the delivery timeout, delivered invocations
     past the execution timeout and a grace for the report. Returns how many ended."""
@@ -175,16 +195,11 @@ def expire(conn: Connection, command: repo.CommandRow, now: dt.datetime) -> int:
         late = repo.overdue(
             conn, command.command_id, details=details, since_column=column, before=cutoff
         )
-        ended += len(
-            repo.set_invocation_details(
-                conn,
-                command.command_id,
-                late,
-                _D.DELIVERY_TIMED_OUT,
-                only_if={details},
-                ended_at=now,
-            )
+        timed_out = repo.set_invocation_details(
+            conn, command.command_id, late, _D.DELIVERY_TIMED_OUT, only_if={details}, ended_at=now
         )
+        events.invocations_changed(conn, command, timed_out, _D.DELIVERY_TIMED_OUT, now)
+        ended += len(timed_out)
     return ended
 
 
@@ -221,15 +236,15 @@ def advance(
     if decision.start == 0 or not reachable:
         return Advanced()
     chosen = repo.waiting_for(conn, command.command_id, reachable, limit=decision.start)
-    return Advanced(
-        claimed=tuple(repo.claim(conn, command.command_id, chosen, replica=replica, now=now))
-    )
+    claimed = tuple(repo.claim(conn, command.command_id, chosen, replica=replica, now=now))
+    events.invocations_changed(conn, command, claimed, _D.IN_PROGRESS, now)
+    return Advanced(claimed=claimed)
 
 
 def _end_waiting(
     conn: Connection, command: repo.CommandRow, details: InvocationDetail, now: dt.datetime
 ) -> list[str]:
-    return repo.set_invocation_details(
+    ended = repo.set_invocation_details(
         conn,
         command.command_id,
         _all_instances(conn, command),
@@ -237,6 +252,8 @@ def _end_waiting(
         only_if={_D.PENDING, _D.DELAYED},
         ended_at=now,
     )
+    events.invocations_changed(conn, command, ended, details, now)
+    return ended
 
 
 def _all_instances(conn: Connection, command: repo.CommandRow) -> list[str]:
@@ -250,7 +267,7 @@ def cancel(
     Cancelling until their agent confirms. Returns the instance ids to tell to stop."""
     targets = list(instance_ids) if instance_ids else _all_instances(conn, command)
     repo.request_cancel(conn, command.command_id)
-    repo.set_invocation_details(
+    cancelled = repo.set_invocation_details(
         conn,
         command.command_id,
         targets,
@@ -258,6 +275,9 @@ def cancel(
         only_if={_D.PENDING, _D.DELAYED},
         ended_at=now,
     )
-    return repo.set_invocation_details(
+    events.invocations_changed(conn, command, cancelled, _D.CANCELLED, now)
+    stopping = repo.set_invocation_details(
         conn, command.command_id, targets, _D.CANCELLING, only_if={_D.IN_PROGRESS}
     )
+    events.invocations_changed(conn, command, stopping, _D.CANCELLING, now)
+    return stopping

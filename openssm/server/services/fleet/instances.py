@@ -25,6 +25,8 @@ from openssm.errors import (
     ValidationException,
 )
 from openssm.server.context import RequestContext
+from openssm.server.events import fleet as fleet_events
+from openssm.server.events.outbox import Scope
 from openssm.server.services import paging
 from openssm.server.services.fleet import activations
 from openssm.server.services.fleet.filters import PLATFORM_TYPES, filter_conditions
@@ -122,6 +124,8 @@ def register_instance(conn: Connection, request: RegisterInput, *, now: dt.datet
         resource_id=instance_id,
         tags=activation.tags,
     )
+    scope = Scope(account_id=activation.account_id, region=activation.region, now=now)
+    fleet_events.instance_registered(conn, scope, instance_id, request.name or "")
     return Registered(
         instance_id=instance_id, account_id=activation.account_id, region=activation.region
     )
@@ -278,6 +282,7 @@ def deregister_managed_instance(conn: Connection, ctx: RequestContext, instance_
         conn, account_id=ctx.account_id, region=ctx.region, instance_id=instance_id, now=ctx.now
     ):
         raise _not_found(instance_id)
+    fleet_events.instance_deregistered(conn, ctx, instance_id)
     tag_repo.delete_tags(
         conn,
         account_id=ctx.account_id,

@@ -1,0 +1,1 @@
+"""Event rules and targets as the EventBridge API manages them, and notification topics."""

@@ -1,0 +1,1 @@
+"""Event rules, their targets, notification topics and per-target deliveries."""

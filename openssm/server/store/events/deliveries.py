@@ -1,0 +1,241 @@
+"""Rows of event delivery: the outbox's routing and each delivery's retry state. Every
+function runs in the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from openssm.server.store.events.rules import TargetRow, target_from_row
+from openssm.server.store.events.tables import event_deliveries, event_targets
+from openssm.server.store.schema import outbox_events
+
+T = event_targets.c
+D = event_deliveries.c
+O = outbox_events.c  # noqa: E741 (the outbox's columns, as T and D are the others')
+
+PENDING = "pending"
+DELIVERED = "delivered"
+DEAD = "dead"
+# Routing takes this PostgreSQL advisory lock, so one replica at a time turns the outbox into
+# deliveries, in outbox order (any 64-bit constant; this one spells "evroute").
+_ROUTING_LOCK = 0x6576726F757465
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxRow:
+    id: int
+    account_id: str
+    region: str
+    created_at: dt.datetime
+    source: str
+    detail_type: str
+    resources: list[str]
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewDelivery:
+    target_row: int
+    event_id: int
+    ordering_key: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DueDelivery:
+    id: int
+    event_id: int
+    body: str
+    attempts: int
+    target: TargetRow
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+
+def _outbox(row: Any) -> OutboxRow:
+    return OutboxRow(
+        id=row.id,
+        account_id=row.account_id,
+        region=row.region,
+        created_at=row.created_at,
+        source=row.source,
+        detail_type=row.detail_type,
+        resources=json.loads(row.resources),
+        detail=json.loads(row.detail),
+    )
+
+
+def take_routing_turn(conn: Connection) -> bool:
+    """True when this transaction may route: always on SQLite (one writer at a time); on
+    PostgreSQL when no other replica is routing."""
+    if conn.dialect.name != "postgresql":
+        return True
+    return bool(conn.execute(sa.select(sa.func.pg_try_advisory_xact_lock(_ROUTING_LOCK))).scalar())
+
+
+def unrouted(conn: Connection, *, limit: int) -> list[OutboxRow]:
+    """The oldest events no rule has been matched against yet."""
+    query = (
+        sa.select(outbox_events)
+        .where(O.delivered_at.is_(None))
+        .order_by(O.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [_outbox(r) for r in conn.execute(query)]
+
+
+def mark_routed(conn: Connection, ids: Sequence[int], now: dt.datetime) -> None:
+    # delivered_at says the relay has taken the event: each target's state is in
+    # event_deliveries from then on.
+    if ids:
+        conn.execute(outbox_events.update().where(O.id.in_(list(ids))).values(delivered_at=now))
+
+
+def events_after(
+    conn: Connection, *, account_id: str, region: str, after: int, limit: int
+) -> list[OutboxRow]:
+    """The account's events written after outbox id ``after``, oldest first (for tail)."""
+    query = (
+        sa.select(outbox_events)
+        .where(O.id > after, O.account_id == account_id, O.region == region)
+        .order_by(O.id)
+        .limit(limit)
+    )
+    return [_outbox(r) for r in conn.execute(query)]
+
+
+def last_event_id(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(O.id), 0))).scalar_one())
+
+
+# --- deliveries -------------------------------------------------------------------------------
+
+
+def insert_deliveries(conn: Connection, rows: Sequence[NewDelivery], now: dt.datetime) -> None:
+    if not rows:
+        return
+    conn.execute(
+        event_deliveries.insert(),
+        [
+            {
+                "target_row": r.target_row,
+                "event_id": r.event_id,
+                "ordering_key": r.ordering_key[:512],
+                "body": r.body,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "leased_until": None,
+                "last_error": "",
+                "created_at": now,
+                "finished_at": None,
+            }
+            for r in rows
+        ],
+    )
+
+
+def claim_due(
+    conn: Connection, *, now: dt.datetime, lease_until: dt.datetime, limit: int
+) -> list[DueDelivery]:
+    """Deliveries due now whose target has nothing older pending for the same ordering key,
+    oldest first; each is leased until ``lease_until`` so no other replica sends it meanwhile."""
+    older = event_deliveries.alias("older")
+    earlier_pending = sa.exists().where(
+        older.c.target_row == D.target_row,
+        older.c.ordering_key == D.ordering_key,
+        older.c.status == PENDING,
+        older.c.event_id < D.event_id,
+    )
+    query = (
+        sa.select(D.id, D.event_id, D.body, D.attempts, *event_targets.c)
+        .select_from(event_deliveries.join(event_targets, T.id == D.target_row))
+        .where(
+            D.status == PENDING,
+            D.next_attempt_at <= now,
+            sa.or_(D.leased_until.is_(None), D.leased_until <= now),
+            ~earlier_pending,
+        )
+        .order_by(D.event_id, D.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=event_deliveries)
+    )
+    due = [
+        DueDelivery(
+            id=r.id,
+            event_id=r.event_id,
+            body=r.body,
+            attempts=r.attempts,
+            target=target_from_row(r),
+        )
+        for r in conn.execute(query)
+    ]
+    if due:
+        conn.execute(
+            event_deliveries.update()
+            .where(D.id.in_([d.id for d in due]))
+            .values(leased_until=lease_until)
+        )
+    return due
+
+
+def mark_delivered(conn: Connection, ids: Sequence[int], now: dt.datetime) -> None:
+    if ids:
+        conn.execute(
+            event_deliveries.update()
+            .where(D.id.in_(list(ids)))
+            .values(status=DELIVERED, attempts=D.attempts + 1, finished_at=now, leased_until=None)
+        )
+
+
+def mark_failed(
+    conn: Connection,
+    delivery_id: int,
+    *,
+    error: str,
+    next_attempt_at: dt.datetime | None,
+    now: dt.datetime,
+) -> None:
+    """One more failed attempt: retried at ``next_attempt_at``, or dead-lettered (None)."""
+    values: dict[str, Any] = {
+        "attempts": D.attempts + 1,
+        "last_error": error[:2000],
+        "leased_until": None,
+    }
+    if next_attempt_at is None:
+        values.update(status=DEAD, finished_at=now)
+    else:
+        values["next_attempt_at"] = next_attempt_at
+    conn.execute(event_deliveries.update().where(D.id == delivery_id).values(**values))
+
+
+def delivery_counts(conn: Connection, target_rows: Collection[int]) -> dict[int, dict[str, int]]:
+    """Per target row: how many deliveries are pending, delivered and dead."""
+    if not target_rows:
+        return {}
+    query = (
+        sa.select(D.target_row, D.status, sa.func.count())
+        .where(D.target_row.in_(list(target_rows)))
+        .group_by(D.target_row, D.status)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for target_row, status, n in conn.execute(query):
+        counts.setdefault(target_row, {})[status] = n
+    return counts
+
+
+def prune_finished(conn: Connection, *, before: dt.datetime) -> int:
+    """Forget deliveries that ended (delivered or dead) before ``before``."""
+    result = conn.execute(
+        event_deliveries.delete().where(D.status != PENDING, D.finished_at < before)
+    )
+    return result.rowcount

@@ -1,0 +1,51 @@
+"""Helpers of the events tests: boto3's EventBridge client on the server's URL, and a rule with
+one webhook target."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from types_boto3_events.client import EventBridgeClient
+
+from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerEndpoint
+
+PARAMETER_CHANGES = {"source": ["aws.ssm"], "detail-type": ["Parameter Store Change"]}
+
+
+def events_client(
+    server: ServerEndpoint,
+    *,
+    access_key_id: str = ADMIN_KEY_ID,
+    secret_access_key: str = ADMIN_SECRET,
+) -> EventBridgeClient:
+    return boto3.client(
+        "events",
+        endpoint_url=server.url,
+        region_name=TEST_REGION,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def webhook_rule(
+    events: EventBridgeClient,
+    name: str,
+    url: str,
+    *,
+    pattern: dict[str, Any] | None = None,
+    secret: str = "test-secret",  # noqa: S107 (a test's signing secret)
+    retries: int | None = None,
+) -> None:
+    events.put_rule(Name=name, EventPattern=json.dumps(pattern or PARAMETER_CHANGES))
+    target: dict[str, Any] = {
+        "Id": "hook",
+        "Arn": url,
+        "HttpParameters": {"HeaderParameters": {"X-Openssm-Secret": secret}},
+    }
+    if retries is not None:
+        target["RetryPolicy"] = {"MaximumRetryAttempts": retries}
+    events.put_targets(Rule=name, Targets=[target])  # type: ignore[list-item]

@@ -1,0 +1,170 @@
+"""Delivery, end to end: a real server on a clock the test moves, real HTTP receivers on
+loopback, and events caused through the SSM API.
+
+The receiver here fails its first requests, goes down, and the server restarts in the
+middle; every event still arrives exactly once, signed, in order per resource."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.clocked_server import ClockedServer, clocked_server
+from tests.integration.events.receiver import receiver
+from tests.integration.events.support import events_client, webhook_rule
+from tests.support import TEST_ACCOUNT_ID
+
+SECRET = "test-secret"
+
+
+def deliver_until(server: ClockedServer, done: object, *, timeout_s: float = 30.0) -> None:
+    """Move the server's clock past retry waits until ``done()``; the relay ticks every
+    0.05 s of real time."""
+    deadline = time.monotonic() + timeout_s
+    while not done():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("events were not delivered in time")
+        server.clock.advance(5)
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockedServer]:
+    with clocked_server(tmp_path_factory.mktemp("events"), events_interval_s=0.05) as server:
+        yield server
+
+
+def _names(prefix: str, count: int) -> list[str]:
+    return [f"/{prefix}/p{i}" for i in range(count)]
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_every_event_arrives_once_in_order_per_resource_across_a_restart(
+    tmp_path: Path, db: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("postgres").create_database() if db == "postgresql" else None
+    prefix = "t" + uuid.uuid4().hex[:8]
+    pattern = {
+        "source": ["aws.ssm"],
+        "detail-type": ["Parameter Store Change"],
+        "detail": {"name": [{"prefix": f"/{prefix}/"}]},
+    }
+    names = _names(prefix, 3)
+    with receiver(fail_first=4) as rx:
+        with clocked_server(tmp_path, database_url=url, events_interval_s=0.05) as server:
+            webhook_rule(events_client(server), "ordered", rx.url, pattern=pattern, secret=SECRET)
+            ssm = server.client()
+            for version in range(3):
+                for name in names:
+                    ssm.put_parameter(Name=name, Value=f"v{version}", Type="String", Overwrite=True)
+            deliver_until(server, lambda: rx.refused >= 4 and len(rx.accepted()) >= 2)
+            rx.down = True
+            first_part = len(rx.accepted())
+        # The server is stopped with events still to deliver; the receiver stays down a while.
+        with clocked_server(tmp_path, database_url=url, events_interval_s=0.05) as server:
+            ssm = server.client()
+            ssm.delete_parameter(Name=names[0])
+            server.clock.advance(60)
+            time.sleep(0.3)
+            rx.down = False
+            deliver_until(server, lambda: len(rx.accepted()) >= 10)
+            time.sleep(0.5)  # nothing more may come
+            server.clock.advance(120)
+            time.sleep(0.5)
+    received = rx.accepted()
+    assert first_part < 10
+    assert len(received) == 10, [r.json()["detail"] for r in received]
+    assert all(r.signed_by(SECRET) for r in received)
+    bodies = [r.json() for r in received]
+    assert len({b["id"] for b in bodies}) == 10
+    for name in names:
+        operations = [b["detail"]["operation"] for b in bodies if b["detail"]["name"] == name]
+        expected = ["Create", "Update", "Update"] + (["Delete"] if name == names[0] else [])
+        assert operations == expected
+    first = bodies[0]
+    assert set(first) == {
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    }
+    assert (first["source"], first["account"], first["region"]) == (
+        "aws.ssm",
+        TEST_ACCOUNT_ID,
+        "us-east-1",
+    )
+
+
+def test_an_event_is_dead_lettered_after_its_attempts_and_order_moves_on(
+    shared: ClockedServer,
+) -> None:
+    prefix = "d" + uuid.uuid4().hex[:8]
+    pattern = {"source": ["aws.ssm"], "detail": {"name": [{"prefix": f"/{prefix}/"}]}}
+    with receiver() as rx:
+        rx.down = True
+        webhook_rule(events_client(shared), prefix, rx.url, pattern=pattern, retries=1)
+        ssm = shared.client()
+        ssm.put_parameter(Name=f"/{prefix}/x", Value="lost", Type="String")
+        deliver_until(shared, lambda: rx.refused >= 2)
+        shared.clock.advance(120)
+        time.sleep(0.5)
+        assert rx.refused == 2  # one try and one retry (MaximumRetryAttempts 1), then dead
+        rx.down = False
+        ssm.put_parameter(Name=f"/{prefix}/x", Value="next", Type="String", Overwrite=True)
+        deliver_until(shared, lambda: len(rx.accepted()) >= 1)
+        time.sleep(0.3)
+        assert [b["detail"]["operation"] for b in rx.bodies()] == ["Update"]
+
+
+def test_a_disabled_rule_or_an_unmatched_event_delivers_nothing(shared: ClockedServer) -> None:
+    prefix = "n" + uuid.uuid4().hex[:8]
+    pattern = {"source": ["aws.ssm"], "detail": {"name": [{"prefix": f"/{prefix}/on"}]}}
+    with receiver() as rx:
+        events = events_client(shared)
+        webhook_rule(events, prefix, rx.url, pattern=pattern)
+        ssm = shared.client()
+        ssm.put_parameter(Name=f"/{prefix}/off", Value="x", Type="String")
+        ssm.put_parameter(Name=f"/{prefix}/on", Value="x", Type="String")
+        deliver_until(shared, lambda: len(rx.accepted()) >= 1)
+        events.disable_rule(Name=prefix)
+        ssm.put_parameter(Name=f"/{prefix}/on", Value="y", Type="String", Overwrite=True)
+        events.enable_rule(Name=prefix)
+        ssm.put_parameter(Name=f"/{prefix}/on", Value="z", Type="String", Overwrite=True)
+        deliver_until(shared, lambda: len(rx.accepted()) >= 2)
+        time.sleep(0.3)
+        got = [(b["detail"]["name"], b["detail"]["operation"]) for b in rx.bodies()]
+        assert got == [(f"/{prefix}/on", "Create"), (f"/{prefix}/on", "Update")]
+
+
+def test_a_file_target_gets_json_lines_in_the_servers_events_directory(
+    shared: ClockedServer,
+) -> None:
+    prefix = "f" + uuid.uuid4().hex[:8]
+    events = events_client(shared)
+    events.put_rule(
+        Name=prefix,
+        EventPattern=json.dumps({"detail": {"name": [{"prefix": f"/{prefix}/"}]}}),
+    )
+    events.put_targets(Rule=prefix, Targets=[{"Id": "file", "Arn": f"file:{prefix}.jsonl"}])
+    ssm = shared.client()
+    ssm.put_parameter(
+        Name=f"/{prefix}/a", Value="secret-value-never-in-events", Type="SecureString"
+    )
+    ssm.label_parameter_version(Name=f"/{prefix}/a", Labels=["live"])
+    path = shared.settings.resolved_events_file_dir / f"{prefix}.jsonl"
+    deliver_until(shared, lambda: path.exists() and len(path.read_text().splitlines()) >= 2)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [e["detail"]["operation"] for e in lines] == ["Create", "LabelParameterVersion"]
+    assert lines[0]["detail"]["type"] == "SecureString"
+    assert "secret-value-never-in-events" not in path.read_text()
+    assert path.stat().st_mode & 0o777 == 0o600
