@@ -365,6 +365,13 @@ class DocumentPermissionLimit(LimitFault):
     pass
 
 
+# --- Session Manager ------------------------------------------------------------------------
+
+
+class TargetNotConnected(ClientFault):
+    """StartSession's target is not a managed node connected to the server."""
+
+
 # --- Run Command ----------------------------------------------------------------------------
 
 

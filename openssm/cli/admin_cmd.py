@@ -32,6 +32,15 @@ def add_parser(sub: Any) -> None:
     delete = users.add_parser("delete")
     delete.add_argument("name")
     delete.set_defaults(handler=_user_delete)
+    run_as = users.add_parser(
+        "run-as",
+        help="the OS user this user's sessions run as when run-as is on (tag SSMSessionRunAs)",
+    )
+    run_as.add_argument("name")
+    chosen = run_as.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("os_user", nargs="?", help="the operating-system user")
+    chosen.add_argument("--clear", action="store_true", help="remove the tag")
+    run_as.set_defaults(handler=_user_run_as)
 
     keys = area.add_parser("key", help="access keys").add_subparsers(dest="verb", required=True)
     keys.add_parser("list").set_defaults(handler=_key_list)
@@ -133,6 +142,32 @@ def _user_delete(args: argparse.Namespace) -> int:
             lambda c: identity.delete_user(c, account_id=a.account, user_name=args.name)
         )
         print(f"deleted user {args.name}")
+
+    return _run(args, act)
+
+
+def _user_run_as(args: argparse.Namespace) -> int:
+    from openssm.server.services import identity
+    from openssm.server.services.sessions.preferences import RUN_AS_TAG, is_os_user_name
+
+    if not args.clear and not is_os_user_name(args.os_user):
+        print(f"openssm admin: {args.os_user!r} is not an OS user name", file=sys.stderr)
+        return 2
+
+    def act(a: _Admin) -> None:
+        a.store.write_sync(
+            lambda c: identity.set_user_tag(
+                c,
+                account_id=a.account,
+                user_name=args.name,
+                key=RUN_AS_TAG,
+                value=None if args.clear else args.os_user,
+            )
+        )
+        if args.clear:
+            print(f"{args.name}'s sessions run as the document's runAsDefaultUser")
+        else:
+            print(f"{args.name}'s sessions run as {args.os_user} where run-as is enabled")
 
     return _run(args, act)
 

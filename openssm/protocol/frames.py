@@ -199,6 +199,30 @@ class ResultAckFrame(Frame, frozen=True, tag="result_ack"):
     command_id: str
 
 
+class SessionStartFrame(Frame, frozen=True, tag="session_start"):
+    """server → agent: open a leg for this session (WebSocket ``/agent/v1/session/<id>``)
+    and run it. ``session_type`` is a Session document's sessionType; ``properties`` are
+    its rendered properties (for Port: portNumber, host, type; for commands: the command
+    line in ``commands``). ``run_as`` names the OS user; "" means the agent's default
+    (``ssm-user``, never root). Times are seconds; 0 means no limit."""
+
+    session_id: str
+    session_type: str
+    properties: dict[str, str]
+    run_as: str
+    shell_profile: str
+    idle_timeout_s: float
+    max_duration_s: float
+
+
+class SessionEndFrame(Frame, frozen=True, tag="session_end"):
+    """server → agent: end this session now (TerminateSession, or its client never came
+    back); ``reason`` is what the agent tells the client in channel_closed."""
+
+    session_id: str
+    reason: str
+
+
 SERVER_FRAMES: tuple[type[Frame], ...] = (
     ChallengeFrame,
     WelcomeFrame,
@@ -209,6 +233,8 @@ SERVER_FRAMES: tuple[type[Frame], ...] = (
     CancelFrame,
     ResultAckFrame,
     OutputWantedFrame,
+    SessionStartFrame,
+    SessionEndFrame,
 )
 AGENT_FRAMES: tuple[type[Frame], ...] = (
     HelloFrame,

@@ -21,6 +21,7 @@ from openssm.server.api.handlers import (
     fleet,
     groups,
     parameters,
+    sessions,
     tags,
 )
 from openssm.server.api.model import ServiceModel, load_service_model
@@ -56,6 +57,7 @@ def operation_table() -> dict[str, Operation]:
             documents.OPERATIONS,
             fleet.OPERATIONS,
             parameters.OPERATIONS,
+            sessions.OPERATIONS,
             tags.OPERATIONS,
         ]
     )

@@ -5,9 +5,15 @@ request against a principal's policies. Evaluation follows IAM's order: an expli
 Deny in any statement wins, otherwise any matching Allow allows, otherwise the request
 is implicitly denied.
 
+Policy variables: ``${aws:username}`` in a Resource or NotResource is replaced by the
+caller's user name when the policy is parsed for that caller (``variables``), as IAM does,
+so "only sessions named after me" reads ``…:session/${aws:username}-*``. A policy parsed
+without a value for it (to validate it) matches nothing where the variable stands. Other
+variables are refused by name.
+
 Does not own: where policies are stored or which ones apply to a principal, Condition
-blocks, policy variables, resource-based policies (``Principal``), and the wire error
-(the caller raises ``AccessDeniedException``). Pure: no I/O, no ``await``.
+blocks, resource-based policies (``Principal``), and the wire error (the caller raises
+``AccessDeniedException``). Pure: no I/O, no ``await``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ _POLICY_KEYS = frozenset({"Version", "Id", "Statement"})
 _STATEMENT_KEYS = frozenset({"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource"})
 _UNSUPPORTED_KEYS = ("Condition", "Principal", "NotPrincipal")
 _ACTION = re.compile(r"\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+")
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+SUPPORTED_VARIABLES = frozenset({"aws:username"})
+# Stands for a variable that has no value: no ARN contains it, so the resource matches nothing.
+_NO_VALUE = "\x00"
 
 
 class PolicyError(OpenSSMError, ValueError):
@@ -148,8 +158,11 @@ def is_allowed(policies: Sequence[Policy], action: str, resources: Sequence[str]
     return all(evaluate(policies, action, resource) == "Allow" for resource in resources)
 
 
-def parse_policy(document: str | Mapping[str, Any]) -> Policy:
-    """Parse a JSON policy document (text or already-decoded) into a ``Policy``."""
+def parse_policy(
+    document: str | Mapping[str, Any], *, variables: Mapping[str, str] | None = None
+) -> Policy:
+    """Parse a JSON policy document (text or already-decoded) into a ``Policy``, with the
+    policy variables in its resources replaced by ``variables`` (the caller's values)."""
     if isinstance(document, str):
         try:
             document = jsontext.loads(document, object_pairs_hook=_refuse_duplicate_keys)
@@ -169,13 +182,13 @@ def parse_policy(document: str | Mapping[str, Any]) -> Policy:
     statements = []
     for index, item in enumerate(raw):
         try:
-            statements.append(_parse_statement(item))
+            statements.append(_parse_statement(item, variables or {}))
         except PolicyError as exc:
             raise PolicyError(f"Statement[{index}]: {exc}") from exc
     return Policy(statements=tuple(statements))
 
 
-def _parse_statement(item: object) -> Statement:
+def _parse_statement(item: object, variables: Mapping[str, str]) -> Statement:
     if not isinstance(item, Mapping):
         raise PolicyError("must be a JSON object")
     for key in _UNSUPPORTED_KEYS:
@@ -189,10 +202,24 @@ def _parse_statement(item: object) -> Statement:
         effect=_effect(item.get("Effect")),
         actions=_strings(item, "Action"),
         not_actions=_strings(item, "NotAction"),
-        resources=_strings(item, "Resource"),
-        not_resources=_strings(item, "NotResource"),
+        resources=_substituted(_strings(item, "Resource"), variables),
+        not_resources=_substituted(_strings(item, "NotResource"), variables),
         sid=sid,
     )
+
+
+def _substituted(resources: tuple[str, ...], variables: Mapping[str, str]) -> tuple[str, ...]:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in SUPPORTED_VARIABLES:
+            raise PolicyError(
+                f"policy variable ${{{name}}} is not supported (only "
+                + ", ".join(f"${{{v}}}" for v in sorted(SUPPORTED_VARIABLES))
+                + ")"
+            )
+        return variables.get(name, _NO_VALUE)
+
+    return tuple(_VARIABLE.sub(value, resource) for resource in resources)
 
 
 def _effect(value: object) -> Effect:

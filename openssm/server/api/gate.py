@@ -122,7 +122,9 @@ class Gate:
             principal=principal,
             region=parsed.credential.region,
             now=now,
-            policies=tuple(self._policy(doc) for doc in principal.policy_documents),
+            policies=tuple(
+                self._policy(doc, principal.user_name) for doc in principal.policy_documents
+            ),
             parameters_generation=caller.parameters_generation,
         )
 
@@ -153,18 +155,20 @@ class Gate:
             verifier = self._verifiers[service] = SigV4Verifier(service=service)
         return verifier
 
-    def _policy(self, document: str) -> Policy:
-        policy = self._policy_cache.get(document)
+    def _policy(self, document: str, user_name: str) -> Policy:
+        # A policy with variables reads differently for each user.
+        key = f"{user_name}\0{document}" if "${" in document else document
+        policy = self._policy_cache.get(key)
         if policy is None:
             try:
-                policy = parse_policy(document)
+                policy = parse_policy(document, variables={"aws:username": user_name})
             except PolicyError:
                 # A stored policy that no longer parses grants nothing.
                 log.warning("ignoring a stored policy that does not parse")
                 policy = Policy(statements=())
             if len(self._policy_cache) > _POLICY_CACHE_SIZE:
                 self._policy_cache.clear()
-            self._policy_cache[document] = policy
+            self._policy_cache[key] = policy
         return policy
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from openssm import ids
 from openssm.errors import OpenSSMError
 from openssm.server.secrets import Keyring
-from openssm.server.store import generations
+from openssm.server.store import generations, tags
 from openssm.server.store import identity as repo
 from openssm.server.store.generations import Generation
 
@@ -92,6 +92,34 @@ def _require_user(conn: Connection, account_id: str, user_name: str) -> repo.Use
 def delete_user(conn: Connection, *, account_id: str, user_name: str) -> None:
     user = _require_user(conn, account_id, user_name)
     repo.delete_user(conn, user_id=user.id)
+    tags.delete_tags(conn, **_user_tags_of(account_id, user_name))
+
+
+# IAM users are global: their tags have no region.
+def _user_tags_of(account_id: str, user_name: str) -> dict[str, str]:
+    return {
+        "account_id": account_id,
+        "region": "",
+        "resource_type": "User",
+        "resource_id": user_name,
+    }
+
+
+def user_tags(conn: Connection, *, account_id: str, user_name: str) -> dict[str, str]:
+    """The user's tags (SSMSessionRunAs, say); empty for a user that has none."""
+    return tags.list_tags(conn, **_user_tags_of(account_id, user_name))
+
+
+def set_user_tag(
+    conn: Connection, *, account_id: str, user_name: str, key: str, value: str | None
+) -> None:
+    """Set the user's tag ``key`` to ``value``, or remove it when ``value`` is None."""
+    _require_user(conn, account_id, user_name)
+    where = _user_tags_of(account_id, user_name)
+    if value is None:
+        tags.delete_tags(conn, **where, keys=[key])
+    else:
+        tags.upsert_tags(conn, **where, tags={key: value})
 
 
 def create_access_key(

@@ -14,6 +14,7 @@ from openssm.server.store.fleet import tables as fleet_tables
 from openssm.server.store.groups import tables as groups_tables
 from openssm.server.store.parameters import tables as parameters_tables
 from openssm.server.store.schema import metadata
+from openssm.server.store.sessions import tables as sessions_tables
 
 CAPABILITY_TABLES = (
     commands_tables,
@@ -23,6 +24,7 @@ CAPABILITY_TABLES = (
     fleet_tables,
     groups_tables,
     parameters_tables,
+    sessions_tables,
 )
 
 __all__ = ["CAPABILITY_TABLES", "metadata"]

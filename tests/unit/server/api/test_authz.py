@@ -255,7 +255,9 @@ def changed(**changes: object) -> dict[str, Any]:
         pytest.param(changed(Action="ssm:"), "or 'service:action'", id="empty-action-name"),
         pytest.param(changed(Resource="parameter/app"), "must be '\\*' or an ARN", id="not-an-arn"),
         pytest.param(
-            changed(Resource=APP_ANY + "${aws:username}"), "policy variables", id="variable"
+            changed(Resource=APP_ANY + "${aws:userid}"),
+            r"policy variable \$\{aws:userid\} is not supported",
+            id="unsupported-variable",
         ),
         pytest.param(changed(Condition={"Bool": {}}), "Condition is not supported", id="condition"),
         pytest.param(changed(Principal="*"), "Principal is not supported", id="principal"),
@@ -278,3 +280,36 @@ def test_policy_error_is_a_value_error() -> None:
 def test_statement_validates_when_built_directly() -> None:
     with pytest.raises(PolicyError, match="needs Resource or NotResource"):
         Statement(effect="Allow", actions=("ssm:*",))
+
+
+SESSIONS_OF = "arn:aws:ssm:*:*:session/${aws:username}-*"
+
+
+def _own_sessions_policy(variables: dict[str, str] | None) -> list[Policy]:
+    document = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "ssm:TerminateSession", "Resource": SESSIONS_OF}
+        ]
+    }
+    return [parse_policy(document, variables=variables)]
+
+
+@pytest.mark.parametrize(
+    ("session", "expected"),
+    [
+        ("alice-0123456789abcdef0", "Allow"),
+        ("bob-0123456789abcdef0", "ImplicitDeny"),
+        # A user whose name begins another's does not reach the other's sessions.
+        ("alice2-0123456789abcdef0", "ImplicitDeny"),
+    ],
+)
+def test_aws_username_variable_is_the_callers_name(session: str, expected: str) -> None:
+    policies = _own_sessions_policy({"aws:username": "alice"})
+    arn = f"arn:aws:ssm:us-east-1:{ACCOUNT}:session/{session}"
+    assert evaluate(policies, "ssm:TerminateSession", arn) == expected
+
+
+def test_aws_username_variable_without_a_value_matches_nothing() -> None:
+    policies = _own_sessions_policy(None)
+    arn = f"arn:aws:ssm:us-east-1:{ACCOUNT}:session/-0123456789abcdef0"
+    assert evaluate(policies, "ssm:TerminateSession", arn) == "ImplicitDeny"

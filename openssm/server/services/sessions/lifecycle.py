@@ -1,0 +1,171 @@
+"""StartSession, ResumeSession and TerminateSession as far as the database goes.
+
+A session starts Connecting with a one-time token: only the token's SHA-256 is stored, it
+expires after ``TOKEN_TTL`` and the data channel spends it in one statement, so it opens
+the channel once. ResumeSession gives the same session a new token. The relay moves the
+session to Connected, Disconnected while its client is away, and Terminated or Failed at
+the end; TerminateSession ends it at once here, and the relay closes what is open.
+
+The session id is the caller's user name, a dash and 17 random hex digits, as AWS makes
+them, so ``arn:…:session/${aws:username}-*`` names exactly a user's own sessions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from openssm.errors import DoesNotExistException, InvalidDocument, TargetNotConnected
+from openssm.server.context import RequestContext
+from openssm.server.secrets import Keyring
+from openssm.server.services import identity
+from openssm.server.services.documents import reads as documents
+from openssm.server.services.documents.rendering import render_for_execution
+from openssm.server.services.sessions.model import ACTIVE, AgentSpec, SessionStatus
+from openssm.server.services.sessions.preferences import RUN_AS_TAG, agent_spec
+from openssm.server.store.fleet import instances as fleet_repo
+from openssm.server.store.sessions import repo
+from openssm.server.store.sessions.repo import SessionRow
+
+DEFAULT_DOCUMENT = "SSM-SessionManagerRunShell"
+TOKEN_TTL = dt.timedelta(minutes=2)
+
+
+def user_name_of(ctx: RequestContext) -> str:
+    """The caller's IAM user name (the end of its ARN)."""
+    return ctx.principal_arn.rsplit("/", 1)[-1]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def _not_connected(target: str) -> TargetNotConnected:
+    return TargetNotConnected(f"{target[:400]} is not connected.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Opened:
+    """A session with a fresh token: what StartSession and ResumeSession answer."""
+
+    session_id: str
+    token: str
+    target: str
+    spec: AgentSpec
+
+
+def _preferences(conn: Connection, ctx: RequestContext) -> dict[str, Any]:
+    """The inputs of the account's SSM-SessionManagerRunShell (ours when it has none)."""
+    _record, document = documents.resolve_for_execution(conn, ctx, DEFAULT_DOCUMENT)
+    return dict(document.session.inputs) if document.session is not None else {}
+
+
+def start_session(
+    conn: Connection,
+    ctx: RequestContext,
+    keyring: Keyring,
+    *,
+    target: str,
+    document_name: str | None,
+    parameters: dict[str, list[str]],
+    reason: str | None,
+    is_connected: Callable[[str], bool],
+) -> Opened:
+    """Write a Connecting session; TargetNotConnected, InvalidDocument or InvalidParameters
+    when it cannot run."""
+    if not fleet_repo.is_active(
+        conn, account_id=ctx.account_id, region=ctx.region, instance_id=target
+    ):
+        raise _not_connected(target)
+    instance = fleet_repo.get_instance(conn, target)
+    if instance is None or not (is_connected(target) or instance.channel_id):
+        raise _not_connected(target)
+    name = document_name or DEFAULT_DOCUMENT
+    _record, document = documents.resolve_for_execution(conn, ctx, name)
+    if document.session is None:
+        raise InvalidDocument(f"{name} is not a Session document; StartSession runs those only.")
+    rendered = render_for_execution(conn, ctx, keyring, document, parameters)
+    if rendered.has_secure_references:
+        raise InvalidDocument(
+            f"{name} refers to a SecureString parameter; a session's settings are stored and "
+            "shown, so they cannot hold one."
+        )
+    session = rendered.agent.session
+    assert session is not None  # a Session document renders to a session
+    user_name = user_name_of(ctx)
+    tags = identity.user_tags(conn, account_id=ctx.account_id, user_name=user_name)
+    spec = agent_spec(
+        session,
+        _preferences(conn, ctx),
+        document_name=name,
+        run_as_tag=tags.get(RUN_AS_TAG),
+    )
+    session_id = f"{user_name}-{secrets.token_hex(9)[:17]}"
+    token = _new_token()
+    max_minutes = int(spec.max_duration_s // 60)
+    repo.insert_session(
+        conn,
+        SessionRow(
+            session_id=session_id,
+            account_id=ctx.account_id,
+            region=ctx.region,
+            target=target,
+            document_name=name,
+            owner=ctx.principal_arn,
+            reason=reason,
+            status=SessionStatus.CONNECTING,
+            details="",
+            start_date=ctx.now,
+            end_date=None,
+            max_session_duration=str(max_minutes) if max_minutes else "",
+            session_type=spec.session_type,
+            spec=spec.to_json(),
+            token_hash=token_hash(token),
+            token_expires_at=ctx.now + TOKEN_TTL,
+            transcript_chunks=0,
+        ),
+    )
+    return Opened(session_id=session_id, token=token, target=target, spec=spec)
+
+
+def resume_session(conn: Connection, ctx: RequestContext, session_id: str) -> Opened | None:
+    """A new token for an active session; None when the session has ended (AWS answers an
+    empty token, and the session-manager-plugin then exits); DoesNotExistException when the
+    caller's account and region hold no such session."""
+    row = repo.get_session(conn, session_id, account_id=ctx.account_id, region=ctx.region)
+    if row is None:
+        raise DoesNotExistException(f"Session {session_id[:96]} does not exist.")
+    if row.status not in ACTIVE or row.status == SessionStatus.TERMINATING:
+        return None
+    token = _new_token()
+    repo.set_token(conn, session_id, token_hash=token_hash(token), expires_at=ctx.now + TOKEN_TTL)
+    return Opened(
+        session_id=session_id, token=token, target=row.target, spec=AgentSpec.from_json(row.spec)
+    )
+
+
+def terminate_session(conn: Connection, ctx: RequestContext, session_id: str) -> str | None:
+    """End the session now; its target (to tell the agent) when it was active, else None.
+    A session that does not exist or has ended is no error, as on AWS."""
+    row = repo.get_session(conn, session_id, account_id=ctx.account_id, region=ctx.region)
+    if row is None:
+        return None
+    ended = repo.set_status(
+        conn,
+        session_id,
+        status=SessionStatus.TERMINATED,
+        only_from=ACTIVE,
+        end_date=ctx.now,
+        details="Terminated by TerminateSession",
+    )
+    return row.target if ended else None

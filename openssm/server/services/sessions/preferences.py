@@ -1,0 +1,103 @@
+"""From a rendered Session document and the account's preferences to what the agent runs.
+
+Pure. Session Manager's preferences are the inputs of the account's
+``SSM-SessionManagerRunShell`` document (ours when the account has none); a session
+document's own inputs override them. What AWS does and we do alike:
+
+- ``runAsEnabled`` true: the session runs as the user named by the caller's
+  ``SSMSessionRunAs`` tag, else as ``runAsDefaultUser``; with neither, it is refused. False:
+  the agent's default user, ``ssm-user`` (never root).
+- ``idleSessionTimeout`` (minutes, 1-60, default 20) and ``maxSessionDuration`` (minutes,
+  1-1440, none by default).
+- ``kmsKeyId``: AWS would encrypt the stream with a KMS data key; openssm has no KMS, and
+  half-doing it would tell the user their data is encrypted when it is not, so a document
+  asking for it is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from openssm.documents.values import SessionSpec, SessionType
+from openssm.errors import InvalidDocument
+from openssm.server.services.sessions.model import AgentSpec
+
+RUN_AS_TAG = "SSMSessionRunAs"
+DEFAULT_IDLE_MINUTES = 20
+# What useradd accepts on every distribution (no leading dash, no slash, no colon).
+_OS_USER = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
+
+
+def is_os_user_name(name: str) -> bool:
+    return _OS_USER.fullmatch(name) is not None
+
+
+def _minutes(value: object, default: int) -> int:
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() else default
+
+
+def _true(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def run_as_user(inputs: Mapping[str, Any], tag_value: str | None, document_name: str) -> str:
+    """The OS user the session runs as ("" for the agent's default); InvalidDocument when
+    run-as is on and names nobody, or names something that cannot be a user."""
+    if not _true(inputs.get("runAsEnabled")):
+        return ""
+    user = (tag_value or "").strip() or str(inputs.get("runAsDefaultUser") or "").strip()
+    if not user:
+        raise InvalidDocument(
+            f"Session preferences of {document_name} turn runAsEnabled on but name no user: "
+            f"tag the IAM user with {RUN_AS_TAG} or set runAsDefaultUser."
+        )
+    if not is_os_user_name(user):
+        raise InvalidDocument(f"Run-as user {user[:64]!r} is not a valid operating-system user.")
+    return user
+
+
+def _commands(properties: Mapping[str, Any]) -> str:
+    linux = properties.get("linux") or {}
+    commands = linux.get("commands", "") if isinstance(linux, Mapping) else ""
+    if isinstance(commands, list):
+        return "\n".join(str(c) for c in commands)
+    return str(commands)
+
+
+def agent_spec(
+    spec: SessionSpec,
+    preferences: Mapping[str, Any],
+    *,
+    document_name: str,
+    run_as_tag: str | None,
+) -> AgentSpec:
+    inputs = {**preferences, **spec.inputs}
+    if str(inputs.get("kmsKeyId") or "").strip():
+        raise InvalidDocument(
+            f"{document_name} asks for KMS encryption of the session (kmsKeyId); openssm has "
+            "no KMS and does not pretend to: the data channel is protected by TLS. Leave "
+            "kmsKeyId empty."
+        )
+    properties: dict[str, str]
+    if spec.session_type is SessionType.PORT:
+        properties = {k: str(v) for k, v in spec.properties.items() if v is not None}
+    elif spec.session_type is SessionType.STANDARD_STREAM:
+        properties = {}
+    else:
+        properties = {"commands": _commands(spec.properties)}
+        if not properties["commands"].strip():
+            raise InvalidDocument(f"{document_name} has no Linux command to run.")
+    profile = inputs.get("shellProfile") or {}
+    max_minutes = _minutes(inputs.get("maxSessionDuration"), 0)
+    return AgentSpec(
+        session_type=spec.session_type.value,
+        properties=properties,
+        run_as=run_as_user(inputs, run_as_tag, document_name),
+        shell_profile=str(profile.get("linux") or "") if isinstance(profile, Mapping) else "",
+        idle_timeout_s=60.0 * _minutes(inputs.get("idleSessionTimeout"), DEFAULT_IDLE_MINUTES),
+        max_duration_s=60.0 * max_minutes,
+        records_output=spec.session_type is not SessionType.PORT,
+    )

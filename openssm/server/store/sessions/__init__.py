@@ -1,0 +1,1 @@
+"""The table and rows of Session Manager sessions."""

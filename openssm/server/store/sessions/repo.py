@@ -1,0 +1,167 @@
+"""Session rows: insert, read, list for DescribeSessions, change status, spend a token.
+Never commits."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from openssm.server.store.sessions.tables import sessions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionRow:
+    session_id: str
+    account_id: str
+    region: str
+    target: str
+    document_name: str
+    owner: str
+    reason: str | None
+    status: str
+    details: str
+    start_date: dt.datetime
+    end_date: dt.datetime | None
+    max_session_duration: str
+    session_type: str
+    spec: str  # JSON
+    token_hash: str | None
+    token_expires_at: dt.datetime | None
+    transcript_chunks: int
+
+
+def _row(row: Any) -> SessionRow:
+    return SessionRow(**dict(row._mapping))
+
+
+def insert_session(conn: Connection, row: SessionRow) -> None:
+    conn.execute(sessions.insert().values(**dataclasses.asdict(row)))
+
+
+def get_session(
+    conn: Connection, session_id: str, *, account_id: str | None = None, region: str | None = None
+) -> SessionRow | None:
+    """The session, optionally only when it is in the account and region given."""
+    c = sessions.c
+    query = sa.select(sessions).where(c.session_id == session_id)
+    if account_id is not None:
+        query = query.where(c.account_id == account_id, c.region == region)
+    found = conn.execute(query).first()
+    return None if found is None else _row(found)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionQuery:
+    """DescribeSessions' selection, already checked: None means "any"."""
+
+    account_id: str
+    region: str
+    statuses: Sequence[str]
+    after: tuple[dt.datetime, str] | None = None
+    invoked_after: dt.datetime | None = None
+    invoked_before: dt.datetime | None = None
+    target: str | None = None
+    owner: str | None = None
+    status: str | None = None
+    session_id: str | None = None
+
+
+def list_sessions(conn: Connection, query: SessionQuery, *, limit: int) -> list[SessionRow]:
+    """Newest first (start date, then id), after the page position ``query.after``."""
+    c = sessions.c
+    select = sa.select(sessions).where(
+        c.account_id == query.account_id, c.region == query.region, c.status.in_(query.statuses)
+    )
+    if query.invoked_after is not None:
+        select = select.where(c.start_date >= query.invoked_after)
+    if query.invoked_before is not None:
+        select = select.where(c.start_date <= query.invoked_before)
+    if query.target is not None:
+        select = select.where(c.target == query.target)
+    if query.owner is not None:
+        select = select.where(c.owner == query.owner)
+    if query.status is not None:
+        select = select.where(c.status == query.status)
+    if query.session_id is not None:
+        select = select.where(c.session_id == query.session_id)
+    if query.after is not None:
+        start, session_id = query.after
+        select = select.where(
+            sa.or_(c.start_date < start, sa.and_(c.start_date == start, c.session_id < session_id))
+        )
+    select = select.order_by(c.start_date.desc(), c.session_id.desc()).limit(limit)
+    return [_row(r) for r in conn.execute(select)]
+
+
+def set_token(
+    conn: Connection, session_id: str, *, token_hash: str, expires_at: dt.datetime
+) -> None:
+    conn.execute(
+        sessions.update()
+        .where(sessions.c.session_id == session_id)
+        .values(token_hash=token_hash, token_expires_at=expires_at)
+    )
+
+
+def spend_token(
+    conn: Connection, session_id: str, *, token_hash: str, now: dt.datetime
+) -> SessionRow | None:
+    """The session when ``token_hash`` is its current, unexpired token, which is used up in
+    the same statement (a second use finds none); None otherwise."""
+    c = sessions.c
+    done = conn.execute(
+        sessions.update()
+        .where(
+            c.session_id == session_id,
+            c.token_hash == token_hash,
+            c.token_expires_at > now,
+        )
+        .values(token_hash=None, token_expires_at=None)
+    )
+    if not done.rowcount:
+        return None
+    return get_session(conn, session_id)
+
+
+def set_status(
+    conn: Connection,
+    session_id: str,
+    *,
+    status: str,
+    only_from: Sequence[str],
+    end_date: dt.datetime | None = None,
+    details: str | None = None,
+) -> bool:
+    """Move the session to ``status`` if it is in one of ``only_from``; False otherwise."""
+    c = sessions.c
+    values: dict[str, Any] = {"status": status}
+    if end_date is not None:
+        values["end_date"] = end_date
+    if details is not None:
+        values["details"] = details
+    done = conn.execute(
+        sessions.update()
+        .where(c.session_id == session_id, c.status.in_(only_from))
+        .values(**values)
+    )
+    return bool(done.rowcount)
+
+
+def set_transcript_chunks(conn: Connection, session_id: str, chunks: int) -> None:
+    conn.execute(
+        sessions.update()
+        .where(sessions.c.session_id == session_id, sessions.c.transcript_chunks < chunks)
+        .values(transcript_chunks=chunks)
+    )
+
+
+def sessions_in(conn: Connection, statuses: Sequence[str]) -> list[SessionRow]:
+    """Every session in one of ``statuses`` (a starting server ends what it left open)."""
+    query = sa.select(sessions).where(sessions.c.status.in_(statuses))
+    return [_row(r) for r in conn.execute(query)]
