@@ -10,6 +10,7 @@ settings object.
 from __future__ import annotations
 
 import os
+import shlex
 import ssl
 import urllib.parse
 from collections.abc import Mapping
@@ -69,6 +70,14 @@ def _service_url(url: str | None) -> str | None:
         return "must be an http:// or https:// URL with a host"
     if parts.username or parts.password or parts.query or parts.fragment:
         return "must be scheme://host[:port][/path], with no user, query or fragment"
+    return None
+
+
+def _shell_words(command: str) -> str | None:
+    try:
+        shlex.split(command)
+    except ValueError as exc:
+        return f"is not a command line ({exc})"
     return None
 
 
@@ -360,6 +369,14 @@ class AgentSettings:
     backoff_cap_s: float = setting(
         30.0, env="OPENSSM_AGENT_BACKOFF_CAP_S", parse=number,
         check=between(0, 3600, above_low=True), help="longest reconnect delay, in seconds",
+    )  # fmt: skip
+    # Rebooting is the host owner's decision: without a command, a script that exits 194 or
+    # 3010 fails its step, saying so, and the host keeps running.
+    reboot_command: str = setting(
+        "", env="OPENSSM_AGENT_REBOOT_COMMAND", flag="--reboot-command", parse=text,
+        check=_shell_words,
+        help="command that reboots this host when a script asks (exit 194 or 3010), for "
+        "example 'systemctl reboot'; empty: such scripts fail",
     )  # fmt: skip
     # How long SIGTERM may take: close the channel, flush the ledger.
     shutdown_deadline_s: float = setting(

@@ -12,7 +12,7 @@ Memory holds a chunk at a time, whatever the script prints.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from openssm.agent.run.context import Stream
@@ -75,6 +75,20 @@ class CommandOutput:
         self._heads: dict[tuple[int, Stream], _Head] = {}
         # How far each stream went out live; what did not is sent when the server asks.
         self._sent: dict[tuple[int, Stream], int] = {}
+
+    def reload(self, step_indexes: Iterable[int]) -> None:
+        """Take these steps' heads back from the spool: a run resumed after a reboot reports
+        the steps that ran before it."""
+        for step_index in step_indexes:
+            for stream, limit in HEAD_CHARS.items():
+                head = self._heads.setdefault((step_index, stream), _Head())
+                try:
+                    for _, text in self._spool.read(self.command_id, step_index, stream, 0):
+                        head.keep(text, limit)
+                        if head.chars >= limit:
+                            break
+                except FileNotFoundError:
+                    continue
 
     async def chunk(self, step_index: int, step_name: str, stream: Stream, text: str) -> None:
         self._heads.setdefault((step_index, stream), _Head()).keep(text, HEAD_CHARS[stream])

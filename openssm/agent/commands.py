@@ -6,7 +6,11 @@ an invocation delivered again (after a reconnect, or a server restart) is recogn
 - still running here: ignored, its result will come;
 - finished: its stored result is sent again;
 - started by an agent process that died before it finished: it is not run again; it ends
-  Failed with a message saying so.
+  Failed with a message saying so;
+- suspended because a step asked for a reboot (exit 194 or 3010): it resumes, once, at the
+  step the ledger recorded before the reboot, and its result holds every step's outcome. The
+  invocation stays InProgress on the server all along: after the reboot the server delivers
+  it again, as it does to any agent that reconnects with work in flight.
 
 A result is written to the ledger's outbox before it is sent and forgotten only when the
 server acknowledges it, so a lost connection or a restart never loses one. While the channel
@@ -27,10 +31,11 @@ from pathlib import Path
 import msgspec
 
 from openssm.agent.command_output import CommandOutput, send_range
-from openssm.agent.ledger import Ledger
+from openssm.agent.ledger import Ledger, ResumePoint
+from openssm.agent.reboot import Reboot, RebootFailed
 from openssm.agent.run.context import DocumentResolver, ResolvedDocument, RunContext
 from openssm.agent.run.executor import run_plan
-from openssm.agent.run.outcome import PlanOutcome, wire_status
+from openssm.agent.run.outcome import PlanOutcome, StepOutcome, plan_status, wire_status
 from openssm.agent.spool import OutputSpool
 from openssm.documents.actions import PlatformType
 from openssm.documents.nested import NestedDocument, lookup_key
@@ -135,6 +140,21 @@ def _resolver(documents: list[NestedDocument]) -> DocumentResolver:
     return resolve
 
 
+async def _resumed_run(
+    plan: Plan, context: RunContext, output: CommandOutput, resume: ResumePoint | None
+) -> PlanOutcome:
+    """Run the plan, or its rest after a reboot; the outcome covers every step run so far."""
+    if resume is None:
+        return await run_plan(plan, context, output)
+    before = tuple(msgspec.json.decode(resume.steps, type=list[StepOutcome]))
+    # The step that asked may run again (exit 194): its output goes on where it stopped.
+    output.reload(range(resume.resume_at + 1))
+    rest = await run_plan(plan, context, output, start_at=resume.resume_at)
+    steps = before + rest.steps
+    status, details = plan_status(steps)
+    return PlanOutcome(status=status, status_details=details, steps=steps, reboot=rest.reboot)
+
+
 class CommandRunner:
     """The agent's Run Command worker; the channel feeds it frames and lends it a sender."""
 
@@ -146,8 +166,10 @@ class CommandRunner:
         work_root: Path,
         spool: OutputSpool,
         platform: PlatformType = PlatformType.LINUX,
+        reboot: Reboot | None = None,
     ) -> None:
         self._ledger = ledger
+        self._reboot = reboot
         self._spool = spool
         self._instance_id = instance_id
         self._work_root = work_root
@@ -198,11 +220,14 @@ class CommandRunner:
         command_id = frame.command_id
         if command_id in self._running:
             return
+        resume = None
         if self._ledger.was_started(command_id):
             stored = self._ledger.stored_result(command_id)
             if stored is not None:
                 await self._deliver_stored(stored)
-            else:
+                return
+            resume = self._ledger.take_resume(command_id)
+            if resume is None:
                 await self._finish(
                     failed_frame(
                         command_id,
@@ -210,8 +235,10 @@ class CommandRunner:
                         "The agent stopped while this command ran; it was not run again.",
                     )
                 )
-            return
-        self._ledger.record_started(command_id)
+                return
+            log.info("command %s resumes at step %d after a reboot", command_id, resume.resume_at)
+        else:
+            self._ledger.record_started(command_id)
         cancel = asyncio.Event()
         context = RunContext(
             instance_id=self._instance_id,
@@ -223,17 +250,25 @@ class CommandRunner:
             secrets=tuple(frame.secrets),
             command_id=command_id,
             resolve_document=_resolver(frame.documents),
+            may_reboot=self._reboot is not None,
         )
         task = asyncio.create_task(
-            self._run(command_id, frame.plan, context), name=f"run-{command_id}"
+            self._run(command_id, frame.plan, context, resume), name=f"run-{command_id}"
         )
         self._running[command_id] = (task, cancel)
 
-    async def _run(self, command_id: str, plan: Plan, context: RunContext) -> None:
+    async def _run(
+        self, command_id: str, plan: Plan, context: RunContext, resume: ResumePoint | None
+    ) -> None:
         output = CommandOutput(command_id, self._spool, lambda: self._send)
         try:
-            outcome = await run_plan(plan, context, output)
-            if self._stopping and outcome.status is InvocationStatus.CANCELLED:
+            outcome = await _resumed_run(plan, context, output, resume)
+            if outcome.reboot is not None:
+                suspended = await self._suspend(command_id, outcome)
+                if suspended is None:
+                    return  # the host reboots; the command resumes in the next agent process
+                frame = suspended
+            elif self._stopping and outcome.status is InvocationStatus.CANCELLED:
                 frame = failed_frame(
                     command_id,
                     InvocationDetail.FAILED,
@@ -248,6 +283,38 @@ class CommandRunner:
             self._running.pop(command_id, None)
         await self._finish(frame)
 
+    async def _suspend(self, command_id: str, outcome: PlanOutcome) -> ResultFrame | None:
+        """A step asked for a reboot: record where the command resumes, durably, then reboot
+        (unless the agent is stopping anyway). None while the reboot goes ahead; the failed
+        result when the reboot command failed."""
+        request = outcome.reboot
+        assert request is not None
+        done = [step for step in outcome.steps if step.index < request.resume_at]
+        self._ledger.record_resume(
+            command_id, request.resume_at, msgspec.json.encode(done).decode()
+        )
+        log.warning(
+            "command %s: step %s asked for a reboot; it resumes at step %d afterwards",
+            command_id,
+            request.step_name,
+            request.resume_at,
+        )
+        if self._stopping:
+            return None
+        try:
+            if self._reboot is None:
+                raise RebootFailed("this agent has no reboot command")
+            await self._reboot()
+        except RebootFailed as exc:
+            log.error("command %s: the host was not rebooted: %s", command_id, exc)
+            self._ledger.take_resume(command_id)  # nothing will resume it now
+            return failed_frame(
+                command_id,
+                InvocationDetail.FAILED,
+                f"Step {request.step_name} asked for a reboot, which failed: {exc}",
+            )
+        return None
+
     async def _cancel(self, command_id: str) -> None:
         running = self._running.get(command_id)
         if running is not None:
@@ -257,6 +324,14 @@ class CommandRunner:
             stored = self._ledger.stored_result(command_id)
             if stored is not None:
                 await self._deliver_stored(stored)
+            elif self._ledger.take_resume(command_id) is not None:
+                await self._finish(
+                    failed_frame(
+                        command_id,
+                        InvocationDetail.CANCELLED,
+                        "Cancelled while it waited to resume after a reboot.",
+                    )
+                )
             return
         # Cancelled before it arrived: it must never run here afterwards.
         self._ledger.record_started(command_id)

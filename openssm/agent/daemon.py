@@ -21,6 +21,7 @@ from openssm.agent import platform_info
 from openssm.agent.channel import AgentChannel
 from openssm.agent.commands import CommandRunner
 from openssm.agent.ledger import Ledger
+from openssm.agent.reboot import reboot_with
 from openssm.agent.run.executor import remove_stale_runs
 from openssm.agent.spool import OutputSpool
 from openssm.agent.state import StateDir
@@ -104,14 +105,18 @@ def run_agent(settings: AgentSettings) -> int:
         ledger.prune(older_than=time.time() - LEDGER_RETENTION_S)
         # Scripts of runs an earlier agent process left behind may hold secrets.
         remove_stale_runs(state.runs_dir)
-        # Output is kept only for results the server has not acknowledged yet.
         spool = OutputSpool(state.output_dir)
-        spool.keep_only(pending.command_id for pending in ledger.pending_results())
+        # Output is kept only for results the server has not acknowledged yet, and for
+        # commands that resume after a reboot.
+        spool.keep_only(
+            [pending.command_id for pending in ledger.pending_results()] + ledger.waiting_resumes()
+        )
         commands = CommandRunner(
             ledger=ledger,
             instance_id=registration.instance_id,
             work_root=state.runs_dir,
             spool=spool,
+            reboot=reboot_with(settings.reboot_command),
         )
         channel = AgentChannel(
             server_url=registration.server_url,

@@ -1,11 +1,15 @@
-"""The agent's durable memory (stdlib sqlite3, WAL): started commands and unacked results.
+"""The agent's durable memory (stdlib sqlite3, WAL): started commands, unacked results and
+where a command resumes after a reboot.
 
 Delivery is at least once, execution at most once (DESIGN.md §4): a command id
 is recorded as started before it runs, so a re-delivery is recognised; its
 result waits in the outbox until the server acknowledges it, so a lost
-connection or a restart never loses a result. Each write is its own committed
-transaction with ``synchronous=FULL``: once a call returns, the fact survives
-a power cut.
+connection or a restart never loses a result. A command whose step asked for a
+reboot records the step it resumes at (and how the steps before it ended) before
+the host reboots; the next agent process takes that record once, so a crash
+during the resumed run never runs its steps a third time. Each write is its own
+committed transaction with ``synchronous=FULL``: once a call returns, the fact
+survives a power cut.
 """
 
 from __future__ import annotations
@@ -28,6 +32,13 @@ CREATE TABLE IF NOT EXISTS results (
     acked_at REAL
 );
 CREATE INDEX IF NOT EXISTS results_pending ON results (created_at) WHERE acked_at IS NULL;
+CREATE TABLE IF NOT EXISTS resumes (
+    command_id TEXT PRIMARY KEY,
+    resume_at INTEGER NOT NULL,
+    steps TEXT NOT NULL,
+    recorded_at REAL NOT NULL,
+    taken_at REAL
+);
 """
 
 
@@ -36,6 +47,16 @@ class PendingResult:
     command_id: str
     payload: str
     created_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResumePoint:
+    """Where a command goes on after a reboot: the step index, and the encoded outcomes of
+    the steps before it (they are part of its result)."""
+
+    command_id: str
+    resume_at: int
+    steps: str
 
 
 def _create_private(path: Path) -> None:
@@ -113,6 +134,36 @@ class Ledger:
         found = row.fetchone()
         return None if found is None else str(found[0])
 
+    def record_resume(
+        self, command_id: str, resume_at: int, steps: str, *, now: float | None = None
+    ) -> None:
+        """Remember, before the host reboots, that ``command_id`` resumes at ``resume_at``
+        (a later reboot request of the same command replaces it)."""
+        self._db.execute(
+            "INSERT INTO resumes (command_id, resume_at, steps, recorded_at, taken_at)"
+            " VALUES (?, ?, ?, ?, NULL) ON CONFLICT (command_id) DO UPDATE SET"
+            " resume_at = excluded.resume_at, steps = excluded.steps,"
+            " recorded_at = excluded.recorded_at, taken_at = NULL",
+            (command_id, resume_at, steps, time.time() if now is None else now),
+        )
+
+    def take_resume(self, command_id: str, *, now: float | None = None) -> ResumePoint | None:
+        """The command's resume point, marked taken: it is handed out once."""
+        # fetchall: the statement (and with it the transaction) ends only once it is read out.
+        rows = self._db.execute(
+            "UPDATE resumes SET taken_at = ? WHERE command_id = ? AND taken_at IS NULL"
+            " RETURNING resume_at, steps",
+            (time.time() if now is None else now, command_id),
+        ).fetchall()
+        if not rows:
+            return None
+        return ResumePoint(command_id=command_id, resume_at=int(rows[0][0]), steps=str(rows[0][1]))
+
+    def waiting_resumes(self) -> list[str]:
+        """Ids of the commands that wait to resume after a reboot."""
+        rows = self._db.execute("SELECT command_id FROM resumes WHERE taken_at IS NULL")
+        return [str(r[0]) for r in rows]
+
     def prune(self, *, older_than: float) -> int:
         """Forget acknowledged results and started ids older than `older_than`; count removed."""
         removed = self._db.execute(
@@ -122,5 +173,8 @@ class Ledger:
             "DELETE FROM started WHERE started_at < ?"
             " AND command_id NOT IN (SELECT command_id FROM results WHERE acked_at IS NULL)",
             (older_than,),
+        ).rowcount
+        removed += self._db.execute(
+            "DELETE FROM resumes WHERE recorded_at < ?", (older_than,)
         ).rowcount
         return removed

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Protocol
 
 from openssm.agent.run.context import ResolvedDocument, RunContext
-from openssm.agent.run.outcome import AGENT_FAILURE_RESPONSE_CODE, PlanOutcome, StepStatus
+from openssm.agent.run.outcome import (
+    AGENT_FAILURE_RESPONSE_CODE,
+    PlanOutcome,
+    Reboot,
+    StepStatus,
+)
 from openssm.agent.run.output import StepOutput
 from openssm.documents.plan import RenderedStep
 
@@ -21,14 +26,15 @@ from openssm.documents.plan import RenderedStep
 class PluginResult:
     """``message`` is already masked (``StepEnv.fail`` sees to it).
 
-    ``reboot``: the step asks for a reboot, after which it runs again. ``nested_*_bytes``:
-    output written by the steps of a nested document, counted into this step's.
+    ``reboot``: the step asks for a reboot, and says where the plan goes on after it.
+    ``nested_*_bytes``: output written by the steps of a nested document, counted into this
+    step's.
     """
 
     status: StepStatus
     response_code: int
     message: str = ""
-    reboot: bool = False
+    reboot: Reboot | None = None
     nested_stdout_bytes: int = 0
     nested_stderr_bytes: int = 0
 

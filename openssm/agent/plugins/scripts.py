@@ -12,8 +12,10 @@ Inputs, as AWS's agent reads them:
 - ``timeoutSeconds``: a number or a numeric string, 1 to 172800; anything else means
   the default, 3600 (AWS's executionTimeout default).
 
-Exit code 0 is Success, 194 or 3010 asks for a reboot (``exit 3010`` reaches the agent
-as 194 on Linux, whose exit codes are 8-bit), anything else is Failed with that code.
+Exit code 0 is Success; 194 asks for a reboot now, after which the step runs again, and 3010
+for a reboot after which the next step runs (``exit 3010`` reaches the agent as 194 on Linux,
+whose exit codes are 8-bit); anything else is Failed with that code. The agent reboots only
+when its settings give it a reboot command; otherwise such a step fails, saying so.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from typing import Any
 
 from openssm.agent.plugins.base import PluginResult, StepEnv
 from openssm.agent.proc import Ending, Finished, run_process
-from openssm.agent.run.outcome import STOPPED_RESPONSE_CODE, StepStatus
+from openssm.agent.run.outcome import STOPPED_RESPONSE_CODE, Reboot, StepStatus
 from openssm.documents.plan import RenderedStep
 
 DEFAULT_TIMEOUT_S = 3600
 MAX_TIMEOUT_S = 172_800
-REBOOT_EXIT_CODES = frozenset({194, 3010})
+REBOOT_EXIT_CODES = {194: Reboot.RERUN_STEP, 3010: Reboot.NEXT_STEP}
 
 
 def command_lines(raw: object) -> list[str] | None:
@@ -139,14 +141,21 @@ async def _result(
         code = finished.exit_code
         if code == 0:
             return PluginResult(status=StepStatus.SUCCESS, response_code=0)
-        if code in REBOOT_EXIT_CODES:
+        reboot = REBOOT_EXIT_CODES.get(code)
+        if reboot is not None:
             if env.depth > 0:
                 return await env.fail(
                     f"the script exited {code} to ask for a reboot, which a document run by "
                     "aws:runDocument may not do",
                     response_code=code,
                 )
-            return PluginResult(status=StepStatus.SUCCESS, response_code=code, reboot=True)
+            if not env.context.may_reboot:
+                return await env.fail(
+                    f"the script exited {code} to ask for a reboot, but this agent does not "
+                    "reboot its host (set the agent's --reboot-command to allow it)",
+                    response_code=code,
+                )
+            return PluginResult(status=StepStatus.SUCCESS, response_code=code, reboot=reboot)
         return PluginResult(
             status=StepStatus.FAILED,
             response_code=code,

@@ -69,6 +69,8 @@ class RunContext:
     ``command_id``: exported to scripts as SSM_COMMAND_ID, as AWS's agent does.
     ``environment``: more variables for scripts, over the agent's own environment.
     ``kill_grace_s``: how long a stopped script's processes have between SIGTERM and SIGKILL.
+    ``may_reboot``: a step may ask for a reboot (exit 194 or 3010); when False such a step
+    fails instead, since nothing would reboot the host.
     """
 
     instance_id: str
@@ -81,4 +83,5 @@ class RunContext:
     resolve_document: DocumentResolver = no_documents
     command_id: str = ""
     kill_grace_s: float = 2.0
+    may_reboot: bool = True
     environment: Mapping[str, str] = field(default_factory=dict)

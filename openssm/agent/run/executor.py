@@ -32,6 +32,7 @@ from openssm.agent.run.context import OutputSink, ResolvedDocument, RunContext
 from openssm.agent.run.outcome import (
     NOT_STARTED_RESPONSE_CODE,
     PlanOutcome,
+    Reboot,
     RebootRequest,
     StepOutcome,
     StepStatus,
@@ -133,12 +134,13 @@ class _Runner:
                 said = await self._say(where, secrets, not_run.message) if not_run.skipped else 0
                 outcomes.append(_not_run(index, step, not_run.status, not_run.message, said))
                 continue
-            outcome, step_stop = await self._run_step(
+            outcome, step_stop, asked = await self._run_step(
                 index, step, where, secrets=secrets, depth=depth, deadline=deadline
             )
             outcomes.append(outcome)
             if step_stop is Stop.REBOOT:
-                reboot = RebootRequest(step_index=index, step_name=step.name, resume_at=index)
+                resume_at = index if asked is Reboot.RERUN_STEP else index + 1
+                reboot = RebootRequest(step_index=index, step_name=step.name, resume_at=resume_at)
             stop = stop or step_stop
         status, details = plan_status(outcomes)
         return PlanOutcome(
@@ -154,7 +156,7 @@ class _Runner:
         secrets: tuple[str, ...],
         depth: int,
         deadline: float | None,
-    ) -> tuple[StepOutcome, Stop | None]:
+    ) -> tuple[StepOutcome, Stop | None, Reboot | None]:
         output = StepOutput(
             self._sink, step_index=where.index, step_name=where.name, secrets=secrets
         )
@@ -186,7 +188,9 @@ class _Runner:
                 f"attempt {attempts} of {step.max_attempts} ended {result.status}; trying again"
             )
         await output.close()
-        recorded = after_step(step, result.status, reboot=result.reboot, out_of_time=out_of_time)
+        recorded = after_step(
+            step, result.status, reboot=result.reboot is not None, out_of_time=out_of_time
+        )
         outcome = _outcome(
             index,
             step,
@@ -199,7 +203,7 @@ class _Runner:
             stderr_bytes=output.stderr.bytes_seen + result.nested_stderr_bytes,
             attempts=attempts,
         )
-        return outcome, recorded.stop
+        return outcome, recorded.stop, result.reboot
 
     async def _attempt(self, step: RenderedStep, env: StepEnv) -> PluginResult:
         plugin = self._plugins.get(step.action)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from openssm.statuses import InvocationDetail, InvocationStatus
 
@@ -78,13 +78,20 @@ class StepOutcome:
     is_critical: bool = True
 
 
+class Reboot(Enum):
+    """When the plan goes on after a reboot that a step asked for (AWS's exit codes)."""
+
+    RERUN_STEP = "rerun"  # exit 194: reboot now, then run the step that asked again
+    NEXT_STEP = "next"  # exit 3010: the step is done; reboot, then go on with the next one
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RebootRequest:
-    """A step exited 194 (or 3010): the host should reboot, then the plan resumes.
+    """A step asked for a reboot: the host should reboot, then the plan resumes.
 
     ``resume_at`` is the index of the step to start from after the reboot: the step that
-    asked, as on AWS, which runs the script again after the reboot (such scripts check
-    what is already done and exit 0 once nothing is left).
+    asked (exit 194: AWS runs its script again, and such scripts check what is already done
+    and exit 0 once nothing is left), or the one after it (exit 3010).
     """
 
     step_index: int

@@ -16,7 +16,7 @@ members openssm accepts in Command documents:
 - ``maxAttempts`` runs a failed step again, up to that many attempts in all, while the
   command is neither cancelled nor out of time.
 - A step that asks for a reboot stops the document where it is; the rest runs after the
-  reboot, starting with that same step.
+  reboot, starting with that same step (exit 194) or the next one (exit 3010).
 - Steps that never run after a stop show why: Skipped after an exit, Cancelled after a
   cancel, TimedOut after the document's timeout.
 """

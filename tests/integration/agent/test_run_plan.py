@@ -13,7 +13,7 @@ from openssm.agent.plugins import PLUGINS
 from openssm.agent.plugins.base import PluginResult, StepEnv
 from openssm.agent.run.context import ResolvedDocument
 from openssm.agent.run.executor import remove_stale_runs
-from openssm.agent.run.outcome import StepOutcome, StepStatus
+from openssm.agent.run.outcome import Reboot, StepOutcome, StepStatus
 from openssm.documents.plan import RenderedStep
 from openssm.statuses import InvocationDetail, InvocationStatus
 from tests.integration.agent.support import (
@@ -266,3 +266,28 @@ def test_stale_run_directories_are_removed(tmp_path: Path) -> None:
     assert remove_stale_runs(work) == 1
     assert [p.name for p in work.iterdir()] == ["other"]
     assert remove_stale_runs(tmp_path / "absent") == 0
+
+
+def test_a_step_asking_to_reboot_after_it_resumes_at_the_next_step(tmp_path: Path) -> None:
+    # Exit 3010 reaches a Linux shell's parent as 194 (exit codes are 8-bit); a plugin that
+    # reports the whole code shows where the plan goes on.
+    async def reboot_after(step: RenderedStep, env: StepEnv) -> PluginResult:
+        return PluginResult(status=S.SUCCESS, response_code=3010, reboot=Reboot.NEXT_STEP)
+
+    plan = shell_steps({"name": "one", "runCommand": "true"}, {"name": "two", "runCommand": "true"})
+    plugins = {**PLUGINS, "aws:runShellScript": reboot_after}
+    outcome, _ = run(plan, context(tmp_path), plugins=plugins)
+    assert outcome.reboot is not None
+    assert (outcome.reboot.step_name, outcome.reboot.resume_at) == ("one", 1)
+    assert [(s.name, s.response_code) for s in outcome.steps] == [("one", 3010)]
+
+
+def test_a_reboot_request_fails_its_step_where_the_agent_may_not_reboot(tmp_path: Path) -> None:
+    plan = shell_steps(
+        {"name": "patch", "runCommand": "exit 194"}, {"name": "after", "runCommand": "true"}
+    )
+    outcome, sink = run(plan, context(tmp_path, may_reboot=False))
+    assert outcome.reboot is None
+    assert outcome.status is InvocationStatus.FAILED
+    assert (outcome.steps[0].status, outcome.steps[0].response_code) == (S.FAILED, 194)
+    assert "this agent does not reboot its host" in sink.text("stderr")

@@ -90,3 +90,34 @@ def test_ledger_refuses_a_planted_symlink(tmp_path: Path) -> None:
     (tmp_path / "ledger.db").symlink_to(target)
     with pytest.raises(PermissionError, match="symlink"):
         Ledger(tmp_path / "ledger.db")
+
+
+def test_a_resume_point_survives_reopening_and_is_taken_once(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "ledger.db") as first:
+        first.record_started("c-1")
+        first.record_resume("c-1", 2, "[]")
+    with Ledger(tmp_path / "ledger.db") as second:
+        assert second.waiting_resumes() == ["c-1"]
+        taken = second.take_resume("c-1")
+        assert taken is not None
+        assert (taken.resume_at, taken.steps) == (2, "[]")
+    with Ledger(tmp_path / "ledger.db") as third:
+        # A crash while the resumed run ran must not run its steps once more.
+        assert third.take_resume("c-1") is None
+        assert third.waiting_resumes() == []
+
+
+def test_a_second_reboot_of_a_command_records_its_new_resume_point(ledger: Ledger) -> None:
+    ledger.record_resume("c-1", 1, "[]")
+    assert ledger.take_resume("c-1") is not None
+    ledger.record_resume("c-1", 3, '["x"]')
+    taken = ledger.take_resume("c-1")
+    assert taken is not None
+    assert (taken.resume_at, taken.steps) == (3, '["x"]')
+
+
+def test_prune_forgets_old_resume_points(ledger: Ledger) -> None:
+    ledger.record_resume("c-old", 1, "[]", now=10.0)
+    ledger.record_resume("c-new", 1, "[]", now=100.0)
+    assert ledger.prune(older_than=50.0) == 1
+    assert ledger.waiting_resumes() == ["c-new"]

@@ -34,3 +34,11 @@ def test_bad_values_are_all_reported() -> None:
     assert "OPENSSM_AGENT_BACKOFF_CAP_S" in text
     assert "OPENSSM_AGENT_BACKOFF_BASE_S" in text
     assert "loud" in text
+
+
+def test_the_agent_reboots_nothing_unless_given_a_reboot_command() -> None:
+    assert load_agent_settings(env={}).reboot_command == ""
+    given = load_agent_settings({"reboot_command": "systemctl reboot"}, env={})
+    assert given.reboot_command == "systemctl reboot"
+    with pytest.raises(ConfigError, match="OPENSSM_AGENT_REBOOT_COMMAND"):
+        load_agent_settings(env={"OPENSSM_AGENT_REBOOT_COMMAND": "sh -c 'unclosed"})
