@@ -28,6 +28,10 @@ _EXTRA_OF_COMMAND = {
     "run": "cli",
     "commands": "cli",
     "output": "cli",
+    "session": "cli",
+    "port-forward": "cli",
+    "ssh-proxy": "cli",
+    "sessions": "cli",
 }
 _COMMANDS = frozenset({"agent", *_EXTRA_OF_COMMAND})
 # A setting is wrong: systemd units do not restart on this code, since a restart would not help.
@@ -60,6 +64,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from openssm.cli import run_cmd
 
         run_cmd.add_parser(sub)
+    if command in (None, "session", "port-forward", "ssh-proxy", "sessions"):
+        from openssm.cli import port_forward_cmd, session_cmd, sessions_cmd, ssh_proxy_cmd
+
+        session_cmd.add_parser(sub)
+        port_forward_cmd.add_parser(sub)
+        ssh_proxy_cmd.add_parser(sub)
+        sessions_cmd.add_parser(sub)
     return parser
 
 
