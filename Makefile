@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: dev postgres run test test-quick check fmt bench clean
+.PHONY: dev postgres compat-clients run test test-quick check fmt bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,15 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
-dev: $(VENV)/.installed postgres
+# Independent clients of AWS's session protocol from npm, for the compatibility tests only
+# (tests/compat; exact versions in its package-lock.json). Without npm those tests skip.
+compat-clients:
+	@if command -v npm >/dev/null; then \
+		test tests/compat/node_modules/.installed -nt tests/compat/package-lock.json || \
+		{ npm ci --prefix tests/compat --no-audit --no-fund -q && touch tests/compat/node_modules/.installed; }; \
+	else echo "npm not found: the session compatibility tests will be skipped"; fi
+
+dev: $(VENV)/.installed postgres compat-clients
 
 # `make run PORT=9000` serves on another port (default 8787).
 run: $(VENV)/.installed

@@ -2,101 +2,25 @@
 the one-time token, port forwarding carries parallel TCP connections as smux streams, and a
 connection cut mid-transfer is resumed with nothing lost.
 
-The far end is a small stand-in for the relay and the agent built from the same protocol
-modules (the relay and agent themselves are tested end to end with the server)."""
+The far end is a stand-in for the relay and the agent (far_end.py); the relay and the agent
+themselves are tested end to end with the server."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
 
 from openssm.errors import DataChannelError, SessionEnded
 from openssm.sessions.client import ClientChannel, shake_hands
 from openssm.sessions.forward import forward_multiplexed, forward_stdio
-from openssm.sessions.handshake import HandshakeComplete, HandshakeRequest
-from openssm.sessions.mux import MuxSession, MuxStream
-from openssm.sessions.payloads import parse_open_data_channel
-from openssm.sessions.peer import DataChannelPeer
-from openssm.sessions.wire import MessageType, PayloadType
+from openssm.sessions.wire import PayloadType
+from tests.unit.sessions.far_end import far_end
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-class FarEnd:
-    """Accepts the client's sockets for one session: each token works once, and the agent's
-    peer goes on across sockets as the relay keeps it."""
-
-    def __init__(self, port_type: str) -> None:
-        self.peer = DataChannelPeer(MessageType.OUTPUT_STREAM_DATA)
-        self.tokens = {"token-0"}
-        self.issued = 0
-        self.port_type = port_type
-        self.sockets: list[ServerConnection] = []
-        self.opened: list[str] = []
-        self.connected = asyncio.Event()
-
-    def fresh_token(self) -> str:
-        self.issued += 1
-        token = f"token-{self.issued}"
-        self.tokens.add(token)
-        return token
-
-    async def accept(self, socket: ServerConnection) -> None:
-        opening = parse_open_data_channel(await socket.recv())
-        if opening.token not in self.tokens:
-            await socket.close(4001, "token refused")
-            return
-        self.tokens.discard(opening.token)
-        self.opened.append(opening.client_version)
-        self.sockets.append(socket)
-        await self.peer.attach(socket)
-        self.connected.set()
-        await socket.wait_closed()
-
-    async def shake_hands(self) -> None:
-        properties = {"portNumber": "0", "type": self.port_type}
-        request = HandshakeRequest.for_session("Port", properties)
-        await self.peer.send(request.to_payload(), PayloadType.HANDSHAKE_REQUEST)
-        response = await self.peer.receive()
-        assert response.payload_type == PayloadType.HANDSHAKE_RESPONSE
-        await self.peer.send(HandshakeComplete().to_payload(), PayloadType.HANDSHAKE_COMPLETE)
-
-    async def echo_streams(self) -> None:
-        """As the agent would with each stream's TCP target: here, echo it back."""
-        mux = MuxSession(self.peer.send, client=False)
-
-        async def echo(stream: MuxStream) -> None:
-            while data := await stream.read():
-                await stream.write(data)
-            await stream.close()
-
-        async def accept() -> None:
-            tasks = set()
-            with contextlib.suppress(SessionEnded):
-                while True:
-                    tasks.add(asyncio.create_task(echo(await mux.accept_stream())))
-
-        acceptor = asyncio.create_task(accept())
-        with contextlib.suppress(SessionEnded):
-            while True:
-                await mux.feed((await self.peer.receive()).payload)
-        mux.close()
-        await acceptor
-
-
-@contextlib.asynccontextmanager
-async def _far_end(port_type: str = "LocalPortForwarding") -> AsyncIterator[tuple[FarEnd, str]]:
-    far = FarEnd(port_type)
-    async with serve(far.accept, "127.0.0.1", 0, compression=None) as server:
-        port = server.sockets[0].getsockname()[1]
-        yield far, f"ws://127.0.0.1:{port}/v1/data-channel/alice-0123?role=publish_subscribe"
-        await far.peer.close()
 
 
 async def _listener(ready: asyncio.Future[int]) -> Callable[[Handler], Awaitable[asyncio.Server]]:
@@ -120,7 +44,7 @@ async def _round_trip(port: int, payload: bytes) -> bytes:
 
 def test_parallel_connections_through_a_multiplexed_port_session() -> None:
     async def scenario() -> None:
-        async with _far_end() as (far, url):
+        async with far_end() as (far, url):
             channel = ClientChannel(url, "token-0")
             await channel.open()
             agent = asyncio.create_task(far.shake_hands())
@@ -151,7 +75,7 @@ def test_parallel_connections_through_a_multiplexed_port_session() -> None:
 
 def test_a_cut_connection_is_resumed_with_a_fresh_token_and_nothing_lost() -> None:
     async def scenario() -> None:
-        async with _far_end() as (far, url):
+        async with far_end() as (far, url):
             resumed: list[str] = []
 
             async def resume() -> tuple[str, str] | None:
@@ -187,7 +111,7 @@ def test_a_cut_connection_is_resumed_with_a_fresh_token_and_nothing_lost() -> No
 
 def test_a_session_given_up_while_disconnected_ends_with_a_reason() -> None:
     async def scenario() -> None:
-        async with _far_end() as (far, url):
+        async with far_end() as (far, url):
 
             async def resume() -> tuple[str, str] | None:
                 return None  # ResumeSession answered an empty token
@@ -205,7 +129,7 @@ def test_a_session_given_up_while_disconnected_ends_with_a_reason() -> None:
 
 def test_a_refused_token_or_a_dead_url_is_a_clear_error() -> None:
     async def scenario() -> None:
-        async with _far_end() as (_far, url):
+        async with far_end() as (_far, url):
             channel = ClientChannel(url, "token-unknown")
             await channel.open()
             with pytest.raises(SessionEnded):
@@ -219,7 +143,7 @@ def test_a_refused_token_or_a_dead_url_is_a_clear_error() -> None:
 
 def test_stdio_forwarding_ends_with_the_terminate_flag_when_input_ends() -> None:
     async def scenario() -> None:
-        async with _far_end(port_type="") as (far, url):
+        async with far_end(port_type="") as (far, url):
             channel = ClientChannel(url, "token-0")
             await channel.open()
             agent = asyncio.create_task(far.shake_hands())
