@@ -27,6 +27,18 @@ ADMIN_KEY_ID = "OSSMTESTADMIN0000001"
 ADMIN_SECRET = "test-admin-secret-key-0000000000000000000"
 
 
+def cli_env(server_url: str, home: Path) -> dict[str, str]:
+    """The environment of an `openssm` human command run as the admin against a server."""
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "AWS_ACCESS_KEY_ID": ADMIN_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET,
+        "AWS_DEFAULT_REGION": TEST_REGION,
+        "AWS_ENDPOINT_URL_SSM": server_url,
+    }
+
+
 def wait_until(
     predicate: Callable[[], T | None], *, timeout_s: float = 10.0, interval_s: float = 0.05
 ) -> T:

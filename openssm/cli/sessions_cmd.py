@@ -13,6 +13,7 @@ from openssm.cli.client import add_connection_flags, ssm_client
 if TYPE_CHECKING:
     from types_boto3_ssm.client import SSMClient
 
+_UNLIMITED_WIDTH = 1 << 14
 COLUMNS = ("Session", "State", "Target", "Owner", "Document", "Started", "Ended", "Reason")
 
 
@@ -73,6 +74,7 @@ def _run(args: argparse.Namespace) -> int:
             str(s.get("EndDate", "")),
             str(s.get("Reason", "")),
         )
-    # Not a terminal: no width limit, so no id is ever cut.
-    Console(soft_wrap=not sys.stdout.isatty(), highlight=False).print(table)
+    # Not a terminal: no width limit, so no id is ever cut or folded.
+    width = None if sys.stdout.isatty() else _UNLIMITED_WIDTH
+    Console(soft_wrap=width is not None, width=width, highlight=False).print(table)
     return 0

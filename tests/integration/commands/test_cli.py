@@ -4,7 +4,6 @@ against a real server, with protocol-driven agents answering."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.commands.driver import DrivenAgent, driven_agents
-from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess
+from tests.support import ServerProcess, cli_env
 
 pytestmark = pytest.mark.cli
 
@@ -21,15 +20,7 @@ pytestmark = pytest.mark.cli
 def _openssm(
     server: ServerProcess, *args: str, home: Path, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "AWS_ACCESS_KEY_ID": ADMIN_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET,
-        "AWS_DEFAULT_REGION": TEST_REGION,
-        "AWS_ENDPOINT_URL_SSM": server.url,
-        **(extra_env or {}),
-    }
+    env = {**cli_env(server.url, home), **(extra_env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "openssm", *args],
         env=env,
