@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 Resume = Callable[[], Awaitable[tuple[str, str] | None]]
 RESUME_FOR_S = 300.0
 _RETRY_S = (0.2, 0.5, 1.0, 2.0, 5.0)
-# Room for a 16 KiB payload and its header, and for what a peer may send in one message.
+# Room for a 32 KiB payload and its header, and for what a peer may send in one message.
 _MAX_MESSAGE = 1 << 20
 
 

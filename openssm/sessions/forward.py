@@ -27,7 +27,7 @@ from openssm.sessions.payloads import Flag, flag_payload, parse_flag
 from openssm.sessions.peer import DataChannelPeer
 from openssm.sessions.wire import ClientMessage, PayloadType
 
-# What one local read takes; the peer cuts it into 16 KiB messages.
+# What one local read takes; the peer cuts it into 32 KiB messages.
 READ_SIZE = 65536
 Listener = Callable[
     [Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]],

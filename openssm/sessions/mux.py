@@ -20,7 +20,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from openssm.errors import SessionEnded
+from openssm.sessions.peer import MAX_PAYLOAD
 from openssm.sessions.smux import (
+    HEADER_SIZE,
     VERSION_1,
     VERSION_2,
     Cmd,
@@ -32,8 +34,9 @@ from openssm.sessions.smux import (
 
 DEFAULT_RECEIVE_BUDGET = 4 << 20
 DEFAULT_STREAM_WINDOW = 256 << 10
-# Data per PSH frame we send; a frame and its header then fit one 16 KiB-ish channel message.
-SEND_FRAME_DATA = 16384
+# Data per PSH frame we send: a frame with its header fills one data-channel message exactly
+# (a frame one byte larger would cost a second, tiny message).
+SEND_FRAME_DATA = MAX_PAYLOAD - HEADER_SIZE
 
 
 class MuxStream:
