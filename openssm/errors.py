@@ -414,6 +414,57 @@ class ComplianceTypeCountLimitExceededException(LimitFault):
     pass
 
 
+# --- Inventory -------------------------------------------------------------------------------
+
+
+class InvalidTypeNameException(InputFault):
+    pass
+
+
+class ItemContentMismatchException(InputFault):
+    pass
+
+
+class CustomSchemaCountLimitExceededException(LimitFault):
+    pass
+
+
+class UnsupportedInventorySchemaVersionException(InputFault):
+    pass
+
+
+class UnsupportedInventoryItemContextException(InputFault):
+    pass
+
+
+class InvalidAggregatorException(InputFault):
+    pass
+
+
+class InvalidResultAttributeException(InputFault):
+    pass
+
+
+class InvalidInventoryGroupException(InputFault):
+    pass
+
+
+class InvalidOptionException(InputFault):
+    pass
+
+
+class InvalidDeleteInventoryParametersException(InputFault):
+    pass
+
+
+class InvalidInventoryRequestException(InputFault):
+    pass
+
+
+class InvalidDeletionIdException(NotFoundFault):
+    pass
+
+
 # --- process-internal errors (never on the wire) -----------------------------------------
 
 

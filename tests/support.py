@@ -107,6 +107,28 @@ class ServerEndpoint:
             [*command, *args], capture_output=True, text=True, env=env, check=False, timeout=60
         )
 
+    def events(self, detail_type: str) -> list[dict[str, Any]]:
+        """The events of ``detail_type`` in the server's outbox, oldest first, each as
+        ``{"resources": […], "detail": {…}}``."""
+        import sqlalchemy as sa  # the server's extras; only tests that read the store need it
+
+        from openssm.server.store.engine import create_engine
+        from openssm.server.store.schema import outbox_events
+
+        engine = create_engine(
+            self.database_url or f"sqlite:///{self.data_dir / 'openssm.db'}", pool_size=1
+        )
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(outbox_events.c.resources, outbox_events.c.detail)
+                    .where(outbox_events.c.detail_type == detail_type)
+                    .order_by(outbox_events.c.id)
+                ).all()
+        finally:
+            engine.dispose()
+        return [{"resources": json.loads(r), "detail": json.loads(d)} for r, d in rows]
+
     def new_user(self, policy: Mapping[str, Any] | None) -> tuple[str, str]:
         """A user made with ``openssm admin``, with ``policy`` if given: (key id, secret)."""
         name = "u" + uuid.uuid4().hex[:10]

@@ -23,6 +23,8 @@ from types_boto3_ssm.client import SSMClient
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.support import ServerEndpoint
+
 Frame = dict[str, Any]
 
 
@@ -226,3 +228,9 @@ def activate(ssm: SSMClient, *, limit: int = 1, **kwargs: Any) -> tuple[str, str
     kwargs.setdefault("IamRole", "SSMServiceRole")
     created = ssm.create_activation(RegistrationLimit=limit, **kwargs)
     return created["ActivationId"], created["ActivationCode"]
+
+
+def register_hosts(server: ServerEndpoint, count: int) -> list[str]:
+    """``count`` registered managed instances (no agent runs for them)."""
+    activation_id, code = activate(server.client(), limit=count)
+    return [register(server.url, activation_id, code).instance_id for _ in range(count)]

@@ -12,6 +12,7 @@ from openssm.server.store.documents import tables as documents_tables
 from openssm.server.store.events import tables as events_tables
 from openssm.server.store.fleet import tables as fleet_tables
 from openssm.server.store.groups import tables as groups_tables
+from openssm.server.store.inventory import tables as inventory_tables
 from openssm.server.store.parameters import tables as parameters_tables
 from openssm.server.store.schema import metadata
 from openssm.server.store.sessions import tables as sessions_tables
@@ -23,6 +24,7 @@ CAPABILITY_TABLES = (
     events_tables,
     fleet_tables,
     groups_tables,
+    inventory_tables,
     parameters_tables,
     sessions_tables,
 )

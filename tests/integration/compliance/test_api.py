@@ -18,12 +18,12 @@ from types_boto3_ssm.client import SSMClient
 from types_boto3_ssm.type_defs import ComplianceStringFilterTypeDef
 
 from tests.aws_errors import error_of
+from tests.integration.channel_client import register_hosts
 from tests.integration.compliance.support import (
     compliance_events,
     custom_type,
     item,
     put,
-    register_hosts,
 )
 from tests.support import TEST_ACCOUNT_ID, TEST_REGION, ServerProcess
 

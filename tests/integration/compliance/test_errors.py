@@ -16,7 +16,8 @@ from types_boto3_ssm.client import SSMClient
 from types_boto3_ssm.type_defs import ComplianceItemEntryTypeDef
 
 from tests.aws_errors import AwsError, error_of
-from tests.integration.compliance.support import custom_type, item, put, register_hosts
+from tests.integration.channel_client import register_hosts
+from tests.integration.compliance.support import custom_type, item, put
 from tests.support import ServerProcess
 
 

@@ -1,0 +1,1 @@
+"""Inventory: what managed instances report about themselves, and queries across the fleet."""

@@ -1,0 +1,1 @@
+"""Inventory's tables and their repository."""
