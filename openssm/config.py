@@ -156,6 +156,12 @@ class ServerSettings:
         check=between(0, _DAY_S, above_low=True),
         help="seconds of silence after which an agent shows ConnectionLost",
     )  # fmt: skip
+    session_grace_s: float = setting(
+        300.0, env="OPENSSM_SESSION_GRACE_S", parse=number,
+        check=between(0, _DAY_S, above_low=True),
+        help="seconds a session waits for its client to come back (ResumeSession) after its "
+        "connection dropped",
+    )  # fmt: skip
     heartbeat_interval_s: float = setting(
         30.0, env="OPENSSM_HEARTBEAT_INTERVAL_S", parse=number,
         check=between(0, _DAY_S, above_low=True), help="seconds between agents' heartbeats",

@@ -88,6 +88,16 @@ class CommandHandler(Protocol):
     async def stop(self) -> None: ...
 
 
+class SessionHandler(Protocol):
+    """What the channel hands session frames to (the agent's SessionManager)."""
+
+    async def handle(self, frame: Frame) -> bool:
+        """Take a session frame; False when ``frame`` is not one."""
+        ...
+
+    async def stop(self) -> None: ...
+
+
 class ChannelState(enum.Enum):
     IDLE = "idle"
     CONNECTING = "connecting"
@@ -142,6 +152,7 @@ class AgentChannel:
         wall_clock: Callable[[], float] = time.time,
         info_refresh_s: float = INFO_REFRESH_S,
         commands: CommandHandler | None = None,
+        sessions: SessionHandler | None = None,
     ) -> None:
         self.url = channel_url(server_url)
         self.instance_id = instance_id
@@ -153,6 +164,7 @@ class AgentChannel:
         self._wall_clock = wall_clock
         self._info_refresh_s = info_refresh_s
         self._commands = commands
+        self._sessions = sessions
         self.state = ChannelState.IDLE
         self.sessions_count = 0
 
@@ -180,6 +192,8 @@ class AgentChannel:
             self.state = ChannelState.STOPPED
             if self._commands is not None:
                 await self._commands.stop()
+            if self._sessions is not None:
+                await self._sessions.stop()
 
     async def _session(self, stop: asyncio.Event) -> None:
         self.state = ChannelState.CONNECTING
@@ -290,7 +304,9 @@ class AgentChannel:
                 raise InstanceDeregistered(frame.message or "this instance was deregistered")
             if isinstance(frame, HeartbeatAckFrame):
                 self._backoff.reset()
-            elif self._commands is not None and await self._commands.handle(frame):
+            elif (self._commands is not None and await self._commands.handle(frame)) or (
+                self._sessions is not None and await self._sessions.handle(frame)
+            ):
                 pass
             else:
                 log.debug("ignoring %s frame", frame.TYPE)

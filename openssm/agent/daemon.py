@@ -23,6 +23,8 @@ from openssm.agent.commands import CommandRunner
 from openssm.agent.ledger import Ledger
 from openssm.agent.reboot import reboot_with
 from openssm.agent.run.executor import remove_stale_runs
+from openssm.agent.sessions.leg import LegOpener
+from openssm.agent.sessions.manager import SessionManager
 from openssm.agent.spool import OutputSpool
 from openssm.agent.state import StateDir
 from openssm.agent.transport import refuse_plain_http, verifying_context
@@ -126,6 +128,14 @@ def run_agent(settings: AgentSettings) -> int:
             backoff=Backoff(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s),
             info_source=platform_info.gather,
             commands=commands,
+            sessions=SessionManager(
+                LegOpener(
+                    server_url=registration.server_url,
+                    instance_id=registration.instance_id,
+                    private_key=key,
+                    tls=tls,
+                )
+            ),
         )
         try:
             asyncio.run(serve(channel, deadline_s=settings.shutdown_deadline_s))

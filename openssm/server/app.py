@@ -38,6 +38,11 @@ from openssm.server.outputs.collector import STAGING_DIR, OutputCollector
 from openssm.server.outputs.staging import OutputStaging
 from openssm.server.runtime import Runtime
 from openssm.server.services.fleet import instances
+from openssm.server.services.sessions.transcripts import ROUTE as TRANSCRIPT_ROUTE
+from openssm.server.sessions.agent_endpoint import AgentLegEndpoint
+from openssm.server.sessions.client_endpoint import ClientEndpoint
+from openssm.server.sessions.relays import SessionRelays
+from openssm.server.sessions.transcript_route import TranscriptRoute
 
 log = logging.getLogger("openssm.server")
 
@@ -98,6 +103,7 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         for instance_id in sorted(instance_ids):
             await runtime.hub.revoke(instance_id, instances.deregistration_notice(instance_id))
 
+    relays = SessionRelays(runtime)
     presence = Presence(
         runtime.store,
         interval_s=flush_interval_s(runtime.settings.connection_lost_after_s),
@@ -139,6 +145,13 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
             Route("/output/{tail:path}", OutputRoute(runtime, gate), methods=["GET"]),
             Route("/agent/v1/register", RegistrationEndpoint(runtime).register, methods=["POST"]),
             WebSocketRoute("/agent/v1/channel", ChannelEndpoint(runtime, presence, collector)),
+            WebSocketRoute("/agent/v1/session/{session_id}", AgentLegEndpoint(runtime, relays)),
+            WebSocketRoute("/v1/data-channel/{session_id}", ClientEndpoint(runtime, relays)),
+            Route(
+                TRANSCRIPT_ROUTE + "{session_id}",
+                TranscriptRoute(runtime, gate),
+                methods=["GET"],
+            ),
             *(Route(path, groups_api) for path in groups_api.router.starlette_paths()),
         ],
         lifespan=lifespan,

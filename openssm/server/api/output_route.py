@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from collections.abc import Iterator
 
@@ -20,14 +19,10 @@ from starlette.types import Receive, Scope, Send
 
 from openssm import ids
 from openssm.errors import (
-    ApiError,
-    InternalServerError,
     InvocationDoesNotExist,
-    NotFoundFault,
     ObjectNotFound,
-    ObjectStoreError,
 )
-from openssm.server.api.callers import answer, endpoint_url
+from openssm.server.api.callers import endpoint_url, serve_chunks
 from openssm.server.api.endpoint import SIGNING_NAME
 from openssm.server.api.gate import Gate
 from openssm.server.runtime import Runtime
@@ -48,34 +43,7 @@ class OutputRoute:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.request_id()
-        try:
-            chunks = await self._open(scope, request_id)
-        except ApiError as exc:
-            status = 404 if isinstance(exc, NotFoundFault) else exc.http_status
-            await answer(send, status, json.dumps(exc.to_wire()).encode(), _JSON, request_id)
-            return
-        except Exception:
-            log.exception("unhandled error in request %s", request_id)
-            err = InternalServerError(f"Internal error; request id {request_id}")
-            await answer(send, 500, json.dumps(err.to_wire()).encode(), _JSON, request_id)
-            return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", _TEXT), (b"x-amzn-requestid", request_id.encode())],
-            }
-        )
-        while True:
-            try:
-                chunk = await asyncio.to_thread(next, chunks, None)
-            except ObjectStoreError:
-                log.exception("output read failed mid-way in request %s", request_id)
-                return  # the response ends short of its chunked terminator: clients see an error
-            if chunk is None:
-                break
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
+        await serve_chunks(send, request_id, lambda: self._open(scope, request_id), _TEXT)
 
     async def _open(self, scope: Scope, request_id: str) -> Iterator[bytes]:
         caller = await self._gate.admit(scope, b"", service=SIGNING_NAME)

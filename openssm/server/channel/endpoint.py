@@ -128,7 +128,7 @@ class AgentChannel:
         self.state = ChannelState.CLOSED
 
 
-async def _next_message(receive: Receive, timeout_s: float | None = None) -> str | bytes | None:
+async def next_message(receive: Receive, timeout_s: float | None = None) -> str | bytes | None:
     """The next data message, or None once the peer disconnected."""
     if timeout_s is None:
         message = await receive()
@@ -238,7 +238,7 @@ class ChannelEndpoint:
         nonce = handshake.new_nonce()
         await channel.challenge(ChallengeFrame(nonce=nonce, server_time=clock.now().timestamp()))
         try:
-            text = await _next_message(receive, HELLO_TIMEOUT_S)
+            text = await next_message(receive, HELLO_TIMEOUT_S)
         except TimeoutError:
             await channel.close(handshake.CLOSE_PROTOCOL, reason="no hello in time")
             return False
@@ -293,7 +293,7 @@ class ChannelEndpoint:
         clock = self._runtime.clock
         instance_id = channel.instance_id
         while True:
-            text = await _next_message(receive)
+            text = await next_message(receive)
             if text is None:
                 return
             try:

@@ -169,3 +169,72 @@ def terminate_session(conn: Connection, ctx: RequestContext, session_id: str) ->
         details="Terminated by TerminateSession",
     )
     return row.target if ended else None
+
+
+# --- the relay's side -------------------------------------------------------------------------
+
+# Which statuses a session may move to from which: a late write never revives an ended one.
+_MOVES_FROM: dict[SessionStatus, tuple[SessionStatus, ...]] = {
+    SessionStatus.CONNECTED: (SessionStatus.CONNECTING, SessionStatus.DISCONNECTED),
+    SessionStatus.DISCONNECTED: (SessionStatus.CONNECTED,),
+    SessionStatus.TERMINATED: ACTIVE,
+    SessionStatus.FAILED: ACTIVE,
+}
+
+
+def get(conn: Connection, session_id: str) -> SessionRow | None:
+    return repo.get_session(conn, session_id)
+
+
+def spec_of(row: SessionRow) -> AgentSpec:
+    return AgentSpec.from_json(row.spec)
+
+
+def require(conn: Connection, ctx: RequestContext, session_id: str) -> SessionRow:
+    """The session in the caller's account and region; DoesNotExistException otherwise."""
+    row = repo.get_session(conn, session_id, account_id=ctx.account_id, region=ctx.region)
+    if row is None:
+        raise DoesNotExistException(f"Session {session_id[:96]} does not exist.")
+    return row
+
+
+def spend_token(
+    conn: Connection, session_id: str, token: str, *, now: dt.datetime
+) -> SessionRow | None:
+    """The active session whose current token this is; the token is used up either way."""
+    row = repo.spend_token(conn, session_id, token_hash=token_hash(token), now=now)
+    if row is None or row.status not in ACTIVE or row.status == SessionStatus.TERMINATING:
+        return None
+    return row
+
+
+def session_for_agent(conn: Connection, session_id: str, instance_id: str) -> SessionRow | None:
+    """The session when it is active and targets ``instance_id`` (the agent opening a leg)."""
+    row = repo.get_session(conn, session_id)
+    if row is None or row.target != instance_id or row.status not in ACTIVE:
+        return None
+    return row
+
+
+def mark(
+    conn: Connection,
+    session_id: str,
+    status: SessionStatus,
+    *,
+    now: dt.datetime,
+    details: str = "",
+) -> bool:
+    """Move the session to ``status`` where that is a move it may make; False otherwise."""
+    ends = status in (SessionStatus.TERMINATED, SessionStatus.FAILED)
+    return repo.set_status(
+        conn,
+        session_id,
+        status=status,
+        only_from=_MOVES_FROM[status],
+        end_date=now if ends else None,
+        details=details or None,
+    )
+
+
+def record_pieces(conn: Connection, session_id: str, pieces: int) -> None:
+    repo.set_transcript_chunks(conn, session_id, pieces)
