@@ -206,6 +206,12 @@ class ServerSettings:
         None, env="OPENSSM_S3_SECRET_ACCESS_KEY", parse=text, secret=True,
         help="secret of OPENSSM_S3_ACCESS_KEY_ID",
     )  # fmt: skip
+    # A stream past this is kept up to it, with a marker saying so (openssm.server.outputs).
+    output_stream_max_bytes: int = setting(
+        1 << 30, env="OPENSSM_OUTPUT_STREAM_MAX_BYTES", parse=integer,
+        check=between(1, 1 << 40),
+        help="bytes of one step's standard output or error staged and kept; more is cut",
+    )  # fmt: skip
     # Connections (openssm.server.connections, openssm.server.http_protocol).
     http_idle_timeout_s: float = setting(
         5.0, env="OPENSSM_HTTP_IDLE_TIMEOUT_S", parse=number,

@@ -115,7 +115,10 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         runtime.store,
         runtime.objects,
         runtime.hub,
-        OutputStaging(runtime.settings.data_dir / STAGING_DIR),
+        OutputStaging(
+            runtime.settings.data_dir / STAGING_DIR,
+            max_bytes=runtime.settings.output_stream_max_bytes,
+        ),
         ready=dispatcher.result_ready,
         connected=dispatcher.agent_connected,
     )

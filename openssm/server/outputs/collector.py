@@ -160,7 +160,7 @@ class OutputCollector:
             wanted = [
                 OutputRange(step_index=p.step.index, stream=p.stream, offset=staged[p])
                 for p in pieces
-                if not p.is_inline and staged[p] != p.size
+                if not p.is_inline and staged[p] != self._kept_size(p)
             ]
             if wanted and not await self._still_running(invocation):
                 await asyncio.to_thread(self._staging.discard, *invocation)
@@ -177,6 +177,10 @@ class OutputCollector:
         task.add_done_callback(lambda _t: self._publishing.pop(invocation, None))
 
     # --- publishing -----------------------------------------------------------------------------
+
+    def _kept_size(self, piece: _Piece) -> int:
+        """How much of a stream the server stages: all of it, up to the staging's cap."""
+        return min(piece.size, self._staging.max_bytes)
 
     def _staged_sizes(
         self, instance_id: str, result: progress.InvocationResult, pieces: Sequence[_Piece]
@@ -228,11 +232,16 @@ class OutputCollector:
             try:
                 step_keys = _step_keys(result, destination, step)
                 key = step_keys.key(piece.stream)
-                if not piece.is_inline and staged.get(piece) == piece.size:
-                    path = self._staging.path(
-                        result.command_id, result.instance_id, step.index, piece.stream
-                    )
-                    store.publish(key, path)
+                if not piece.is_inline and staged.get(piece) == self._kept_size(piece):
+                    invocation = (result.command_id, result.instance_id)
+                    if piece.size > self._staging.max_bytes:
+                        log.warning(
+                            "output of %s on %s (step %s, %s) is cut at %d of its %d bytes",
+                            *invocation, step.name, piece.stream,
+                            self._staging.max_bytes, piece.size,
+                        )  # fmt: skip
+                        self._staging.cut(*invocation, step.index, piece.stream, piece.size)
+                    store.publish(key, self._staging.path(*invocation, step.index, piece.stream))
                 elif not piece.is_inline:
                     failed.add(step.index)  # the agent lost it
                 elif destination.bucket and piece.size:
