@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 # 32 KiB ~40-49 MB/s, on this shared 2-core machine.
 MAX_PAYLOAD = 32768
 DEFAULT_MAX_UNDELIVERED = 256
+# How long a closing peer waits for what it queued (channel_closed last) to be written.
+CLOSE_FLUSH_S = 5.0
 
 
 class Link(Protocol):
@@ -68,6 +70,10 @@ class DataChannelPeer:
         self._delivered: asyncio.Queue[ClientMessage] = asyncio.Queue()
         self._link: Link | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Encoded messages for the current link, written by one task: the reader never waits
+        # on a send (an acknowledgement stuck behind a full socket would stop it reading, and
+        # two peers whose readers both wait on their sends deadlock through the relay).
+        self._outbox: asyncio.Queue[bytes] = asyncio.Queue()
         self._changed = asyncio.Event()  # window room, new due messages, link or state change
         self._arrived = asyncio.Event()  # something to receive, or the end
         self.link_lost = asyncio.Event()
@@ -82,11 +88,13 @@ class DataChannelPeer:
             raise SessionEnded(self.reason or "the session has ended")
         await self._stop_tasks()
         self._link = link
+        self._outbox = asyncio.Queue()
         self.link_lost.clear()
         for message in self.stream.resend_all():
-            await self._put(message)
+            self._put(message)
         self._tasks = {
             asyncio.create_task(self._read(link), name="data-channel-read"),
+            asyncio.create_task(self._write(link, self._outbox), name="data-channel-write"),
             asyncio.create_task(self._resend(), name="data-channel-resend"),
         }
         self._wake()
@@ -110,7 +118,7 @@ class DataChannelPeer:
             self._check_open()
             message = self.stream.send(piece, payload_type)
             if message is not None:
-                await self._put(message)
+                self._put(message)
             self._wake()
             if not view:
                 return
@@ -140,10 +148,13 @@ class DataChannelPeer:
     # --- ending ------------------------------------------------------------------------------
 
     async def close(self, reason: str = "", *, session_id: str = "", notify: bool = False) -> None:
-        """End the peer; with ``notify``, first tell the other end why (channel_closed)."""
+        """End the peer; with ``notify``, first tell the other end why (channel_closed), after
+        what was already sent."""
         if notify and self._link is not None:
-            with contextlib.suppress(Exception):
-                await self._link.send(encode(channel_closed(session_id, reason)))
+            self._outbox.put_nowait(encode(channel_closed(session_id, reason)))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_FLUSH_S):
+                    await self._outbox.join()
         self._end(reason)
         link, self._link = self._link, None
         await self._stop_tasks()
@@ -193,7 +204,7 @@ class DataChannelPeer:
             if receipt.deliver:
                 self._arrived.set()
             if receipt.ack is not None:
-                await self._put(receipt.ack)
+                self._put(receipt.ack)
         elif kind == MessageType.ACKNOWLEDGE:
             try:
                 sequence = parse_acknowledgement(message.payload).sequence_number
@@ -211,13 +222,15 @@ class DataChannelPeer:
 
     async def _resend(self) -> None:
         while not self.closed.is_set():
-            try:
-                due = self.stream.due()
-            except SessionEnded as exc:
-                self._end(str(exc))
-                return
-            for message in due:
-                await self._put(message)
+            # Resending into a socket that has not yet taken what it was given helps nothing.
+            if self._outbox.empty():
+                try:
+                    due = self.stream.due()
+                except SessionEnded as exc:
+                    self._end(str(exc))
+                    return
+                for message in due:
+                    self._put(message)
             next_at = self.stream.next_due_at()
             self._changed.clear()
             timeout = None if next_at is None else max(0.0, next_at - self.stream.clock())
@@ -225,15 +238,21 @@ class DataChannelPeer:
                 async with asyncio.timeout(timeout):
                     await self._changed.wait()
 
-    async def _put(self, message: ClientMessage) -> None:
-        link = self._link
-        if link is None:
-            return  # kept in the stream's buffer; resent when a link is attached
-        try:
-            await link.send(encode(message))
-        except Exception as exc:  # noqa: BLE001 (any failure of the link is the link lost)
-            log.debug("data-channel send failed: %r", exc)
-            self._lose(link)
+    def _put(self, message: ClientMessage) -> None:
+        if self._link is not None:  # else kept in the stream's buffer, resent on attach
+            self._outbox.put_nowait(encode(message))
+
+    async def _write(self, link: Link, outbox: asyncio.Queue[bytes]) -> None:
+        while True:
+            data = await outbox.get()
+            try:
+                await link.send(data)
+            except Exception as exc:  # noqa: BLE001 (any failure of the link is the link lost)
+                log.debug("data-channel send failed: %r", exc)
+                self._lose(link)
+                return
+            finally:
+                outbox.task_done()
 
     def _lose(self, link: Link) -> None:
         if self._link is link:

@@ -34,7 +34,7 @@ class _End:
             self.sent.append(message)
         if self.rng is not None and self.rng.random() < 0.1:
             return  # lost
-        self.other.inbox.put_nowait(message)
+        await self.other.inbox.put(message)
         if self.rng is not None and self.rng.random() < 0.1:
             self.other.inbox.put_nowait(message)  # duplicated
 
@@ -51,11 +51,15 @@ class _End:
         for end in (self, self.other):
             assert end is not None
             end.cut = True
+            while end.inbox.full():
+                end.inbox.get_nowait()
             end.inbox.put_nowait(None)
 
 
-def _link(rng: random.Random | None = None) -> tuple[_End, _End]:
-    a, b = _End(asyncio.Queue(), rng), _End(asyncio.Queue(), rng)
+def _link(rng: random.Random | None = None, capacity: int = 0) -> tuple[_End, _End]:
+    """Two joined ends; with ``capacity``, a send waits while that many messages are unread,
+    as a relay's full socket makes it wait."""
+    a, b = _End(asyncio.Queue(capacity), rng), _End(asyncio.Queue(capacity), rng)
     a.other, b.other = b, a
     return a, b
 
@@ -119,6 +123,26 @@ def test_a_dropped_link_is_resumed_with_nothing_lost_or_repeated() -> None:
             await client.send(b"three")
             assert await _read_all(agent, 13) == b"one two three"
             assert await client.drain(5)
+
+    asyncio.run(scenario())
+
+
+def test_heavy_traffic_both_ways_through_full_sockets_never_deadlocks() -> None:
+    """Each side's acknowledgements wait behind the other's data: a reader that waited on its
+    own sends would stop reading, and both sides would wait on each other for ever."""
+
+    async def scenario() -> None:
+        client, agent = _client_and_agent()
+        a, b = _link(capacity=2)
+        await client.attach(a)
+        await agent.attach(b)
+        data = bytes(MAX_PAYLOAD) * 300
+        sends = asyncio.gather(client.send(data), agent.send(data))
+        reads = asyncio.gather(_read_all(agent, len(data)), _read_all(client, len(data)))
+        got = await asyncio.wait_for(asyncio.gather(sends, reads), 30)
+        assert list(got[1]) == [data, data]
+        await client.close()
+        await agent.close()
 
     asyncio.run(scenario())
 
