@@ -32,6 +32,7 @@ _EXTRA_OF_COMMAND = {
     "port-forward": "cli",
     "ssh-proxy": "cli",
     "sessions": "cli",
+    "compliance": "cli",
 }
 _COMMANDS = frozenset({"agent", *_EXTRA_OF_COMMAND})
 # A setting is wrong: systemd units do not restart on this code, since a restart would not help.
@@ -71,6 +72,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         port_forward_cmd.add_parser(sub)
         ssh_proxy_cmd.add_parser(sub)
         sessions_cmd.add_parser(sub)
+    if command in (None, "compliance"):
+        from openssm.cli import compliance_cmd
+
+        compliance_cmd.add_parser(sub)
     return parser
 
 

@@ -96,5 +96,8 @@ def test_help_still_lists_every_sub_command(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit):
         main(["--help"])
     usage = " ".join(capsys.readouterr().out.split("\n\n")[0].split())  # argparse may wrap it
-    commands = "server,admin,agent,up,run,commands,output,session,port-forward,ssh-proxy,sessions"
+    commands = (
+        "server,admin,agent,up,run,commands,output,session,port-forward,ssh-proxy,sessions,"
+        "compliance"
+    )
     assert usage.startswith(f"usage: openssm [-h] {{{commands}}}")
