@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: dev postgres compat-clients run test test-quick check fmt bench clean
+.PHONY: dev postgres sshd compat-clients run test test-quick check fmt bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
+# OpenSSH's server, for the test of ssh through a session (ProxyCommand); not started here.
+sshd:
+	@test -x /usr/sbin/sshd || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssh-server; }
+
 # Independent clients of AWS's session protocol from npm, for the compatibility tests only
 # (tests/compat; exact versions in its package-lock.json). Without npm those tests skip.
 compat-clients:
@@ -25,7 +30,7 @@ compat-clients:
 		{ npm ci --prefix tests/compat --no-audit --no-fund -q && touch tests/compat/node_modules/.installed; }; \
 	else echo "npm not found: the session compatibility tests will be skipped"; fi
 
-dev: $(VENV)/.installed postgres compat-clients
+dev: $(VENV)/.installed postgres sshd compat-clients
 
 # `make run PORT=9000` serves on another port (default 8787).
 run: $(VENV)/.installed

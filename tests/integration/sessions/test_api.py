@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from types_boto3_ssm.client import SSMClient
 from types_boto3_ssm.type_defs import SessionFilterTypeDef
+from websockets.sync.client import connect
 
 from tests.aws_errors import error_of
-from tests.integration.channel_client import activate, register
+from tests.integration.channel_client import Identity, activate, register, signed_hello
 from tests.integration.commands.driver import DrivenAgent
 from tests.support import TEST_ACCOUNT_ID, ServerProcess
 
@@ -259,3 +260,31 @@ def test_describe_sessions_filters_and_pages(ssm: SSMClient, agent: DrivenAgent)
     assert err.code == "InvalidFilterValue"
     for session_id in ids:
         ssm.terminate_session(SessionId=session_id)
+
+
+def _open_leg(server: ServerProcess, session_id: str, identity: Identity) -> dict[str, Any]:
+    """Open the agent's leg of ``session_id`` as ``identity``: the server's answer to the
+    hello (welcome or rejected)."""
+    url = "ws" + server.url.removeprefix("http") + f"/agent/v1/session/{session_id}"
+    with connect(url, open_timeout=10, close_timeout=2) as ws:
+        challenge = json.loads(ws.recv(timeout=10))
+        ws.send(json.dumps(signed_hello(identity, challenge["nonce"])))
+        answer: dict[str, Any] = json.loads(ws.recv(timeout=10))
+        return answer
+
+
+def test_only_the_target_agent_opens_a_sessions_leg(
+    server: ServerProcess, ssm: SSMClient, agent: DrivenAgent
+) -> None:
+    """SECURITY.md #7: agent B can neither carry nor read A's session."""
+    activation_id, code = activate(ssm)
+    other = register(server.url, activation_id, code)
+    session_id = ssm.start_session(Target=agent.instance_id)["SessionId"]
+    agent.next_frame("session_start")
+    refused = _open_leg(server, session_id, other)
+    assert refused["type"] == "rejected"
+    assert _open_leg(server, "admin-00000000000000000", agent.identity)["type"] == "rejected"
+    # The same words whether the session is another node's or does not exist at all.
+    assert refused["message"] == _open_leg(server, "nope", other)["message"]
+    assert _open_leg(server, session_id, agent.identity)["type"] == "welcome"
+    ssm.terminate_session(SessionId=session_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,36 +23,6 @@ from tests.support import ServerProcess, wait_until
 pytestmark = pytest.mark.e2e
 
 PROMPT = r"[$#] $"
-
-
-@pytest.fixture(scope="module")
-def session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data_dir = tmp_path_factory.mktemp("sessions")
-    server = ServerProcess(
-        data_dir=data_dir / "server",
-        env={"OPENSSM_SESSION_GRACE_S": "30", "OPENSSM_HEARTBEAT_INTERVAL_S": "0.5"},
-    )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def factory(
-    session_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AgentFactory]:
-    made = AgentFactory(server=session_server, root=tmp_path_factory.mktemp("agents"))
-    try:
-        yield made
-    finally:
-        made.stop_all()
-
-
-@pytest.fixture(scope="module")
-def agent(factory: AgentFactory) -> AgentProcess:
-    return factory(1)[0]
 
 
 def _history(ssm: SSMClient, session_id: str) -> dict[str, Any]:

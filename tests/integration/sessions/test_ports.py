@@ -1,0 +1,226 @@
+"""Port sessions end to end: a real agent forwarding to a real TCP server on this host,
+through the server's relay, driven by ``openssm port-forward`` and ``ssh`` with ``openssm
+ssh-proxy`` as its ProxyCommand against a real sshd: parallel connections, a 50 MB transfer
+whose SHA-256 matches, per-connection records in the transcript, the port policy refusing a
+shell, and link-local destinations refused (SECURITY.md #16)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.agents import AgentProcess
+from tests.integration.commands.output_support import signed_get
+from tests.integration.sessions.driver import DrivenSession, records
+from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess, wait_until
+
+pytestmark = pytest.mark.e2e
+
+BIG = 50 * 1024 * 1024
+
+
+class Hasher:
+    """A TCP server on loopback that answers each connection with the SHA-256 of all it
+    received, once the client has closed its side."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _answer(conn: socket.socket) -> None:
+        digest = hashlib.sha256()
+        with conn:
+            while chunk := conn.recv(1 << 16):
+                digest.update(chunk)
+            conn.sendall(digest.hexdigest().encode())
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def hasher() -> Iterator[Hasher]:
+    server = Hasher()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _cli_env(server: ServerProcess) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return env | {
+        "AWS_ACCESS_KEY_ID": ADMIN_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET,
+        "AWS_DEFAULT_REGION": TEST_REGION,
+        "AWS_ENDPOINT_URL_SSM": server.url,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _send_and_hash(port: int, data: bytes) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    return answer.decode()
+
+
+def _connects(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def test_port_forward_carries_parallel_connections_and_50_mb_intact(
+    session_server: ServerProcess, agent: AgentProcess, hasher: Hasher, tmp_path: Path
+) -> None:
+    local = _free_port()
+    log = (tmp_path / "port-forward.log").open("wb")
+    forward = subprocess.Popen(
+        [sys.executable, "-m", "openssm", "port-forward", agent.instance_id, str(hasher.port),
+         "--local-port", str(local)],
+        env=_cli_env(session_server), stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: _connects(local), timeout_s=20, interval_s=0.1)
+        big = os.urandom(BIG)
+        small = [os.urandom(1_000_000 + i) for i in range(4)]
+
+        async def parallel() -> list[str]:
+            jobs = [asyncio.to_thread(_send_and_hash, local, data) for data in [big, *small]]
+            return await asyncio.gather(*jobs)
+
+        digests = asyncio.run(parallel())
+        assert digests == [hashlib.sha256(d).hexdigest() for d in [big, *small]]
+    finally:
+        forward.send_signal(signal.SIGINT)  # Ctrl-C: the client ends the session
+        forward.wait(timeout=15)
+        log.close()
+    ssm = session_server.client()
+
+    def ended() -> dict[str, Any] | None:
+        found = ssm.describe_sessions(
+            State="History",
+            Filters=[{"key": "Target", "value": agent.instance_id}],
+        )["Sessions"]
+        ports = [s for s in found if s["DocumentName"] == "AWS-StartPortForwardingSession"]
+        return dict(ports[0]) if ports else None
+
+    session = wait_until(ended, timeout_s=20, interval_s=0.2)
+    status, transcript = signed_get(session["OutputUrl"]["S3OutputUrl"])
+    assert status == 200
+    closes = [r for r in records(transcript) if r["connection"] == "close"]
+    assert len(closes) >= 5
+    assert {r["port"] for r in closes} == {hasher.port}
+    assert max(r["bytes_in"] for r in closes) == BIG
+
+
+def test_a_link_local_destination_is_refused(
+    session_server: ServerProcess, agent: AgentProcess
+) -> None:
+    ssm = session_server.client()
+    started = dict(
+        ssm.start_session(
+            Target=agent.instance_id,
+            DocumentName="AWS-StartPortForwardingSessionToRemoteHost",
+            Parameters={"host": ["169.254.169.254"], "portNumber": ["80"]},
+        )
+    )
+
+    async def drive() -> str:
+        session = DrivenSession()
+        await session.attach(started)
+        return await session.closed()
+
+    reason = asyncio.run(drive())
+    assert "link-local or metadata" in reason
+
+
+def _sshd(root: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """A real sshd on a free loopback port that lets this user in with a fresh key."""
+    port = _free_port()
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "host")], check=True
+    )
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "user")], check=True
+    )
+    shutil.copy(root / "user.pub", root / "authorized_keys")
+    config = root / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {root / 'host'}\n"
+        f"AuthorizedKeysFile {root / 'authorized_keys'}\nStrictModes no\n"
+        "PasswordAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\n"
+        f"PidFile {root / 'sshd.pid'}\n"
+    )  # fmt: skip
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    sshd = subprocess.Popen(
+        ["/usr/sbin/sshd", "-D", "-f", str(config), "-E", str(root / "sshd.log")]
+    )
+    wait_until(lambda: _connects(port), timeout_s=10, interval_s=0.1)
+    return sshd, port, root / "user"
+
+
+@pytest.mark.skipif(not Path("/usr/sbin/sshd").exists(), reason="openssh-server is not installed")
+@pytest.mark.skipif(os.geteuid() != 0, reason="sshd runs as root")
+def test_ssh_goes_through_the_proxy_command(
+    session_server: ServerProcess, agent: AgentProcess, tmp_path: Path
+) -> None:
+    sshd, port, key = _sshd(tmp_path)
+    proxy = f"{sys.executable} -m openssm ssh-proxy %h %p"
+    try:
+        done = subprocess.run(
+            ["ssh", "-i", str(key), "-p", str(port), "-o", f"ProxyCommand={proxy}",
+             "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={tmp_path / 'known'}",
+             "-o", "BatchMode=yes", f"root@{agent.instance_id}", "echo through-ssm-$((40+2))"],
+            env=_cli_env(session_server), capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        sshd.terminate()
+        sshd.wait(timeout=10)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().strip() == "through-ssm-42"
+    ssm = session_server.client()
+
+    # ssh ends its ProxyCommand with SIGHUP; a session whose client vanished ends after the
+    # server's grace period (5 s here) if nobody terminated it.
+    def ssh_session_ended() -> bool:
+        found = ssm.describe_sessions(
+            State="History", Filters=[{"key": "Target", "value": agent.instance_id}]
+        )["Sessions"]
+        return any(s["DocumentName"] == "AWS-StartSSHSession" for s in found)
+
+    wait_until(ssh_session_ended, timeout_s=20, interval_s=0.2)
