@@ -116,6 +116,8 @@ class ApiEndpoint:
         ctx = caller.context(request_id, hider(caller.policies, actions))
         ctx = dataclasses.replace(ctx, endpoint_url=endpoint_url(scope))
         self._gate.authorize(ctx, caller, action, operation.resources(ctx, body))
+        for other, resources in operation.also_needs(ctx, body):
+            self._gate.authorize(ctx, caller, other, resources)
         output = await operation.handler(self._runtime, ctx, body)
         return 200, self._model.shape_output(name, output)
 

@@ -18,11 +18,17 @@ from openssm.server.runtime import Runtime
 Body = dict[str, Any]
 Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Mapping[str, Any]]]
 ResourceResolver = Callable[[RequestContext, Body], list[str]]
+# Other actions a call needs besides its own, each with the resources it is checked on.
+OtherActions = Callable[[RequestContext, Body], list[tuple[str, list[str]]]]
 
 
 def any_resource(_ctx: RequestContext, _body: Body) -> list[str]:
     """For operations without resource-level permissions, as in IAM."""
     return ["*"]
+
+
+def no_other_actions(_ctx: RequestContext, _body: Body) -> list[tuple[str, list[str]]]:
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +38,15 @@ class Operation:
     ``denied_with`` names the other actions that read or change the same resources (the
     single form of a batch call, say): an explicit Deny of any of them on a resource refuses
     this call too, so a Deny can't be stepped around by choosing another form of the call.
+    ``also_needs`` names actions of other services the call performs for the caller (reading
+    a resource group's members, say), checked as AWS checks them, after the call's own.
     """
 
     name: str
     handler: Handler
     resources: ResourceResolver = any_resource
     denied_with: tuple[str, ...] = ()
+    also_needs: OtherActions = no_other_actions
 
 
 def build_operation_table(groups: Iterable[Iterable[Operation]]) -> dict[str, Operation]:

@@ -12,7 +12,7 @@ from tests.agents import tag_instance
 from tests.aws_errors import error_of
 from tests.integration.commands.driver import DrivenAgent, driven_agents
 from tests.integration.groups.support import groups_client, tag_query
-from tests.support import ServerProcess, wait_until
+from tests.support import TEST_ACCOUNT_ID, ServerProcess, wait_until
 
 SHELL = "AWS-RunShellScript"
 
@@ -120,3 +120,50 @@ def test_resource_group_targets_that_cannot_be_used_are_refused(server: ServerPr
         assert refused.code == "InvalidParameters"
         assert words in refused.message
     assert node.receives_nothing("invocation", within_s=0.3)
+
+
+def test_sending_to_a_resource_group_needs_leave_to_list_its_resources(
+    sqlite_server: ServerProcess,
+) -> None:
+    """As on AWS, resolving a group reads its members with the caller's permissions: the
+    caller needs resource-groups:ListGroupResources on the group's ARN, not only
+    ssm:SendCommand."""
+    prefix = f"rg-{uuid.uuid4().hex[:8]}"
+    rg = groups_client(sqlite_server)
+    for name in (f"{prefix}-ok", f"{prefix}-no"):
+        rg.create_group(Name=name, ResourceQuery=tag_query({prefix: []}))
+    key, secret = sqlite_server.new_user(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "ssm:SendCommand", "Resource": "*"},
+                {
+                    "Effect": "Allow",
+                    "Action": "resource-groups:ListGroupResources",
+                    "Resource": f"arn:aws:resource-groups:*:*:group/{prefix}-ok",
+                },
+            ],
+        }
+    )
+    user = sqlite_server.client(access_key_id=key, secret_access_key=secret)
+    sent = user.send_command(
+        DocumentName=SHELL,
+        Targets=[{"Key": "resource-groups:Name", "Values": [f"{prefix}-ok"]}],
+        Parameters={"commands": ["hostname"]},
+    )
+    assert sent["Command"]["TargetCount"] == 0
+    denied = error_of(
+        user.send_command,
+        DocumentName=SHELL,
+        Targets=[{"Key": "resource-groups:Name", "Values": [f"{prefix}-no"]}],
+        Parameters={"commands": ["hostname"]},
+    )
+    assert denied.code == "AccessDeniedException"
+    assert "resource-groups:ListGroupResources" in denied.message
+    assert f":{TEST_ACCOUNT_ID}:group/{prefix}-no " in denied.message
+    by_tag = user.send_command(
+        DocumentName=SHELL,
+        Targets=[{"Key": f"tag:{prefix}", "Values": ["x"]}],
+        Parameters={"commands": ["hostname"]},
+    )
+    assert by_tag["Command"]["TargetCount"] == 0

@@ -41,6 +41,18 @@ def _send_resources(ctx: RequestContext, body: Body) -> list[str]:
     return [document_arn(ctx, body["DocumentName"]), *nodes]
 
 
+def _group_access(ctx: RequestContext, body: Body) -> list[tuple[str, list[str]]]:
+    """Targets by resource-groups:Name read the group's members for the caller, who must be
+    allowed resource-groups:ListGroupResources on the group, as on AWS."""
+    groups = [
+        arns.group_arn(ctx.region, ctx.account_id, name)
+        for target in body.get("Targets") or ()
+        if target.get("Key") == "resource-groups:Name"
+        for name in target.get("Values") or ()
+    ]
+    return [("resource-groups:ListGroupResources", groups)] if groups else []
+
+
 # --- wire shapes ------------------------------------------------------------------------------
 
 
@@ -311,7 +323,7 @@ async def cancel_command(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
 
 
 OPERATIONS = (
-    Operation("SendCommand", send_command, _send_resources),
+    Operation("SendCommand", send_command, _send_resources, also_needs=_group_access),
     Operation("ListCommands", list_commands),
     Operation("ListCommandInvocations", list_command_invocations),
     Operation("GetCommandInvocation", get_command_invocation),
