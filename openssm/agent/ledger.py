@@ -121,11 +121,20 @@ class Ledger:
         return [PendingResult(command_id=r[0], payload=r[1], created_at=r[2]) for r in rows]
 
     def ack_result(self, command_id: str, *, now: float | None = None) -> bool:
-        """Mark a result delivered; False when there was no pending result for that id."""
-        cursor = self._db.execute(
-            "UPDATE results SET acked_at = ? WHERE command_id = ? AND acked_at IS NULL",
-            (time.time() if now is None else now, command_id),
-        )
+        """Mark a result delivered; False when there was no pending result for that id.
+
+        Committed without waiting for the disk (synchronous=NORMAL): an acknowledgement lost
+        to a power cut only has the result sent again, which the server acknowledges and
+        drops; a start or a result must survive one, so they keep FULL. The next FULL
+        commit makes this one durable too (WAL frames are synced in order)."""
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            cursor = self._db.execute(
+                "UPDATE results SET acked_at = ? WHERE command_id = ? AND acked_at IS NULL",
+                (time.time() if now is None else now, command_id),
+            )
+        finally:
+            self._db.execute("PRAGMA synchronous=FULL")
         return cursor.rowcount == 1
 
     def stored_result(self, command_id: str) -> str | None:

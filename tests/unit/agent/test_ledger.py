@@ -121,3 +121,11 @@ def test_prune_forgets_old_resume_points(ledger: Ledger) -> None:
     ledger.record_resume("c-new", 1, "[]", now=100.0)
     assert ledger.prune(older_than=50.0) == 1
     assert ledger.waiting_resumes() == ["c-new"]
+
+
+def test_an_acknowledgement_leaves_starts_and_results_synced_in_full(ledger: Ledger) -> None:
+    ledger.record_started("c-1")
+    ledger.put_result("c-1", "one")
+    assert ledger.ack_result("c-1")
+    # 2 is FULL: the next start is on disk before its command runs (DESIGN §4).
+    assert ledger._db.execute("PRAGMA synchronous").fetchone() == (2,)
