@@ -161,6 +161,14 @@ def test_sending_to_a_resource_group_needs_leave_to_list_its_resources(
     assert denied.code == "AccessDeniedException"
     assert "resource-groups:ListGroupResources" in denied.message
     assert f":{TEST_ACCOUNT_ID}:group/{prefix}-no " in denied.message
+    # SECURITY.md #3: a group that does not exist is refused in the same words.
+    missing = error_of(
+        user.send_command,
+        DocumentName=SHELL,
+        Targets=[{"Key": "resource-groups:Name", "Values": [f"{prefix}-nx"]}],
+        Parameters={"commands": ["hostname"]},
+    )
+    assert missing.message == denied.message.replace(f"{prefix}-no", f"{prefix}-nx")
     by_tag = user.send_command(
         DocumentName=SHELL,
         Targets=[{"Key": f"tag:{prefix}", "Values": ["x"]}],
