@@ -56,6 +56,7 @@ class Sink:
         self.received = 0
         self.marks: list[float] = []
         self.done = asyncio.Event()
+        self.closed = asyncio.Event()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while data := await reader.read(CHUNK):
@@ -67,6 +68,7 @@ class Sink:
             if self.received >= self.expected:
                 self.done.set()
         writer.close()
+        self.closed.set()
 
     def steady_mb_s(self) -> float:
         """MB/s from the first tenth to the last: start-up left out."""
@@ -94,6 +96,7 @@ async def direct_copy(total: int) -> float:
     await _push(write, total)
     await sink.done.wait()
     writer.close()
+    await sink.closed.wait()
     server.close()
     return sink.steady_mb_s()
 
@@ -132,6 +135,7 @@ async def relay_copy(ssm: SSMClient, target: str, total: int) -> float:
     await _push(stream.write, total)
     await sink.done.wait()
     await stream.close()
+    await asyncio.wait_for(sink.closed.wait(), 10)
     feeder.cancel()
     await channel.close()
     await asyncio.to_thread(ssm.terminate_session, SessionId=session_id)

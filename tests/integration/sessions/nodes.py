@@ -1,15 +1,30 @@
-"""A managed node for the session tests that only need the API: registered, connected on the
-real channel, and driven by the test (the agent's data channel is not needed)."""
+"""Servers and nodes for the session tests: a driven node for the tests that need only the API
+(registered, connected on the real channel, its data channel not needed), and a server whose
+sessions outlive a client's drop long enough for the end-to-end tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from tests.integration.channel_client import activate, register
 from tests.integration.commands.driver import DrivenAgent
 from tests.support import ServerProcess
+
+# A client cut mid-session comes back within this; agents' heartbeats come often.
+RELAY_ENV = {"OPENSSM_SESSION_GRACE_S": "30", "OPENSSM_HEARTBEAT_INTERVAL_S": "0.5"}
+
+
+@contextmanager
+def relay_server(data_dir: Path) -> Iterator[ServerProcess]:
+    server = ServerProcess(data_dir=data_dir, env=RELAY_ENV)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @contextmanager
