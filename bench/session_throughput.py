@@ -221,6 +221,15 @@ def main() -> int:
             wait_ping_status(ssm, [agent.instance_id], "Online")
             print(f"server {server.url} (pid {server.pid}), agent {agent.instance_id}")
 
+            # First, on a fresh server: the session connections' budget (1,000, two a
+            # session) has room for exactly 500.
+            per_session = asyncio.run(
+                idle_sessions(ssm, agent.instance_id, args.sessions, server.pid)
+            )
+            print(
+                f"server memory per open idle session ({args.sessions} open): "
+                f"{per_session / MIB:.3f} MiB (target < 2 MiB)"
+            )
             direct = asyncio.run(direct_copy(total))
             relayed = asyncio.run(relay_copy(ssm, agent.instance_id, total))
             print(
@@ -232,13 +241,6 @@ def main() -> int:
                 f"keystroke echo over {len(times)} keys: "
                 f"p50 {1000 * statistics.median(times):.2f} ms, "
                 f"p99 {1000 * percentile(times, 0.99):.2f} ms (target p50 < 5 ms)"
-            )
-            per_session = asyncio.run(
-                idle_sessions(ssm, agent.instance_id, args.sessions, server.pid)
-            )
-            print(
-                f"server memory per open idle session ({args.sessions} open): "
-                f"{per_session / MIB:.3f} MiB (target < 2 MiB)"
             )
         finally:
             if agent is not None:

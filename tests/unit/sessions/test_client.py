@@ -8,6 +8,7 @@ themselves are tested end to end with the server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import random
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ import pytest
 
 from openssm.errors import DataChannelError, SessionEnded
 from openssm.sessions.client import ClientChannel, shake_hands
-from openssm.sessions.forward import forward_multiplexed, forward_stdio
+from openssm.sessions.forward import forward_basic, forward_multiplexed, forward_stdio
 from openssm.sessions.wire import PayloadType
 from tests.unit.sessions.far_end import far_end
 
@@ -172,6 +173,54 @@ def test_stdio_forwarding_ends_with_the_terminate_flag_when_input_ends() -> None
             await forward_stdio(channel.peer, read_input, write_output, pytest.fail)
             await agent_task
             assert b"".join(output) == b"SSH-2.0-server\r\n"
+            await channel.close()
+
+    asyncio.run(scenario())
+
+
+def test_basic_port_forwarding_carries_one_connection_at_a_time() -> None:
+    """AWS's basic mode (an agent that does not multiplex): each local connection's bytes are
+    the session's stream, and its end is told with the DisconnectToPort flag."""
+
+    async def scenario() -> None:
+        async with far_end(port_type="") as (far, url):
+            channel = ClientChannel(url, "token-0")
+            await channel.open()
+            agent = asyncio.create_task(far.shake_hands())
+            settled, _ = await shake_hands(channel.peer)
+            await agent
+            assert not settled.multiplexed
+            flags: list[bytes] = []
+            both_told = asyncio.Event()
+
+            async def agent_echoes() -> None:
+                with contextlib.suppress(SessionEnded):
+                    while True:
+                        message = await far.peer.receive()
+                        if message.payload_type == PayloadType.FLAG:
+                            flags.append(message.payload)
+                            if len(flags) == 2:
+                                both_told.set()
+                        else:
+                            await far.peer.send(message.payload)
+
+            echo = asyncio.create_task(agent_echoes())
+            ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            forward = asyncio.create_task(
+                forward_basic(channel.peer, await _listener(ready), pytest.fail)
+            )
+            port = await ready
+            for payload in (b"first connection", b"second connection"):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(payload)
+                assert await reader.readexactly(len(payload)) == payload
+                writer.close()
+                await writer.wait_closed()
+            await asyncio.wait_for(both_told.wait(), 10)
+            await far.peer.close("done", notify=True)
+            await forward
+            await echo
+            assert flags == [b"\0\0\0\1", b"\0\0\0\1"]  # DisconnectToPort after each
             await channel.close()
 
     asyncio.run(scenario())
