@@ -41,6 +41,30 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(handler=_run)
 
 
+async def read_ready(loop: asyncio.AbstractEventLoop, fd: int) -> bytes:
+    """The next bytes of ``fd`` (b"" at its end), read when the loop says it is readable: a
+    thread blocked in read would keep the process alive after the session ended, as long as
+    ssh keeps its end open. A regular file, which the loop cannot watch, is read directly."""
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    try:
+        loop.add_reader(fd, readable)
+    except PermissionError:
+        return os.read(fd, READ_SIZE)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+    try:
+        return os.read(fd, READ_SIZE)
+    except OSError:
+        return b""
+
+
 def _run(args: argparse.Namespace) -> int:
     chosen = {"portNumber": [str(args.port)]}
 
@@ -61,7 +85,7 @@ async def _proxy(channel: ClientChannel, session: dict[str, str]) -> int:
     loop = asyncio.get_running_loop()
 
     async def read_input() -> bytes:
-        return await loop.run_in_executor(None, os.read, fd_in, READ_SIZE)
+        return await read_ready(loop, fd_in)
 
     async def write_output(data: bytes) -> None:
         view = memoryview(data)

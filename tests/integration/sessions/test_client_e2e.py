@@ -236,19 +236,20 @@ def test_session_in_a_terminal_sizes_passes_ctrl_c_and_ends_on_exit(
         os.close(controller)
 
 
+def _ssh_proxy(
+    server: ServerProcess, node: AgentProcess, port: int, home: Path
+) -> subprocess.Popen[bytes]:
+    """`openssm ssh-proxy` as ssh starts it, its three streams piped."""
+    pipe = subprocess.PIPE
+    return _openssm(
+        server, home, "ssh-proxy", node.instance_id, str(port), stdin=pipe, stdout=pipe, stderr=pipe
+    )
+
+
 def test_ssh_proxy_carries_stdin_and_stdout(
     relay_server: ServerProcess, node: AgentProcess, echo_port: int, tmp_path: Path
 ) -> None:
-    process = _openssm(
-        relay_server,
-        tmp_path,
-        "ssh-proxy",
-        node.instance_id,
-        str(echo_port),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process = _ssh_proxy(relay_server, node, echo_port, tmp_path)
     payload = b"SSH-2.0-OpenSSH_9.2\r\n" + bytes(range(256)) * 400
     assert process.stdin is not None
     assert process.stdout is not None
@@ -262,6 +263,26 @@ def test_ssh_proxy_carries_stdin_and_stdout(
     assert echoed == payload
     _, err = process.communicate(timeout=30)  # end of input ends the session
     assert process.returncode == 0, err.decode()
+
+
+def test_ssh_proxy_ends_when_the_session_ends_though_its_input_stays_open(
+    relay_server: ServerProcess, node: AgentProcess, echo_port: int, tmp_path: Path
+) -> None:
+    ssm = relay_server.client()
+    process = _ssh_proxy(relay_server, node, echo_port, tmp_path)
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(b"ping\n")
+    process.stdin.flush()
+    assert os.read(process.stdout.fileno(), 100) == b"ping\n"
+    (session,) = ssm.describe_sessions(
+        State="Active", Filters=[{"key": "Target", "value": node.instance_id}]
+    )["Sessions"]
+    ssm.terminate_session(SessionId=session["SessionId"])
+    assert process.wait(timeout=30) == 0  # as ssh keeps our input open
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def test_the_client_resumes_by_itself_after_its_connection_is_cut(
