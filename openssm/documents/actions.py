@@ -1,7 +1,8 @@
 """The plugin actions a Command or Policy document may name, and where each runs.
 
-The list is AWS's plugin reference for Command documents, plus one openssm
-action: ``aws:runPatchBaseline``. On AWS, AWS-RunPatchBaseline is a pair of
+The list is AWS's plugin reference for Command documents, plus two openssm
+actions: ``aws:runAnsiblePlaybook`` (AWS-RunAnsiblePlaybook's step) and
+``aws:runPatchBaseline``. On AWS, AWS-RunPatchBaseline is a pair of
 ``aws:runShellScript``/``aws:runPowerShellScript`` steps that download and run
 AWS's patching program; openssm has no such program to download, so its
 AWS-RunPatchBaseline calls a native action that the agent implements
@@ -87,6 +88,11 @@ ACTIONS: dict[str, Action] = {
             platforms=frozenset({_L}),
             required_inputs=("Operation",),
             is_openssm_extension=True,
+        ),
+        # AWS-RunAnsiblePlaybook's step: the agent runs ansible-playbook with an argument
+        # vector and the playbook in a file, where AWS's document builds a shell script.
+        Action(
+            name="aws:runAnsiblePlaybook", platforms=frozenset({_L, _M}), is_openssm_extension=True
         ),
     )
 }

@@ -111,18 +111,38 @@ async def run_script(
     )
     if not cwd.is_dir():
         return await env.fail(f"working directory {cwd} does not exist or is not a directory")
-    timeout_s = timeout_seconds(step.inputs.get("timeoutSeconds"))
-    own_deadline = time.monotonic() + timeout_s
-    deadline = own_deadline if env.deadline is None else min(own_deadline, env.deadline)
     script = env.work_dir / script_name
     write_script(script, lines)
     has_shebang = bool(lines) and lines[0].startswith("#!")
     argv = [str(script)] if has_shebang else [*interpreter, str(script)]
+    return await run_program(
+        argv,
+        env,
+        cwd=cwd,
+        environment=script_environment(env),
+        timeout_raw=step.inputs.get("timeoutSeconds"),
+    )
+
+
+async def run_program(
+    argv: Sequence[str],
+    env: StepEnv,
+    *,
+    cwd: Path,
+    environment: dict[str, str],
+    timeout_raw: object,
+    what: str = "the script",
+) -> PluginResult:
+    """Run ``argv`` as the step's process, bound by ``timeoutSeconds`` (``timeout_raw``) and
+    the document's deadline, streaming its output; its ending as the step's result."""
+    timeout_s = timeout_seconds(timeout_raw)
+    own_deadline = time.monotonic() + timeout_s
+    deadline = own_deadline if env.deadline is None else min(own_deadline, env.deadline)
     try:
         finished = await run_process(
             argv,
             cwd=cwd,
-            env=script_environment(env),
+            env=environment,
             on_stdout=env.output.stdout.write,
             on_stderr=env.output.stderr.write,
             deadline=deadline,
@@ -131,11 +151,11 @@ async def run_script(
         )
     except OSError as exc:
         return await env.fail(f"cannot start {argv[0]}: {exc.strerror or exc}")
-    return await _result(finished, env, timeout_s, deadline < own_deadline)
+    return await _result(finished, env, timeout_s, deadline < own_deadline, what)
 
 
 async def _result(
-    finished: Finished, env: StepEnv, timeout_s: int, document_bound: bool
+    finished: Finished, env: StepEnv, timeout_s: int, document_bound: bool, what: str
 ) -> PluginResult:
     if finished.ending is Ending.EXITED:
         code = finished.exit_code
@@ -145,13 +165,13 @@ async def _result(
         if reboot is not None:
             if env.depth > 0:
                 return await env.fail(
-                    f"the script exited {code} to ask for a reboot, which a document run by "
+                    f"{what} exited {code} to ask for a reboot, which a document run by "
                     "aws:runDocument may not do",
                     response_code=code,
                 )
             if not env.context.may_reboot:
                 return await env.fail(
-                    f"the script exited {code} to ask for a reboot, but this agent does not "
+                    f"{what} exited {code} to ask for a reboot, but this agent does not "
                     "reboot its host (set the agent's --reboot-command to allow it)",
                     response_code=code,
                 )
@@ -159,19 +179,19 @@ async def _result(
         return PluginResult(
             status=StepStatus.FAILED,
             response_code=code,
-            message=f"the script exited with code {code}",
+            message=f"{what} exited with code {code}",
         )
     if finished.ending is Ending.TIMED_OUT:
         status = StepStatus.TIMED_OUT
         why = (
             "the document's execution timeout passed"
             if document_bound
-            else f"the script ran longer than its timeout of {timeout_s}s"
+            else f"{what} ran longer than its timeout of {timeout_s}s"
         )
     else:
         status = StepStatus.CANCELLED
         why = "the command was cancelled"
-    message = f"{why}; the script and every process it started were stopped"
+    message = f"{why}; {what} and every process it started were stopped"
     if finished.survivors:
         pids = ", ".join(str(pid) for pid in finished.survivors)
         message = f"{why}; processes that could not be killed: {pids}"

@@ -15,6 +15,9 @@ Choices worth knowing:
 - SSM-SessionManagerRunShell is not Amazon-owned on AWS (Session Manager writes
   it into each account); it is here so StartSession without a DocumentName has
   a preferences document from the start.
+- AWS-RunAnsiblePlaybook keeps AWS's parameters but runs the native
+  ``aws:runAnsiblePlaybook`` action (no parameter becomes shell text); playbookurl
+  takes https URLs only.
 - TargetType is ``/`` (any resource type) for Command and Policy documents and
   unset for Session documents.
 """
@@ -34,6 +37,7 @@ _ENTRIES: tuple[tuple[str, DocumentType, str | None], ...] = (
     ("AWS-RunPowerShellScript", _C, "/"),
     ("AWS-RunDocument", _C, "/"),
     ("AWS-RunPatchBaseline", _C, "/"),
+    ("AWS-RunAnsiblePlaybook", _C, "/"),
     ("AWS-ConfigureDocker", _C, "/"),
     ("AWS-ConfigureAWSPackage", _C, "/"),
     ("AWS-UpdateSSMAgent", _C, "/"),

@@ -35,6 +35,7 @@ EXPECTED_PARAMETERS = {
         "BaselineOverride",
         "RebootOption",
     ],
+    "AWS-RunAnsiblePlaybook": ["playbook", "playbookurl", "extravars", "check", "timeoutSeconds"],
     "AWS-ConfigureDocker": ["action"],
     "AWS-ConfigureAWSPackage": [
         "action",
