@@ -42,6 +42,7 @@ from openssm.server.services.sessions.transcripts import ROUTE as TRANSCRIPT_ROU
 from openssm.server.sessions.agent_endpoint import AgentLegEndpoint
 from openssm.server.sessions.client_endpoint import ClientEndpoint
 from openssm.server.sessions.relays import SessionRelays
+from openssm.server.sessions.starter import SessionStarter
 from openssm.server.sessions.transcript_route import TranscriptRoute
 
 log = logging.getLogger("openssm.server")
@@ -124,7 +125,13 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
     )
     # The presence flusher stops last of all: by then the server has closed every agent
     # connection, and their disconnections are written.
-    all_loops: list[BackgroundLoop] = [presence, dispatcher, collector, *loops]
+    all_loops: list[BackgroundLoop] = [
+        presence,
+        dispatcher,
+        collector,
+        SessionStarter(runtime),
+        *loops,
+    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

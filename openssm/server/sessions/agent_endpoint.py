@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import re
 
-from starlette.types import Receive
+from starlette.types import Receive, Scope
 
 from openssm.errors import ProtocolViolation
 from openssm.protocol import frames, handshake, verification
 from openssm.protocol.frames import ChallengeFrame, HelloFrame, RejectedFrame, WelcomeFrame
 from openssm.protocol.handshake import RejectCode
+from openssm.server.api.callers import endpoint_url
 from openssm.server.channel.endpoint import next_message
 from openssm.server.services.fleet import instances
 from openssm.server.services.sessions import lifecycle
@@ -88,7 +89,7 @@ class AgentLegEndpoint(LegEndpoint):
         await leg.send_text(frames.encode(welcome))
         return True
 
-    async def serve(self, session_id: str, leg: Leg, receive: Receive) -> None:
+    async def serve(self, session_id: str, leg: Leg, receive: Receive, scope: Scope) -> None:
         if not await self._authenticate(session_id, leg, receive):
             return
         row = await self._runtime.store.read(lambda conn: lifecycle.get(conn, session_id))
@@ -97,6 +98,9 @@ class AgentLegEndpoint(LegEndpoint):
             return
         relay = self._relays.relay_for(session_id, lifecycle.spec_of(row))
         await relay.attach_agent(leg)
+        # Where the agent found this server: a StartSession on another replica names it.
+        here = endpoint_url(scope)
+        await self._runtime.store.write(lambda conn: lifecycle.attach_relay(conn, session_id, here))
         # Only a close the agent chose (1000, after its channel_closed) ends the session
         # cleanly; a leg that just drops (the agent was killed, the host died) fails it.
         clean = False

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from starlette.types import Receive
+from starlette.types import Receive, Scope
 
 from openssm.errors import DataChannelError
 from openssm.server.channel.endpoint import next_message
@@ -34,7 +34,7 @@ CLOSE_POLICY = 1008  # RFC 6455: the message violates the endpoint's policy (a b
 class ClientEndpoint(LegEndpoint):
     NAME = "client"
 
-    async def serve(self, session_id: str, leg: Leg, receive: Receive) -> None:
+    async def serve(self, session_id: str, leg: Leg, receive: Receive, scope: Scope) -> None:
         try:
             first = await next_message(receive, OPEN_TIMEOUT_S)
         except TimeoutError:

@@ -28,9 +28,9 @@ class LegEndpoint(abc.ABC):
         if leg is None:
             return
         try:
-            await self.serve(str(scope["path_params"]["session_id"]), leg, receive)
+            await self.serve(str(scope["path_params"]["session_id"]), leg, receive, scope)
         finally:
             connections.release(ConnectionKind.SESSION)
 
     @abc.abstractmethod
-    async def serve(self, session_id: str, leg: Leg, receive: Receive) -> None: ...
+    async def serve(self, session_id: str, leg: Leg, receive: Receive, scope: Scope) -> None: ...

@@ -22,6 +22,7 @@ from openssm.backoff import Backoff
 log = logging.getLogger("openssm.store.notify")
 
 COMMANDS_CHANNEL = "openssm_commands"
+SESSIONS_CHANNEL = "openssm_sessions"
 _POLL_S = 1.0
 
 

@@ -7,8 +7,10 @@ in the object store, also after the agent is killed mid-session."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +162,29 @@ def test_the_transcript_survives_the_agent_killed_mid_session(
     status, transcript = signed_get(ended["OutputUrl"]["S3OutputUrl"])
     assert status == 200
     assert b"before-the-crash" in transcript
+
+
+def test_a_run_as_user_that_does_not_exist_fails_the_session(
+    session_server: ServerProcess, agent: AgentProcess
+) -> None:
+    """SECURITY.md #15: the session fails; it never falls back to another user."""
+    ssm = session_server.client()
+    doc = f"RunAsMissing-{uuid.uuid4().hex[:8]}"
+    content = {
+        "schemaVersion": "1.0",
+        "sessionType": "Standard_Stream",
+        "inputs": {"runAsEnabled": True, "runAsDefaultUser": "nosuchuser42"},
+    }
+    ssm.create_document(Name=doc, Content=json.dumps(content), DocumentType="Session")
+    started: dict[str, Any] = dict(ssm.start_session(Target=agent.instance_id, DocumentName=doc))
+
+    async def drive() -> str:
+        session = DrivenSession()
+        await session.attach(started)
+        await session.resize(80, 24)
+        return await session.closed()
+
+    reason = asyncio.run(drive())
+    expected = "does not exist" if os.geteuid() == 0 else "not root"
+    assert expected in reason
+    assert "nosuchuser42" in reason

@@ -30,6 +30,7 @@ from openssm.server.services.documents.rendering import render_for_execution
 from openssm.server.services.sessions.model import ACTIVE, AgentSpec, SessionStatus
 from openssm.server.services.sessions.preferences import RUN_AS_TAG, agent_spec
 from openssm.server.store.fleet import instances as fleet_repo
+from openssm.server.store.notify import SESSIONS_CHANNEL, notify
 from openssm.server.store.sessions import repo
 from openssm.server.store.sessions.repo import SessionRow
 
@@ -133,8 +134,13 @@ def start_session(
             token_hash=token_hash(token),
             token_expires_at=ctx.now + TOKEN_TTL,
             transcript_chunks=0,
+            # "" asks the replica holding the agent to start it (SessionStarter).
+            relay_url=None if is_connected(target) else "",
         ),
     )
+    if not is_connected(target):
+        # Another replica holds the agent: it sends session_start once this commits.
+        notify(conn, SESSIONS_CHANNEL)
     return Opened(session_id=session_id, token=token, target=target, spec=spec)
 
 
@@ -238,3 +244,22 @@ def mark(
 
 def record_pieces(conn: Connection, session_id: str, pieces: int) -> None:
     repo.set_transcript_chunks(conn, session_id, pieces)
+
+
+def attach_relay(conn: Connection, session_id: str, url: str) -> None:
+    """The agent's leg is on the server at ``url`` (scheme://host)."""
+    repo.set_relay_url(conn, session_id, url)
+
+
+def relay_url(conn: Connection, session_id: str) -> str | None:
+    row = repo.get_session(conn, session_id)
+    return None if row is None else row.relay_url
+
+
+def waiting_for_agents(
+    conn: Connection, targets: list[str], *, now: dt.datetime
+) -> list[tuple[str, str, AgentSpec]]:
+    """(session id, target, spec) of new sessions whose agents are among ``targets`` and
+    have not opened their leg yet."""
+    rows = repo.waiting_for_agents(conn, targets, since=now - TOKEN_TTL)
+    return [(row.session_id, row.target, spec_of(row)) for row in rows]

@@ -34,6 +34,7 @@ class SessionRow:
     token_hash: str | None
     token_expires_at: dt.datetime | None
     transcript_chunks: int
+    relay_url: str | None = None
 
 
 def _row(row: Any) -> SessionRow:
@@ -165,3 +166,25 @@ def sessions_in(conn: Connection, statuses: Sequence[str]) -> list[SessionRow]:
     """Every session in one of ``statuses`` (a starting server ends what it left open)."""
     query = sa.select(sessions).where(sessions.c.status.in_(statuses))
     return [_row(r) for r in conn.execute(query)]
+
+
+def set_relay_url(conn: Connection, session_id: str, url: str) -> None:
+    conn.execute(sessions.update().where(sessions.c.session_id == session_id).values(relay_url=url))
+
+
+def waiting_for_agents(
+    conn: Connection, targets: Sequence[str], *, since: dt.datetime
+) -> list[SessionRow]:
+    """Sessions started since ``since`` on a replica that does not hold their agent (among
+    ``targets``), whose leg is not open yet (relay_url "")."""
+    c = sessions.c
+    found: list[SessionRow] = []
+    for start in range(0, len(targets), 500):
+        query = sa.select(sessions).where(
+            c.status == "Connecting",
+            c.relay_url == "",
+            c.start_date >= since,
+            c.target.in_(list(targets[start : start + 500])),
+        )
+        found += [_row(r) for r in conn.execute(query)]
+    return found

@@ -3,6 +3,7 @@
 ``spec`` is what the agent needs to run the session (session type, rendered properties,
 preferences, run-as user) as JSON; ``token_hash`` is the SHA-256 of the one-time token the
 client opens the data channel with (the token itself is never stored), cleared once used.
+``relay_url`` is the server holding the agent's leg (several replicas);
 ``transcript_chunks`` counts the pieces of the transcript in the object store
 (``sessions/<session-id>/<n>``), so a reader knows where it ends.
 """
@@ -33,6 +34,9 @@ sessions = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=True),
     sa.Column("token_expires_at", UTCDateTime, nullable=True),
     sa.Column("transcript_chunks", sa.Integer, nullable=False, server_default="0"),
+    # scheme://host of the server whose relay holds the agent's leg, once it does; "" while
+    # a replica that does not hold the agent waits for the one that does to start it.
+    sa.Column("relay_url", sa.String(400), nullable=True),
     sa.Index("ix_sessions_scope_status", "account_id", "region", "status"),
     sa.Index("ix_sessions_scope_start", "account_id", "region", "start_date"),
 )

@@ -11,11 +11,13 @@ name, so ``session/${aws:username}-*`` allows a user their own sessions only.
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
 from openssm import arns
+from openssm.errors import TargetNotConnected
 from openssm.protocol.frames import SessionEndFrame
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
@@ -27,6 +29,9 @@ from openssm.server.services.sessions.model import ACTIVE
 
 Out = Mapping[str, Any]
 STREAM_PATH = "/v1/data-channel/"
+# With several replicas: how long StartSession waits for the agent to open its leg.
+RELAY_WAIT_S = 10.0
+RELAY_POLL_S = 0.05
 
 
 def _node_arn(ctx: RequestContext, target: str) -> str:
@@ -46,20 +51,36 @@ def _session_resources(ctx: RequestContext, body: Body) -> list[str]:
     return [session_arn(ctx, body["SessionId"])]
 
 
-def stream_url(ctx: RequestContext, session_id: str) -> str:
-    """The data channel on the server the caller reached: wss:// behind TLS, else ws://."""
-    parts = urllib.parse.urlsplit(ctx.endpoint_url)
+def stream_url(server_url: str, session_id: str) -> str:
+    """The data channel on the server at ``server_url``: wss:// behind TLS, else ws://."""
+    parts = urllib.parse.urlsplit(server_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
     path = STREAM_PATH + urllib.parse.quote(session_id, safe="")
     return f"{scheme}://{parts.netloc}{path}?role=publish_subscribe"
 
 
-def _opened(ctx: RequestContext, opened: Opened) -> Out:
+async def _opened(rt: Runtime, ctx: RequestContext, opened: Opened) -> Out:
+    """The answer naming the server whose relay holds the agent: the one the caller reached
+    when it holds the agent's channel, else the replica the agent opened its leg to."""
+    server_url = ctx.endpoint_url
+    if opened.target not in rt.hub:
+        server_url = await _relay_of(rt, opened)
     return {
         "SessionId": opened.session_id,
         "TokenValue": opened.token,
-        "StreamUrl": stream_url(ctx, opened.session_id),
+        "StreamUrl": stream_url(server_url, opened.session_id),
     }
+
+
+async def _relay_of(rt: Runtime, opened: Opened) -> str:
+    """The address of the replica the agent opened the session's leg to, once it has."""
+    session_id = opened.session_id
+    async with asyncio.timeout(RELAY_WAIT_S):
+        while True:
+            url = await rt.store.read(lambda conn: lifecycle.relay_url(conn, session_id))
+            if url:
+                return url
+            await asyncio.sleep(RELAY_POLL_S)
 
 
 async def start_session(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
@@ -76,7 +97,10 @@ async def start_session(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
         )
     )
     await rt.hub.send(opened.target, opened.spec.start_frame(opened.session_id))
-    return _opened(ctx, opened)
+    try:
+        return await _opened(rt, ctx, opened)
+    except TimeoutError:
+        raise TargetNotConnected(f"{opened.target} did not open the session.") from None
 
 
 async def resume_session(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
@@ -84,7 +108,10 @@ async def resume_session(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
     opened = await rt.store.write(lambda conn: lifecycle.resume_session(conn, ctx, session_id))
     if opened is None:
         return {"SessionId": session_id, "TokenValue": "", "StreamUrl": ""}
-    return _opened(ctx, opened)
+    try:
+        return await _opened(rt, ctx, opened)
+    except TimeoutError:
+        return {"SessionId": session_id, "TokenValue": "", "StreamUrl": ""}
 
 
 async def terminate_session(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
