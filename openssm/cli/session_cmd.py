@@ -133,7 +133,14 @@ async def converse(peer: DataChannelPeer, terminal: Terminal) -> None:
         sizing.add(asyncio.ensure_future(send_size()))
 
     sizing: set[asyncio.Future[None]] = set()
-    loop.add_reader(terminal.fd_in, readable)
+    try:
+        loop.add_reader(terminal.fd_in, readable)
+    except PermissionError:
+        # A regular file (``openssm session HOST < script``), which the loop cannot watch:
+        # it is always readable, so it is read straight through.
+        while data := os.read(terminal.fd_in, READ_SIZE):
+            keys.put_nowait(data)
+        keys.put_nowait(b"")
     with contextlib.suppress(NotImplementedError, ValueError):
         loop.add_signal_handler(signal.SIGWINCH, resized)
     sender = asyncio.create_task(upstream())

@@ -14,54 +14,7 @@ from openssm.errors import SessionEnded
 from openssm.sessions.payloads import channel_closed
 from openssm.sessions.peer import MAX_PAYLOAD, DataChannelPeer
 from openssm.sessions.wire import ClientMessage, MessageType, decode, encode
-
-
-class _End:
-    """One end of an in-memory WebSocket: what it sends lands in the other end's inbox."""
-
-    def __init__(self, inbox: asyncio.Queue[bytes | str | None], rng: random.Random | None) -> None:
-        self.inbox = inbox
-        self.other: _End | None = None
-        self.rng = rng
-        self.cut = False
-        self.sent: list[bytes] = []
-
-    async def send(self, message: bytes | str) -> None:
-        if self.cut:
-            raise ConnectionError("link cut")
-        assert self.other is not None
-        if isinstance(message, bytes):
-            self.sent.append(message)
-        if self.rng is not None and self.rng.random() < 0.1:
-            return  # lost
-        await self.other.inbox.put(message)
-        if self.rng is not None and self.rng.random() < 0.1:
-            self.other.inbox.put_nowait(message)  # duplicated
-
-    async def recv(self) -> bytes | str:
-        message = await self.inbox.get()
-        if message is None:
-            raise ConnectionError("link cut")
-        return message
-
-    async def close(self) -> None:
-        self.cut_both()
-
-    def cut_both(self) -> None:
-        for end in (self, self.other):
-            assert end is not None
-            end.cut = True
-            while end.inbox.full():
-                end.inbox.get_nowait()
-            end.inbox.put_nowait(None)
-
-
-def _link(rng: random.Random | None = None, capacity: int = 0) -> tuple[_End, _End]:
-    """Two joined ends; with ``capacity``, a send waits while that many messages are unread,
-    as a relay's full socket makes it wait."""
-    a, b = _End(asyncio.Queue(capacity), rng), _End(asyncio.Queue(capacity), rng)
-    a.other, b.other = b, a
-    return a, b
+from tests.unit.sessions.links import End, link
 
 
 async def _read_all(peer: DataChannelPeer, size: int) -> bytes:
@@ -81,9 +34,9 @@ def _client_and_agent() -> tuple[DataChannelPeer, DataChannelPeer]:
 @contextlib.asynccontextmanager
 async def _joined(
     client: DataChannelPeer, agent: DataChannelPeer, rng: random.Random | None = None
-) -> AsyncIterator[tuple[_End, _End]]:
+) -> AsyncIterator[tuple[End, End]]:
     """The client and the agent attached to the two ends of one link; both closed after."""
-    a, b = _link(rng)
+    a, b = link(rng)
     await client.attach(a)
     await agent.attach(b)
     try:
@@ -117,7 +70,7 @@ def test_a_dropped_link_is_resumed_with_nothing_lost_or_repeated() -> None:
             a.cut_both()
             await client.link_lost.wait()
             await client.send(b"two ")  # waits in the buffer while no link is attached
-            a2, b2 = _link()
+            a2, b2 = link()
             await agent.attach(b2)
             await client.attach(a2)
             await client.send(b"three")
@@ -133,7 +86,7 @@ def test_heavy_traffic_both_ways_through_full_sockets_never_deadlocks() -> None:
 
     async def scenario() -> None:
         client, agent = _client_and_agent()
-        a, b = _link(capacity=2)
+        a, b = link(capacity=2)
         await client.attach(a)
         await agent.attach(b)
         data = bytes(MAX_PAYLOAD) * 300
@@ -151,7 +104,7 @@ def test_heavy_traffic_both_ways_through_full_sockets_never_deadlocks() -> None:
 def test_loss_and_duplicates_on_the_link_are_repaired(seed: int) -> None:
     async def scenario() -> None:
         client, agent = _client_and_agent()
-        a, b = _link(random.Random(seed))  # noqa: S311
+        a, b = link(random.Random(seed))  # noqa: S311
         await client.attach(a)
         await agent.attach(b)
         data = bytes(range(256)) * 300
@@ -169,7 +122,7 @@ def test_a_slow_reader_holds_the_sender_back_and_loses_nothing() -> None:
     async def scenario() -> None:
         client = DataChannelPeer(MessageType.INPUT_STREAM_DATA, window=4)
         agent = DataChannelPeer(MessageType.OUTPUT_STREAM_DATA, max_undelivered=2)
-        a, b = _link()
+        a, b = link()
         await client.attach(a)
         await agent.attach(b)
         sender = asyncio.create_task(client.send(b"x" * (MAX_PAYLOAD * 20)))
@@ -202,7 +155,7 @@ def test_nothing_is_sent_while_paused() -> None:
 def test_channel_closed_ends_the_peer_with_its_reason_after_what_came_before() -> None:
     async def scenario() -> None:
         client, agent = _client_and_agent()
-        a, b = _link()
+        a, b = link()
         await client.attach(a)
         await agent.attach(b)
         await agent.send(b"bye\r\n")
