@@ -162,12 +162,6 @@ def set_transcript_chunks(conn: Connection, session_id: str, chunks: int) -> Non
     )
 
 
-def sessions_in(conn: Connection, statuses: Sequence[str]) -> list[SessionRow]:
-    """Every session in one of ``statuses`` (a starting server ends what it left open)."""
-    query = sa.select(sessions).where(sessions.c.status.in_(statuses))
-    return [_row(r) for r in conn.execute(query)]
-
-
 def set_relay_url(conn: Connection, session_id: str, url: str) -> None:
     conn.execute(sessions.update().where(sessions.c.session_id == session_id).values(relay_url=url))
 
