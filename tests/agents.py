@@ -18,7 +18,7 @@ from typing import Any
 from types_boto3_ssm.client import SSMClient
 from types_boto3_ssm.type_defs import InstanceInformationTypeDef
 
-from tests.support import ServerProcess, wait_until
+from tests.support import ServerEndpoint, wait_until
 
 # Short reconnect backoff so tests can bound "Online again" in seconds.
 AGENT_BACKOFF_CAP_S = 2.0
@@ -163,7 +163,7 @@ class AgentProcess:
 class AgentFactory:
     """Registers and starts real agents against one server; stops them all at teardown."""
 
-    server: ServerProcess
+    server: ServerEndpoint
     root: Path
     agents: list[AgentProcess] = field(default_factory=list)
 

@@ -14,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from openssm.server.api.endpoint import TARGET_PREFIX, ApiEndpoint, TargetRouter
 from openssm.server.api.gate import Gate
 from openssm.server.api.handlers import (
+    associations,
     commands,
     compliance,
     documents,
@@ -59,6 +60,7 @@ def operation_table() -> dict[str, Operation]:
     """Every implemented operation, from the handler packages: the one table dispatch uses."""
     return build_operation_table(
         [
+            associations.OPERATIONS,
             commands.OPERATIONS,
             compliance.OPERATIONS,
             documents.OPERATIONS,

@@ -33,3 +33,5 @@ class Runtime:
     )
     # Rung when a command was sent or cancelled: the dispatcher looks for work at once.
     commands_doorbell: Doorbell = field(default_factory=Doorbell)
+    # Rung when an association was created, updated or asked to run: the scheduler acts now.
+    associations_doorbell: Doorbell = field(default_factory=Doorbell)

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from openssm.server.store.fleet import changes as fleet_changes
+from openssm.server.store.fleet.instances import TAG_RESOURCE_TYPE as INSTANCE_TYPE
 from openssm.server.store.schema import resource_tags
 
 
@@ -101,6 +103,9 @@ def delete_tags(
     keys: Iterable[str] | None = None,
 ) -> None:
     """Delete the given keys, or every tag of the resource when `keys` is None."""
+    if resource_type == INSTANCE_TYPE:
+        # A host's tags decide which targets it matches (associations follow them).
+        fleet_changes.note(conn, account_id=account_id, region=region, instance_id=resource_id)
     query = resource_tags.delete().where(
         *_scope(account_id, region, resource_type), resource_tags.c.resource_id == resource_id
     )

@@ -31,6 +31,7 @@ from openssm.server.services import paging
 from openssm.server.services.fleet import activations
 from openssm.server.services.fleet.filters import PLATFORM_TYPES, filter_conditions
 from openssm.server.store import tags as tag_repo
+from openssm.server.store.fleet import changes as fleet_changes
 from openssm.server.store.fleet import instances as repo
 from openssm.server.store.fleet.instances import InstanceInfo, InstanceRow
 
@@ -126,6 +127,10 @@ def register_instance(conn: Connection, request: RegisterInput, *, now: dt.datet
     )
     scope = Scope(account_id=activation.account_id, region=activation.region, now=now)
     fleet_events.instance_registered(conn, scope, instance_id, request.name or "")
+    # A new host may match targets (associations apply to it): noted in this transaction.
+    fleet_changes.note(
+        conn, account_id=activation.account_id, region=activation.region, instance_id=instance_id
+    )
     return Registered(
         instance_id=instance_id, account_id=activation.account_id, region=activation.region
     )

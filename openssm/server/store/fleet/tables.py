@@ -55,3 +55,15 @@ managed_instances = sa.Table(
     sa.Column("channel_id", sa.String(32), nullable=True),
     sa.Index("ix_managed_instances_scope_id", "account_id", "region", "instance_id"),
 )
+
+# Hosts whose registration or tags changed, and so perhaps which association targets they
+# match: written in the transaction of the change, consumed by the association scheduler
+# (store/fleet/changes.py). Fleet knows nothing of associations; it only notes the change.
+instance_changes = sa.Table(
+    "instance_changes",
+    metadata,
+    sa.Column("change_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("instance_id", sa.String(20), nullable=False),
+)

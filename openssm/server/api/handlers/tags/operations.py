@@ -18,10 +18,12 @@ _ARN_PREFIX = {
     "Parameter": "parameter/",
     "Document": "document/",
     "ManagedInstance": "managed-instance/",
+    "Association": "association/",
 }
 
 
 def _targets() -> dict[str, TagTarget]:
+    from openssm.server.services.associations import writes as associations
     from openssm.server.services.documents import reads as documents
     from openssm.server.services.fleet import instances
     from openssm.server.services.parameters import writes as parameters
@@ -30,6 +32,7 @@ def _targets() -> dict[str, TagTarget]:
         "Parameter": parameters.tag_target,
         "Document": documents.tag_target,
         "ManagedInstance": instances.tag_target,
+        "Association": associations.tag_target,
     }
 
 

@@ -1,0 +1,5 @@
+"""Wire operations of State Manager."""
+
+from openssm.server.api.handlers.associations.operations import OPERATIONS
+
+__all__ = ["OPERATIONS"]

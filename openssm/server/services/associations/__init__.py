@@ -1,0 +1,1 @@
+"""State Manager: associations that keep hosts in their desired state (issue 12)."""

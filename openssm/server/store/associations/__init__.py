@@ -1,0 +1,1 @@
+"""Rows of State Manager: associations, their versions, executions and per-host state."""
