@@ -465,61 +465,6 @@ class InvalidDeletionIdException(NotFoundFault):
     pass
 
 
-# --- State Manager --------------------------------------------------------------------------
-
-
-class AssociationDoesNotExist(NotFoundFault):
-    pass
-
-
-class AssociationExecutionDoesNotExist(NotFoundFault):
-    pass
-
-
-class AssociationAlreadyExists(ConflictFault):
-    pass
-
-
-class AssociationLimitExceeded(LimitFault):
-    pass
-
-
-class AssociationVersionLimitExceeded(LimitFault):
-    pass
-
-
-class InvalidAssociationVersion(InputFault):
-    pass
-
-
-class InvalidAssociation(InputFault):
-    pass
-
-
-class InvalidSchedule(InputFault):
-    pass
-
-
-class InvalidTarget(InputFault):
-    pass
-
-
-class InvalidTargetMaps(InputFault):
-    pass
-
-
-class InvalidOutputLocation(InputFault):
-    pass
-
-
-class InvalidUpdate(InputFault):
-    pass
-
-
-class StatusUnchanged(ConflictFault):
-    pass
-
-
 # --- process-internal errors (never on the wire) -----------------------------------------
 
 

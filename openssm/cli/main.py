@@ -18,7 +18,7 @@ from openssm.errors import ConfigError
 # What the extras bring: a sub-command missing one of these lacks its extra.
 _EXTRA_PACKAGES = frozenset(
     {"alembic", "boto3", "botocore", "cryptography", "httptools", "psycopg", "sqlalchemy"}
-    | {"starlette", "uvicorn", "uvloop", "yaml"}
+    | {"aws_croniter", "starlette", "uvicorn", "uvloop", "yaml"}
 )
 # The extra each sub-command needs; `openssm agent` needs none.
 _EXTRA_OF_COMMAND = {

@@ -47,13 +47,23 @@ def _host_status(ssm: SSMClient, instance_id: str, association_id: str) -> str |
     return None
 
 
+def _compliance(ssm: SSMClient, instance_id: str, association_id: str) -> dict[str, Any] | None:
+    items = ssm.list_compliance_items(
+        ResourceIds=[instance_id],
+        ResourceTypes=["ManagedInstance"],
+        Filters=[{"Key": "ComplianceType", "Values": ["Association"]}],
+    )["ComplianceItems"]
+    found = [dict(i) for i in items if i.get("Id") == association_id]
+    return found[0] if found else None
+
+
 def test_an_association_runs_at_creation_and_each_host_result_is_kept(
     server: ServerProcess,
 ) -> None:
     ssm = server.client()
     role = _role()
     good, bad = _tagged(ssm, server, role, 2)
-    association_id = _create(ssm, role, AssociationName=f"keep-{role}")
+    association_id = _create(ssm, role, AssociationName=f"keep-{role}", ComplianceSeverity="HIGH")
 
     frame = good.run_next(stdout="ok\n")
     assert frame["plan"]["steps"][0]["inputs"]["runCommand"] == ["true"]
@@ -92,6 +102,15 @@ def test_an_association_runs_at_creation_and_each_host_result_is_kept(
     command = ssm.list_commands(CommandId=command_id)["Commands"][0]
     assert command["DocumentName"] == SHELL
     assert association_id in command["Comment"]
+    # AUTO compliance: one Association item per host, COMPLIANT only where the run succeeded.
+    compliant = _compliance(ssm, good.instance_id, association_id)
+    assert compliant is not None
+    assert compliant["Status"] == "COMPLIANT"
+    assert compliant["Severity"] == "HIGH"
+    assert compliant["Details"] == {"DocumentName": SHELL, "DocumentVersion": "$DEFAULT"}
+    failing = _compliance(ssm, bad.instance_id, association_id)
+    assert failing is not None
+    assert failing["Status"] == "NON_COMPLIANT"
     failed_only = ssm.describe_association_execution_targets(
         AssociationId=association_id,
         ExecutionId=execution["ExecutionId"],
@@ -122,6 +141,8 @@ def test_a_host_tagged_later_gets_the_association_without_anyone_running_it(
         ResourceType="ManagedInstance", ResourceId=later.instance_id, TagKeys=["Role"]
     )
     wait_until(lambda: _host_status(ssm, later.instance_id, association_id) is None, timeout_s=45)
+    assert _compliance(ssm, later.instance_id, association_id) is None
+    assert _compliance(ssm, first.instance_id, association_id) is not None
 
 
 def test_update_replaces_the_whole_association_as_a_new_version(server: ServerProcess) -> None:
@@ -188,10 +209,15 @@ def test_list_associations_filters_and_pages(server: ServerProcess) -> None:
     assert bad_key.code in {"ValidationException", "InvalidFilterKey"}
 
 
-def test_delete_removes_the_association(server: ServerProcess) -> None:
+def test_delete_removes_the_association_and_its_compliance(server: ServerProcess) -> None:
     ssm = server.client()
-    association_id = _create(ssm, _role())
+    role = _role()
+    (host,) = _tagged(ssm, server, role, 1)
+    association_id = _create(ssm, role)
+    host.run_next()
+    wait_until(lambda: _compliance(ssm, host.instance_id, association_id) is not None, timeout_s=45)
     ssm.delete_association(AssociationId=association_id)
+    assert _compliance(ssm, host.instance_id, association_id) is None
     gone = error_of(ssm.describe_association, AssociationId=association_id)
     assert gone.code == "AssociationDoesNotExist"
     again = error_of(ssm.delete_association, AssociationId=association_id)

@@ -136,3 +136,15 @@ def test_a_failing_script_leaves_the_host_failed(
         "Overview"
     ]
     assert overview["Status"] == "Failed"
+    (item,) = [
+        i
+        for i in ssm.list_compliance_items(
+            ResourceIds=[agent.instance_id], ResourceTypes=["ManagedInstance"]
+        )["ComplianceItems"]
+        if i.get("Id") == association_id
+    ]
+    assert (item["ComplianceType"], item["Status"], item["Severity"]) == (
+        "Association",
+        "NON_COMPLIANT",
+        "CRITICAL",
+    )

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from openssm.errors import InvalidSchedule
 from openssm.server.services import schedules
 from openssm.server.services.associations import spec
+from openssm.server.services.associations.errors import InvalidSchedule
 
 UTC = dt.UTC
 NEW_YORK = ZoneInfo("America/New_York")

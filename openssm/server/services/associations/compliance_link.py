@@ -2,19 +2,24 @@
 
 With SyncCompliance AUTO, each host's result of a run is one compliance item of type
 Association (Id = the association id, Details DocumentName and DocumentVersion, COMPLIANT only
-when the run succeeded, the association's ComplianceSeverity), and deleting the association or
-a host leaving its targets removes the item. The compliance store lands separately; until it
-does these functions keep nothing beyond the per-host state State Manager already stores.
+when the run succeeded, the association's ComplianceSeverity), written by the compliance
+service as AWS's agent would write it; deleting the association, or a host leaving its
+targets, removes the item.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
 from openssm.server.events.outbox import EventScope
+from openssm.server.services.compliance import writes as compliance
+
+# ExecutionSummary.ExecutionType of an association's items: its runs are commands.
+EXECUTION_TYPE = "Command"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,15 +33,37 @@ class HostResult:
     succeeded: bool
     severity: str
     execution_id: str
+    executed_at: dt.datetime
 
 
 def record(conn: Connection, scope: EventScope, results: Sequence[HostResult]) -> None:
     """Write each host's Association item (in the caller's transaction)."""
-    del conn, scope, results
+    for result in results:
+        compliance.put_association_compliance(
+            conn,
+            scope,
+            compliance.AssociationResult(
+                instance_id=result.instance_id,
+                association_id=result.association_id,
+                document_name=result.document_name,
+                document_version=result.document_version,
+                succeeded=result.succeeded,
+                severity=result.severity,
+                execution=compliance.Execution(
+                    time=result.executed_at,
+                    execution_id=result.execution_id,
+                    execution_type=EXECUTION_TYPE,
+                ),
+            ),
+        )
 
 
 def clear(
     conn: Connection, scope: EventScope, association_id: str, instance_ids: Sequence[str] | None
 ) -> None:
     """Remove the association's items from these hosts (all hosts when None)."""
-    del conn, scope, association_id, instance_ids
+    if instance_ids is None:
+        compliance.delete_association_items(conn, scope, association_id)
+        return
+    for instance_id in instance_ids:
+        compliance.delete_association_items(conn, scope, association_id, instance_id)

@@ -179,6 +179,7 @@ def _record_hosts(
                 succeeded=succeeded,
                 severity=settings.get("ComplianceSeverity", "UNSPECIFIED"),
                 execution_id=execution.execution_id,
+                executed_at=host.ended_at,
             )
         )
         events.instance_association_changed(

@@ -16,16 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openssm.errors import (
-    AssociationExecutionDoesNotExist,
-    InvalidAssociationVersion,
-    InvalidFilterKey,
-    InvalidFilterValue,
-    InvalidInstanceId,
-)
+from openssm.errors import InvalidFilterKey, InvalidFilterValue, InvalidInstanceId
 from openssm.server.context import RequestContext
 from openssm.server.services import paging
 from openssm.server.services.associations import execution, writes
+from openssm.server.services.associations.errors import (
+    AssociationExecutionDoesNotExist,
+    InvalidAssociationVersion,
+)
 from openssm.server.services.documents import reads as document_reads
 from openssm.server.store.associations import repo, runs
 from openssm.server.store.associations.repo import AssociationRow

@@ -20,17 +20,15 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from openssm.documents.kinds import DocumentType
-from openssm.errors import (
-    InvalidDocument,
-    InvalidParameters,
-    InvalidSchedule,
-    InvalidTarget,
-    InvalidTargetMaps,
-    ValidationException,
-)
+from openssm.errors import InvalidDocument, InvalidParameters, ValidationException
 from openssm.server.context import RequestContext
 from openssm.server.secrets import Keyring
 from openssm.server.services import schedules
+from openssm.server.services.associations.errors import (
+    InvalidSchedule,
+    InvalidTarget,
+    InvalidTargetMaps,
+)
 from openssm.server.services.commands import ratecontrol, targets
 from openssm.server.services.documents import reads as document_reads
 from openssm.server.services.documents import rendering

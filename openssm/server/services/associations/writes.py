@@ -15,22 +15,20 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from openssm.errors import (
-    ApiError,
-    AssociationAlreadyExists,
-    AssociationDoesNotExist,
-    AssociationLimitExceeded,
-    AssociationVersionLimitExceeded,
-    InvalidAssociationVersion,
-    InvalidInstanceId,
-    StatusUnchanged,
-    ValidationException,
-)
+from openssm.errors import ApiError, InvalidInstanceId, ValidationException
 from openssm.server.context import RequestContext
 from openssm.server.secrets import Keyring
 from openssm.server.services import schedules
 from openssm.server.services import tags as tag_service
 from openssm.server.services.associations import compliance_link, events, membership, spec
+from openssm.server.services.associations.errors import (
+    AssociationAlreadyExists,
+    AssociationDoesNotExist,
+    AssociationLimitExceeded,
+    AssociationVersionLimitExceeded,
+    InvalidAssociationVersion,
+    StatusUnchanged,
+)
 from openssm.server.store.associations import repo, runs
 from openssm.server.store.associations.repo import AssociationRow
 from openssm.server.store.fleet import instances as fleet_rows

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from openssm import arns
+from openssm.errors import InvalidOutputFolder
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
 from openssm.server.services.associations import reads, writes
+from openssm.server.services.associations.errors import InvalidOutputLocation
 from openssm.server.services.commands import output
 from openssm.server.services.documents.catalog import document_arn
 
@@ -51,8 +53,6 @@ async def _check_output(rt: Runtime, body: Mapping[str, Any]) -> None:
     location = (body.get("OutputLocation") or {}).get("S3Location") or {}
     bucket = location.get("OutputS3BucketName") or ""
     if bucket:
-        from openssm.errors import InvalidOutputFolder, InvalidOutputLocation
-
         try:
             await asyncio.to_thread(
                 output.check_location, rt.objects, bucket, location.get("OutputS3KeyPrefix") or ""
