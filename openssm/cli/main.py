@@ -33,6 +33,7 @@ _EXTRA_OF_COMMAND = {
     "ssh-proxy": "cli",
     "sessions": "cli",
     "compliance": "cli",
+    "associations": "cli",
 }
 _COMMANDS = frozenset({"agent", *_EXTRA_OF_COMMAND})
 # A setting is wrong: systemd units do not restart on this code, since a restart would not help.
@@ -76,6 +77,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from openssm.cli import compliance_cmd
 
         compliance_cmd.add_parser(sub)
+    if command in (None, "associations"):
+        from openssm.cli import associations_cmd
+
+        associations_cmd.add_parser(sub)
     return parser
 
 
