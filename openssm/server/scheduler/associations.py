@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from openssm.server.loops import PeriodicLoop
 from openssm.server.runtime import Runtime
-from openssm.server.services.associations import scheduling
+from openssm.server.services.associations import execution, scheduling
 from openssm.server.store import leadership
 
 log = logging.getLogger("openssm.scheduler.associations")
@@ -40,6 +40,8 @@ class AssociationLoop(PeriodicLoop):
             return scheduling.run_pass(conn, self._runtime.keyring, now=now, online_cutoff=cutoff)
 
         result = await self._runtime.store.write(one_pass)
+        if result is not None and result.recorded >= execution.RECORD_BUDGET:
+            self.wake()  # more results wait: the next pass runs at once
         if result is not None and result.started:
             log.info("started %d association runs", result.started)
             self._runtime.commands_doorbell.ring()  # the dispatcher delivers them now

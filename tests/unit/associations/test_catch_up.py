@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from openssm.server.channel.hub import Hub
 from openssm.server.dispatch.dispatcher import Dispatcher
-from openssm.server.services.associations import scheduling, writes
+from openssm.server.services.associations import execution, scheduling, writes
 from openssm.server.store.associations import runs
 from openssm.server.store.fleet import instances as fleet_rows
 from tests.unit.server.dispatch.world import open_world, register_nodes
@@ -92,3 +92,26 @@ def test_a_scheduled_run_starts_once_however_many_passes_see_it(tmp_path: Path) 
             )
         )
         assert len(executions) == 2
+
+
+def test_a_pass_records_a_bounded_number_of_results_and_ends_the_run_after_the_last(
+    tmp_path: Path,
+) -> None:
+    with open_world(tmp_path) as (store, keyring, clock):
+        ctx = context()
+        nodes = register_nodes(store, ctx, 3)
+        request = {**RUN_ONCE, "Targets": [{"Key": "InstanceIds", "Values": nodes}]}
+        store.write_sync(lambda conn: writes.create_association(conn, ctx, keyring, request))
+        store.write_sync(
+            lambda conn: scheduling.run_pass(conn, keyring, now=ctx.now, online_cutoff=ctx.now)
+        )
+        clock.advance(3601)
+        asyncio.run(Dispatcher(store, keyring, Hub(), clock).tick())  # all DeliveryTimedOut
+
+        def record(conn: Connection) -> tuple[int, int]:
+            done = execution.record_progress(conn, clock.now(), budget=2)
+            return done, len(runs.active_executions(conn))
+
+        assert store.write_sync(record) == (2, 1)  # the run goes on: one result is left
+        assert store.write_sync(record) == (1, 0)  # the last one, and the run ends
+        assert store.write_sync(record) == (0, 0)

@@ -34,6 +34,8 @@ from openssm.statuses import InvocationDetail
 SUCCESS = "Success"
 FAILED = "Failed"
 PENDING = "Pending"
+# Host results one scheduler pass records at most (each writes its compliance too).
+RECORD_BUDGET = 500
 # Never reached the host: applied again when the host is back.
 _UNREACHED = frozenset({InvocationDetail.DELIVERY_TIMED_OUT, InvocationDetail.UNDELIVERABLE})
 
@@ -115,14 +117,22 @@ def _summary(counts: Mapping[str, int]) -> str:
     )
 
 
-def record_progress(conn: Connection, now: dt.datetime) -> int:
-    """Record what ended in every running execution; returns how many host results."""
+def record_progress(conn: Connection, now: dt.datetime, *, budget: int = RECORD_BUDGET) -> int:
+    """Record what ended in the running executions, at most ``budget`` host results (a pass
+    stays a short transaction however large the fleet: the loop runs again at once while
+    there is more); returns how many it recorded."""
     recorded = 0
     for execution in runs.active_executions(conn):
         row = repo.get_by_id(conn, execution.association_id)
         if row is None or execution.command_id is None:
             continue
-        recorded += _record_hosts(conn, row, execution, now)
+        left = budget - recorded
+        if left <= 0:
+            break
+        done = _record_hosts(conn, row, execution, now, limit=left)
+        recorded += done
+        if done == left:
+            continue  # perhaps more to record: the run ends on a later pass
         command = command_rows.get_command_by_id(conn, execution.command_id)
         if command is None or command.finished:
             _end(conn, row, execution, now)
@@ -130,10 +140,15 @@ def record_progress(conn: Connection, now: dt.datetime) -> int:
 
 
 def _record_hosts(
-    conn: Connection, row: AssociationRow, execution: runs.ExecutionRow, now: dt.datetime
+    conn: Connection,
+    row: AssociationRow,
+    execution: runs.ExecutionRow,
+    now: dt.datetime,
+    *,
+    limit: int,
 ) -> int:
     assert execution.command_id is not None
-    ended = runs.newly_ended(conn, execution.execution_id, execution.command_id)
+    ended = runs.newly_ended(conn, execution.execution_id, execution.command_id, limit=limit)
     if not ended:
         return 0
     settings: spec.Spec = json.loads(row.spec)

@@ -158,8 +158,8 @@ def insert_targets(
         )
 
 
-def newly_ended(conn: Connection, execution_id: str, command_id: str) -> list[Ended]:
-    """The invocations of the run's command that ended since the run last looked."""
+def newly_ended(conn: Connection, execution_id: str, command_id: str, *, limit: int) -> list[Ended]:
+    """Up to ``limit`` invocations of the run's command that ended since the run last looked."""
     t, i = association_execution_targets.c, command_invocations.c
     rows = conn.execute(
         sa.select(i.instance_id, i.status_details, i.response_code, i.ended_at)
@@ -170,6 +170,7 @@ def newly_ended(conn: Connection, execution_id: str, command_id: str) -> list[En
             )
         )
         .where(t.execution_id == execution_id, t.ended.is_(False), i.ended_at.is_not(None))
+        .limit(limit)
     )
     return [
         Ended(instance_id=r[0], status_details=r[1], response_code=r[2], ended_at=r[3])
