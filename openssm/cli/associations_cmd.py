@@ -44,8 +44,11 @@ def _targets(association: dict[str, Any]) -> str:
 def _associations(args: argparse.Namespace) -> int:
     ssm = ssm_client(args)
     found: list[dict[str, Any]] = []
-    pages = ssm.get_paginator("list_associations").paginate(
-        AssociationFilterList=[{"key": "AssociationName", "value": args.name}] if args.name else []
+    paginator = ssm.get_paginator("list_associations")
+    pages = (
+        paginator.paginate(AssociationFilterList=[{"key": "AssociationName", "value": args.name}])
+        if args.name
+        else paginator.paginate()
     )
     for page in pages:
         found.extend(dict(a) for a in page["Associations"])

@@ -75,3 +75,6 @@ def test_associations_shows_each_association_with_its_hosts(
     assert [c.strip() for c in header.split("┃")[-4:-1]] == ["Compliant", "Failed", "Pending"]
     assert [c.strip() for c in row.split("│")[-4:-1]] == ["1", "1", "0"]
     assert association_id not in table.stdout  # named: shown by its name
+    everything = _openssm(sqlite_server, "associations", "--json", home=tmp_path)
+    assert everything.returncode == 0, everything.stderr
+    assert association_id in {a["AssociationId"] for a in json.loads(everything.stdout)}
