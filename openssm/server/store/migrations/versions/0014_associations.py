@@ -1,8 +1,8 @@
 """State Manager: associations, their versions, executions, per-host state; and the journal of
 hosts whose registration or tags changed.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 from openssm.server.store.schema import UTCDateTime
 
-revision = "0013"
-down_revision: str | None = "0012"
+revision = "0014"
+down_revision: str | None = "0013"
 branch_labels = None
 depends_on = None
 
