@@ -7,9 +7,11 @@ server's data dir and database can change who may call the API.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,16 @@ class _Admin:
     @property
     def account(self) -> str:
         return self.settings.account_id
+
+
+@contextlib.contextmanager
+def open_store(args: argparse.Namespace) -> Iterator[_Admin]:
+    """The server's store, keyring and account, opened from its settings on its host."""
+    admin = _Admin(args)  # a ConfigError is reported by openssm.cli.main
+    try:
+        yield admin
+    finally:
+        admin.store.close()
 
 
 def _run(args: argparse.Namespace, action: Any) -> int:

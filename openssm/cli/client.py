@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from openssm.config import DEFAULT_REGION, ServerSettings, default_data_dir
 
 if TYPE_CHECKING:
+    from types_boto3_events.client import EventBridgeClient
     from types_boto3_ssm.client import SSMClient
 
 # A server started with its defaults on this host (`make run`).
@@ -37,6 +38,17 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def ssm_client(args: argparse.Namespace) -> SSMClient:
+    client: SSMClient = _client(args, "ssm")
+    return client
+
+
+def events_client(args: argparse.Namespace) -> EventBridgeClient:
+    """boto3's EventBridge client on the same server: openssm's event rules and targets."""
+    client: EventBridgeClient = _client(args, "events")
+    return client
+
+
+def _client(args: argparse.Namespace, service: str) -> Any:
     import boto3
     import botocore.config
 
@@ -47,12 +59,14 @@ def ssm_client(args: argparse.Namespace) -> SSMClient:
             session = _server_session(credentials, args.region)
     config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
     kwargs: dict[str, Any] = {"config": config}
+    # The SSM endpoint is the server's for every service it speaks.
     endpoint = args.endpoint_url or _configured_endpoint(session)
     kwargs["endpoint_url"] = endpoint or LOCAL_ENDPOINT
     if not session.region_name:
         kwargs["region_name"] = DEFAULT_REGION
-    client: SSMClient = session.client("ssm", **kwargs)
-    return client
+    if service == "events":
+        return session.client("events", **kwargs)
+    return session.client("ssm", **kwargs)
 
 
 def _server_session(credentials: Path, region: str | None) -> Any:

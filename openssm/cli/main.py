@@ -34,6 +34,7 @@ _EXTRA_OF_COMMAND = {
     "sessions": "cli",
     "compliance": "cli",
     "associations": "cli",
+    "events": "cli",
 }
 _COMMANDS = frozenset({"agent", *_EXTRA_OF_COMMAND})
 # A setting is wrong: systemd units do not restart on this code, since a restart would not help.
@@ -81,6 +82,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from openssm.cli import associations_cmd
 
         associations_cmd.add_parser(sub)
+    if command in (None, "events"):
+        from openssm.cli import events_cmd
+
+        events_cmd.add_parser(sub)
     return parser
 
 

@@ -12,6 +12,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from openssm.server.api.endpoint import TARGET_PREFIX, ApiEndpoint, TargetRouter
+from openssm.server.api.events_stream import ROUTE as EVENTS_TAIL_ROUTE
+from openssm.server.api.events_stream import EventStreamRoute
 from openssm.server.api.gate import Gate
 from openssm.server.api.handlers import (
     associations,
@@ -111,6 +113,7 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         runtime.store,
         interval_s=flush_interval_s(runtime.settings.connection_lost_after_s),
         on_deregistered=revoke,
+        clock=runtime.clock,
     )
     dispatcher = Dispatcher(runtime.store, runtime.keyring, runtime.hub, runtime.clock)
     runtime.commands_doorbell.listen(dispatcher.wake)
@@ -155,6 +158,7 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
             ),
             Route("/health", _health, methods=["GET"]),
             Route("/output/{tail:path}", OutputRoute(runtime, gate), methods=["GET"]),
+            Route(EVENTS_TAIL_ROUTE, EventStreamRoute(runtime, gate), methods=["GET"]),
             Route("/agent/v1/register", RegistrationEndpoint(runtime).register, methods=["POST"]),
             WebSocketRoute("/agent/v1/channel", ChannelEndpoint(runtime, presence, collector)),
             WebSocketRoute("/agent/v1/session/{session_id}", AgentLegEndpoint(runtime, relays)),

@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
+from openssm.clock import Clock, SystemClock
 from openssm.server.loops import PeriodicLoop
 from openssm.server.services.fleet import instances
 from openssm.server.services.fleet.instances import PresenceBatch
@@ -44,6 +45,7 @@ class Presence(PeriodicLoop):
         *,
         interval_s: float,
         on_deregistered: Callable[[set[str]], Awaitable[None]] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__(
             name="channel-presence",
@@ -53,6 +55,8 @@ class Presence(PeriodicLoop):
             tick_at_start=False,
         )
         self._store = store
+        # Stamps each flush: the time of the ping-status events it writes.
+        self._clock = clock or SystemClock()
         # Called with the instances a flush found deregistered though still talking here.
         self._on_deregistered = on_deregistered
         self._connections: dict[str, tuple[str, dt.datetime]] = {}
@@ -89,6 +93,7 @@ class Presence(PeriodicLoop):
             pings=list(self._pings.items()),
             info=list(self._info.values()),
             disconnections=sorted(self._disconnections),
+            at=self._clock.now(),
         )
         self._connections, self._pings, self._info = {}, {}, {}
         self._disconnections = set()

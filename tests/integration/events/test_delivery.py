@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.clocked_server import ClockedServer, clocked_server
+from tests.integration.commands.driver import driven_agents
 from tests.integration.events.receiver import receiver
 from tests.integration.events.support import events_client, webhook_rule
-from tests.support import TEST_ACCOUNT_ID
+from tests.support import TEST_ACCOUNT_ID, wait_until
 
 SECRET = "test-secret"
 
@@ -138,6 +139,16 @@ def test_a_disabled_rule_or_an_unmatched_event_delivers_nothing(shared: ClockedS
         deliver_until(shared, lambda: len(rx.accepted()) >= 1)
         events.disable_rule(Name=prefix)
         ssm.put_parameter(Name=f"/{prefix}/on", Value="y", Type="String", Overwrite=True)
+        # A rule applies when the relay routes an event: enable it only once the event
+        # written while it was disabled is routed (a file target's line says so).
+        events.put_rule(
+            Name=f"{prefix}-mark",
+            EventPattern=json.dumps({"detail": {"name": [f"/{prefix}/mark"]}}),
+        )
+        events.put_targets(Rule=f"{prefix}-mark", Targets=[{"Id": "f", "Arn": f"file:{prefix}"}])
+        ssm.put_parameter(Name=f"/{prefix}/mark", Value="x", Type="String")
+        marked = shared.settings.resolved_events_file_dir / prefix
+        deliver_until(shared, marked.exists)
         events.enable_rule(Name=prefix)
         ssm.put_parameter(Name=f"/{prefix}/on", Value="z", Type="String", Overwrite=True)
         deliver_until(shared, lambda: len(rx.accepted()) >= 2)
@@ -168,3 +179,50 @@ def test_a_file_target_gets_json_lines_in_the_servers_events_directory(
     assert lines[0]["detail"]["type"] == "SecureString"
     assert "secret-value-never-in-events" not in path.read_text()
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_node_registering_connecting_leaving_and_deregistering_is_four_events(
+    shared: ClockedServer,
+) -> None:
+    name = "fleet" + uuid.uuid4().hex[:8]
+    events = events_client(shared)
+    kinds = [
+        "SSM Managed Instance Registration",
+        "openssm Managed Instance Ping Status Change",
+        "SSM Managed Instance Deregistration",
+    ]
+    events.put_rule(Name=name, EventPattern=json.dumps({"detail-type": kinds}))
+    events.put_targets(Rule=name, Targets=[{"Id": "file", "Arn": f"file:{name}.jsonl"}])
+    ssm = shared.client()
+    (agent,) = driven_agents(ssm, shared.url, 1)
+    wait_until(
+        lambda: (
+            ssm.describe_instance_information(
+                Filters=[{"Key": "InstanceIds", "Values": [agent.instance_id]}]
+            )["InstanceInformationList"][0]["PingStatus"]
+            == "Online"
+        ),
+        timeout_s=20,
+    )
+    agent.disconnect()
+    path = shared.settings.resolved_events_file_dir / f"{name}.jsonl"
+
+    def seen() -> list[tuple[str, str]]:
+        if not path.exists():
+            return []
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        return [
+            (e["detail-type"], e["detail"].get("ping-status", ""))
+            for e in lines
+            if e["detail"]["instance-id"] == agent.instance_id
+        ]
+
+    deliver_until(shared, lambda: len(seen()) >= 3)
+    ssm.deregister_managed_instance(InstanceId=agent.instance_id)
+    deliver_until(shared, lambda: len(seen()) >= 4)
+    assert seen() == [
+        ("SSM Managed Instance Registration", ""),
+        ("openssm Managed Instance Ping Status Change", "Online"),
+        ("openssm Managed Instance Ping Status Change", "ConnectionLost"),
+        ("SSM Managed Instance Deregistration", ""),
+    ]

@@ -187,6 +187,8 @@ class PresenceBatch:
     pings: list[tuple[str, dt.datetime]] = field(default_factory=list)
     info: list[InstanceInfo] = field(default_factory=list)
     disconnections: list[tuple[str, str]] = field(default_factory=list)
+    # When the batch was taken; None in tests that build one by hand.
+    at: dt.datetime | None = None
 
     def __len__(self) -> int:
         return len(self.connections) + len(self.pings) + len(self.info) + len(self.disconnections)
@@ -204,6 +206,13 @@ def record_presence(conn: Connection, batch: PresenceBatch) -> set[str]:
     repo.record_pings(conn, batch.pings)
     repo.record_info(conn, batch.info)
     repo.record_disconnections(conn, batch.disconnections)
+    if batch.at is not None:
+        fleet_events.ping_status_changed(
+            conn,
+            connected={i for i, _, _ in batch.connections},
+            disconnected={i for i, _ in batch.disconnections},
+            now=batch.at,
+        )
     heard = {i for i, _, _ in batch.connections} | {i for i, _ in batch.pings}
     return repo.deregistered_among(conn, heard) if heard else set()
 
