@@ -1,0 +1,28 @@
+"""The idle agent imports only what every agent needs (bench/agent_rss.py measures the cost)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+# Loaded with the first session, never at start: most agents never open one.
+SESSION_ONLY = ("openssm.sessions", "openssm.agent.sessions.shell", "openssm.agent.sessions.ports")
+SESSION_ONLY_STDLIB = ("pty", "termios", "tty")
+
+
+def test_the_agent_starts_without_the_session_machinery() -> None:
+    probe = "import json, sys, openssm.agent.daemon; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    session_modules = [
+        name
+        for name in loaded
+        if name in SESSION_ONLY_STDLIB
+        or any(name == prefix or name.startswith(prefix + ".") for prefix in SESSION_ONLY)
+    ]
+    assert session_modules == []
+    assert "openssm.agent.sessions.manager" in loaded  # the daemon does wire sessions in
