@@ -113,6 +113,9 @@ def connection_status(
     conn: Connection, ctx: RequestContext, target: str, *, is_connected: Callable[[str], bool]
 ) -> str:
     """``connected`` when the node's agent is connected to a server of this store."""
+    if "\x00" in target:
+        # No node id holds a NUL, and PostgreSQL can't compare one.
+        return "notconnected"
     if not fleet_repo.is_active(
         conn, account_id=ctx.account_id, region=ctx.region, instance_id=target
     ):

@@ -49,6 +49,9 @@ def get_session(
     conn: Connection, session_id: str, *, account_id: str | None = None, region: str | None = None
 ) -> SessionRow | None:
     """The session, optionally only when it is in the account and region given."""
+    if "\x00" in session_id:
+        # No stored id holds a NUL, and PostgreSQL can't compare one: there is no such session.
+        return None
     c = sessions.c
     query = sa.select(sessions).where(c.session_id == session_id)
     if account_id is not None:
