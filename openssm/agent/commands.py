@@ -31,6 +31,7 @@ from pathlib import Path
 import msgspec
 
 from openssm.agent.command_output import CommandOutput, send_range
+from openssm.agent.inventory.reporter import InventoryReporter
 from openssm.agent.ledger import Ledger, ResumePoint
 from openssm.agent.reboot import Reboot, RebootFailed
 from openssm.agent.run.context import DocumentResolver, ResolvedDocument, RunContext
@@ -167,6 +168,7 @@ class CommandRunner:
         spool: OutputSpool,
         platform: PlatformType = PlatformType.LINUX,
         reboot: Reboot | None = None,
+        inventory: InventoryReporter | None = None,
     ) -> None:
         self._ledger = ledger
         self._reboot = reboot
@@ -174,6 +176,7 @@ class CommandRunner:
         self._instance_id = instance_id
         self._work_root = work_root
         self._platform = platform
+        self._inventory = inventory
         self._send: Send | None = None
         self._stopping = False
         self._running: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
@@ -183,11 +186,15 @@ class CommandRunner:
     async def attach(self, send: Send) -> None:
         """A channel is up: results that wait in the outbox go out first."""
         self._send = send
+        if self._inventory is not None:
+            self._inventory.attach(send)
         for pending in self._ledger.pending_results():
             await self._deliver_stored(pending.payload)
 
     def detach(self) -> None:
         self._send = None
+        if self._inventory is not None:
+            self._inventory.detach()
 
     async def handle(self, frame: Frame) -> bool:
         """Take a Run Command frame; False when ``frame`` is not one."""
@@ -201,6 +208,8 @@ class CommandRunner:
                 self._spool.remove(frame.command_id)
         elif isinstance(frame, OutputWantedFrame):
             await self._send_wanted(frame)
+        elif self._inventory is not None and self._inventory.handle(frame):
+            pass
         else:
             return False
         return True
@@ -251,6 +260,7 @@ class CommandRunner:
             command_id=command_id,
             resolve_document=_resolver(frame.documents),
             may_reboot=self._reboot is not None,
+            inventory=self._inventory,
         )
         task = asyncio.create_task(
             self._run(command_id, frame.plan, context, resume), name=f"run-{command_id}"

@@ -20,6 +20,7 @@ import openssm
 from openssm.agent import platform_info
 from openssm.agent.channel import AgentChannel
 from openssm.agent.commands import CommandRunner
+from openssm.agent.inventory.reporter import InventoryReporter
 from openssm.agent.ledger import Ledger
 from openssm.agent.reboot import reboot_with
 from openssm.agent.run.executor import remove_stale_runs
@@ -119,6 +120,7 @@ def run_agent(settings: AgentSettings) -> int:
             work_root=state.runs_dir,
             spool=spool,
             reboot=reboot_with(settings.reboot_command),
+            inventory=InventoryReporter(state.root / "inventory"),
         )
         channel = AgentChannel(
             server_url=registration.server_url,

@@ -223,6 +223,34 @@ class SessionEndFrame(Frame, frozen=True, tag="session_end"):
     reason: str
 
 
+class InventoryItemReport(msgspec.Struct, frozen=True, kw_only=True):
+    """One inventory type as the agent collected it. ``content`` None: the content still
+    hashes to ``content_hash``, as last acknowledged, and is not sent again."""
+
+    type_name: str
+    schema_version: str
+    capture_time: str
+    content_hash: str
+    content: list[dict[str, str]] | None = None
+
+
+class InventoryFrame(Frame, frozen=True, tag="inventory"):
+    """agent → server: this host's inventory items (aws:softwareInventory)."""
+
+    report_id: str
+    items: list[InventoryItemReport]
+
+
+class InventoryAckFrame(Frame, frozen=True, tag="inventory_ack"):
+    """server → agent: the report is stored, except the types in ``content_wanted`` (sent as
+    a hash the server does not hold: send them again with their content); ``error`` says why
+    the whole report was refused."""
+
+    report_id: str
+    content_wanted: list[str] = msgspec.field(default_factory=list)
+    error: str = ""
+
+
 SERVER_FRAMES: tuple[type[Frame], ...] = (
     ChallengeFrame,
     WelcomeFrame,
@@ -235,6 +263,7 @@ SERVER_FRAMES: tuple[type[Frame], ...] = (
     OutputWantedFrame,
     SessionStartFrame,
     SessionEndFrame,
+    InventoryAckFrame,
 )
 AGENT_FRAMES: tuple[type[Frame], ...] = (
     HelloFrame,
@@ -242,6 +271,7 @@ AGENT_FRAMES: tuple[type[Frame], ...] = (
     HeartbeatFrame,
     ResultFrame,
     OutputFrame,
+    InventoryFrame,
 )
 
 _ENCODER = msgspec.json.Encoder()

@@ -6,10 +6,13 @@ import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from openssm.documents.actions import PlatformType
 from openssm.documents.plan import Plan
+
+if TYPE_CHECKING:
+    from openssm.agent.inventory.reporter import InventoryReporter
 
 Stream = Literal["stdout", "stderr"]
 
@@ -71,6 +74,7 @@ class RunContext:
     ``kill_grace_s``: how long a stopped script's processes have between SIGTERM and SIGKILL.
     ``may_reboot``: a step may ask for a reboot (exit 194 or 3010); when False such a step
     fails instead, since nothing would reboot the host.
+    ``inventory``: where aws:softwareInventory reports (None: the run cannot report any).
     """
 
     instance_id: str
@@ -85,3 +89,4 @@ class RunContext:
     kill_grace_s: float = 2.0
     may_reboot: bool = True
     environment: Mapping[str, str] = field(default_factory=dict)
+    inventory: InventoryReporter | None = None

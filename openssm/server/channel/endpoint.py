@@ -32,12 +32,14 @@ from openssm.protocol.frames import (
     HeartbeatFrame,
     HelloFrame,
     InstanceInfoFrame,
+    InventoryFrame,
     OutputFrame,
     RejectedFrame,
     ResultFrame,
     WelcomeFrame,
 )
 from openssm.protocol.handshake import RejectCode
+from openssm.server.channel.inventory_reports import inventory_ack
 from openssm.server.channel.presence import Presence
 from openssm.server.connections import ConnectionKind
 from openssm.server.runtime import Runtime
@@ -318,6 +320,8 @@ class ChannelEndpoint:
                 )
             elif isinstance(frame, OutputFrame) and self._work is not None:
                 await self._work.output_received(instance_id, frame)
+            elif isinstance(frame, InventoryFrame):
+                await channel.send_frame(await inventory_ack(self._runtime, instance_id, frame))
             elif isinstance(frame, ResultFrame) and self._work is not None:
                 try:
                     await self._work.result_received(instance_id, frame)

@@ -148,13 +148,19 @@ def test_an_action_the_agent_lacks_fails_its_step_by_name(tmp_path: Path) -> Non
     plan = plan_of(
         {
             "schemaVersion": "2.2",
-            "mainSteps": [{"action": "aws:softwareInventory", "name": "inventory", "inputs": {}}],
+            "mainSteps": [
+                {
+                    "action": "aws:downloadContent",
+                    "name": "download",
+                    "inputs": {"sourceType": "HTTP", "sourceInfo": "{}"},
+                }
+            ],
         }
     )
     outcome, sink = run(plan, context(tmp_path))
     (step,) = outcome.steps
     assert step.status is S.FAILED
-    assert step.message == "openssm's agent cannot run aws:softwareInventory steps yet"
+    assert step.message == "openssm's agent cannot run aws:downloadContent steps yet"
     assert sink.text("stderr") == step.message + "\n"
 
 

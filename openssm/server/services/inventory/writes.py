@@ -11,7 +11,9 @@ channel an agent's report arrived on, never from the report itself (SECURITY.md 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +30,7 @@ from openssm.errors import (
     UnsupportedInventoryItemContextException,
     UnsupportedInventorySchemaVersionException,
 )
+from openssm.server.events import outbox
 from openssm.server.events.outbox import EventScope
 from openssm.server.services.inventory import events
 from openssm.server.services.inventory.schemas import BUILT_IN, FROM_FLEET, check_custom_name
@@ -241,3 +244,42 @@ def _store_item(
         conn, scope, instance_id=instance_id, type_name=item.type_name, action="put"
     )
     return False
+
+
+_CAPTURE_TIME = re.compile(
+    r"(20)[0-9][0-9]-(0[1-9]|1[012])-([12][0-9]|3[01]|0[1-9])T(2[0-3]|[0-1][0-9])(:[0-5][0-9]){2}Z"
+)
+_SCHEMA_VERSION = re.compile(r"[0-9]{1,6}\.[0-9]{1,6}")
+MAX_TYPE_NAME_CHARS = 100
+MAX_HASH_CHARS = 256
+
+
+def _check_report_item(item: PutItem) -> None:
+    """What the model checks for API callers, checked for an agent's frame."""
+    if not 1 <= len(item.type_name) <= MAX_TYPE_NAME_CHARS:
+        raise InvalidTypeNameException("A type name is 1 to 100 characters.")
+    if not _SCHEMA_VERSION.fullmatch(item.schema_version):
+        raise UnsupportedInventorySchemaVersionException(
+            f"{item.type_name}: SchemaVersion {item.schema_version[:20]!r} is not like 1.0."
+        )
+    if not _CAPTURE_TIME.fullmatch(item.capture_time):
+        raise InvalidItemContentException(
+            f"{item.type_name}: CaptureTime {item.capture_time[:30]!r} is not like "
+            "2026-12-06T11:13:22Z."
+        )
+    if len(item.content_hash) > MAX_HASH_CHARS:
+        raise InvalidItemContentException(f"{item.type_name}: ContentHash is too long.")
+
+
+def put_from_agent(
+    conn: Connection, now: dt.datetime, instance_id: str, items: Sequence[PutItem]
+) -> list[str]:
+    """An agent's report over its authenticated channel: ``instance_id`` is the channel's.
+    Returns the types whose content the server wants again."""
+    row = fleet_repo.get_instance(conn, instance_id)
+    if row is None or row.deregistered_at is not None:
+        raise InvalidInstanceId(f"Instance ID {instance_id} is not a registered managed instance.")
+    for item in items:
+        _check_report_item(item)
+    scope = outbox.Scope(account_id=row.account_id, region=row.region, now=now)
+    return put_inventory(conn, scope, instance_id, items)
