@@ -35,6 +35,7 @@ _EXTRA_OF_COMMAND = {
     "compliance": "cli",
     "associations": "cli",
     "events": "cli",
+    "inventory": "cli",
 }
 _COMMANDS = frozenset({"agent", *_EXTRA_OF_COMMAND})
 # A setting is wrong: systemd units do not restart on this code, since a restart would not help.
@@ -86,6 +87,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from openssm.cli import events_cmd
 
         events_cmd.add_parser(sub)
+    if command in (None, "inventory"):
+        from openssm.cli import inventory_cmd
+
+        inventory_cmd.add_parser(sub)
     return parser
 
 

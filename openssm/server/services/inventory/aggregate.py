@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from openssm.errors import InvalidAggregatorException, InvalidInventoryGroupException
-from openssm.server.services.inventory.filters import Filter
+from openssm.server.services.inventory.filters import NOT_EQUAL, Filter
 from openssm.server.services.inventory.query import (
     checked_filters,
     filtered_entries,
@@ -79,7 +79,7 @@ def _count(
         by_type.setdefault(d.type_name, []).append(d.attribute)
     per_instance: dict[str, list[set[tuple[str, ...]]]] = {}
     for position, (type_name, attributes) in enumerate(by_type.items()):
-        for instance_id, entry in filtered_entries(sources, type_name, filters):
+        for instance_id, entry in filtered_entries(sources, type_name, filters, attributes):
             if chosen is not None and instance_id not in chosen:
                 continue
             values = tuple(entry.get(a) for a in attributes)
@@ -132,7 +132,6 @@ def aggregate(
     filters: Sequence[Filter],
 ) -> dict[str, Any]:
     """The single entity's Data: one result item per aggregated type and per group."""
-    chosen = selected(sources, filters, None)
     data: dict[str, Any] = {}
     for raw in aggregators:
         if raw.get("Groups"):
@@ -140,7 +139,9 @@ def aggregate(
                 raise InvalidAggregatorException(
                     "An aggregator has either an Expression or Groups, not both."
                 )
-            data.update(_groups(conn, scope, sources, raw["Groups"], chosen))
+            data.update(
+                _groups(conn, scope, sources, raw["Groups"], selected(sources, filters, None))
+            )
             continue
         if not raw.get("Expression"):
             raise InvalidAggregatorException("An aggregator needs an Expression or Groups.")
@@ -154,5 +155,14 @@ def aggregate(
                     "Content": [],
                 },
             )
+            # A filter on a type the chain counts is applied to the entries counted; only the
+            # others need a pass of their own to select instances.
+            counted = {d.type_name for d in chain}
+            others = [
+                f
+                for f in filters
+                if f.is_type_filter or f.type_name not in counted or f.op == NOT_EQUAL
+            ]
+            chosen = selected(sources, others, None)
             result["Content"].extend(_count(sources, chain, filters, chosen))
     return data

@@ -21,7 +21,7 @@ from openssm.server.services.inventory.filters import (
     value_matches,
 )
 from openssm.server.services.inventory.schemas import BUILT_IN, Schema, unknown_type
-from openssm.server.services.inventory.sources import Entry, Sources
+from openssm.server.services.inventory.sources import INDEXED_ATTRIBUTES, Entry, Sources
 from openssm.server.store.inventory import repo
 from openssm.server.store.inventory.repo import NameRange, Scope
 
@@ -82,11 +82,15 @@ def passing(entry: Entry, filters: Iterable[Filter]) -> bool:
 
 
 def filtered_entries(
-    sources: Sources, type_name: str, filters: Sequence[Filter]
+    sources: Sources, type_name: str, filters: Sequence[Filter], reads: Iterable[str] = ()
 ) -> Iterator[tuple[str, Entry]]:
-    """(instance, entry) of the type's entries that pass every filter on that type."""
+    """(instance, entry) of the type's entries that pass every filter on that type; the caller
+    reads only the attributes ``reads`` of them."""
     own = [f for f in filters if f.type_name == type_name and not f.is_type_filter]
-    for instance_id, entry in sources.entries(type_name, name_range(own, type_name)):
+    read = {f.attribute for f in own} | set(reads)
+    indexed = read <= INDEXED_ATTRIBUTES
+    entries = sources.entries(type_name, name_range(own, type_name), with_content=not indexed)
+    for instance_id, entry in entries:
         if passing(entry, own):
             yield instance_id, entry
 

@@ -25,6 +25,8 @@ _FLEET_BATCH = 5000
 _TAG_RESOURCE_TYPE = "ManagedInstance"
 _INSTANCE_STATUS = {"Online": "Active", "ConnectionLost": "ConnectionLost"}
 AGENT_TYPE = "openssm-agent"
+# Attributes a stored entry answers from its indexed columns, without its JSON.
+INDEXED_ATTRIBUTES = frozenset({"Name", "Version"})
 
 
 class Entry(Protocol):
@@ -138,7 +140,7 @@ class Sources:
         return self._tags
 
     def entries(
-        self, type_name: str, names: NameRange | None = None
+        self, type_name: str, names: NameRange | None = None, *, with_content: bool = True
     ) -> Iterator[tuple[str, Entry]]:
         """(instance id, entry) of every entry of the type, ``names`` narrowing stored ones."""
         if type_name == INSTANCE_INFORMATION:
@@ -149,7 +151,10 @@ class Sources:
                 for key, value in tags.items():
                     yield instance_id, PlainEntry({"Key": key, "Value": value})
         else:
-            for row in repo.scan_entries(self.conn, self.scope, type_name, names=names):
+            rows = repo.scan_entries(
+                self.conn, self.scope, type_name, names=names, with_content=with_content
+            )
+            for row in rows:
                 yield row.instance_id, StoredEntry(row)
 
     def instance_entries(self, instance_id: str, type_name: str) -> list[Entry]:

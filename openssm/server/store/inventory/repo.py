@@ -239,8 +239,9 @@ class NameRange:
     prefixes: tuple[str, ...] = ()
 
 
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+# Above every character: [prefix, prefix + _TOP) holds exactly the names starting with prefix
+# in byte order (SQLite's BINARY, PostgreSQL's collation "C").
+_TOP = "\U0010ffff"
 
 
 def scan_entries(
@@ -251,25 +252,36 @@ def scan_entries(
     names: NameRange | None = None,
     with_content: bool = True,
 ) -> Iterator[EntryRow]:
-    """Every entry of the type (narrowed by ``names``), instance by instance."""
+    """Every entry of the type (narrowed by ``names``), instance by instance.
+
+    Each name range is its own query, so each reads one range of the (type, name) index; an
+    OR of them would read the whole type."""
     e = inventory_entries
-    columns = [e.c.instance_id, e.c.name, e.c.version]
+    columns = [e.c.instance_id, e.c.position, e.c.name, e.c.version]
     if with_content:
         columns.append(e.c.content)
     select = sa.select(*columns).where(*_scope(e, scope), e.c.type_name == type_name)
+    ranges: list[sa.ColumnElement[bool] | None] = [None]
     if names is not None:
-        wanted: list[sa.ColumnElement[bool]] = [e.c.name.is_(None)]
+        ranges = [e.c.name.is_(None)]
         if names.values:
-            wanted.append(e.c.name.in_(sorted(set(names.values))))
-        wanted.extend(e.c.name.like(_like_prefix(p), escape="\\") for p in names.prefixes)
-        select = select.where(sa.or_(*wanted))
-    for row in conn.execute(select.execution_options(yield_per=2000)):
-        yield EntryRow(
-            instance_id=row[0],
-            name=row[1],
-            version=row[2],
-            content=row[3] if with_content else "",
-        )
+            ranges.append(e.c.name.in_(sorted(set(names.values))))
+        ranges.extend(sa.and_(e.c.name >= p, e.c.name < p + _TOP) for p in set(names.prefixes))
+    seen: set[tuple[str, int]] = set()
+    for condition in ranges:
+        query = select if condition is None else select.where(condition)
+        for row in conn.execute(query.execution_options(yield_per=2000)):
+            if len(ranges) > 2:  # overlapping prefixes may find an entry twice
+                key = (row[0], row[1])
+                if key in seen:
+                    continue
+                seen.add(key)
+            yield EntryRow(
+                instance_id=row[0],
+                name=row[2],
+                version=row[3],
+                content=row[4] if with_content else "",
+            )
 
 
 # --- custom schemas ----------------------------------------------------------------------------
