@@ -265,6 +265,28 @@ class ServerSettings:
         check=matches(r"(?!aws\.)[A-Za-z0-9._-]{1,256}", "a source not starting with aws."),
         help="the Source of events forwarded to EventBridge with PutEvents",
     )  # fmt: skip
+    # The audit trail (openssm.server.services.audit): every API call and agent event.
+    audit_retention_days: float = setting(
+        90.0, env="OPENSSM_AUDIT_RETENTION_DAYS", parse=number,
+        check=between(0, 36500, above_low=True),
+        help="days an audit record is kept (CloudTrail's event history keeps 90)",
+    )  # fmt: skip
+    audit_flush_interval_s: float = setting(
+        1.0, env="OPENSSM_AUDIT_FLUSH_INTERVAL_S", parse=number,
+        check=between(0, 60, above_low=True),
+        help="seconds between writes of the audit records waiting in memory (a kill -9 "
+        "loses at most this much)",
+    )  # fmt: skip
+    audit_prune_interval_s: float = setting(
+        3600.0, env="OPENSSM_AUDIT_PRUNE_INTERVAL_S", parse=number,
+        check=between(0, _DAY_S, above_low=True),
+        help="seconds between deletions of audit records past their retention",
+    )  # fmt: skip
+    audit_events: str = setting(
+        "writes", env="OPENSSM_AUDIT_EVENTS", parse=choice("writes", "all", "none"),
+        help="which audit records also become 'AWS API Call via CloudTrail' events for rules: "
+        "writes (as EventBridge delivers them), all, or none",
+    )  # fmt: skip
 
     @property
     def admin_credentials(self) -> AdminCredentials | None:

@@ -243,6 +243,21 @@ class LimitExceededException(LimitFault):
     pass
 
 
+# --- AWS CloudTrail (LookupEvents over the audit trail) -----------------------------------
+
+
+class InvalidLookupAttributesException(InputFault):
+    pass
+
+
+class InvalidTimeRangeException(InputFault):
+    pass
+
+
+class InvalidNextTokenException(InputFault):
+    pass
+
+
 # --- Parameter Store --------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""The boto3 SSM client of the human commands, found the way AWS tools find theirs.
+"""The boto3 clients of the human commands (SSM, and CloudTrail for ``openssm audit``), found the
+way AWS tools find theirs.
 
 Endpoint: ``--endpoint-url``, else what botocore finds itself (``AWS_ENDPOINT_URL_SSM``,
 ``AWS_ENDPOINT_URL``, the profile's ``endpoint_url``), else, on the server's own host, the
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from openssm.config import DEFAULT_REGION, ServerSettings, default_data_dir
 
 if TYPE_CHECKING:
     from types_boto3_events.client import EventBridgeClient
+    from types_boto3_cloudtrail.client import CloudTrailClient
     from types_boto3_ssm.client import SSMClient
 
 # A server started with its defaults on this host (`make run`).
@@ -48,7 +50,13 @@ def events_client(args: argparse.Namespace) -> EventBridgeClient:
     return client
 
 
-def _client(args: argparse.Namespace, service: str) -> Any:
+def cloudtrail_client(args: argparse.Namespace) -> CloudTrailClient:
+    """CloudTrail's client, on the same server (openssm answers LookupEvents there too)."""
+    client: CloudTrailClient = _client(args, "cloudtrail")
+    return client
+
+
+def _client(args: argparse.Namespace, service: Literal["ssm", "cloudtrail", "events"]) -> Any:
     import boto3
     import botocore.config
 
@@ -60,13 +68,15 @@ def _client(args: argparse.Namespace, service: str) -> Any:
     config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
     kwargs: dict[str, Any] = {"config": config}
     # The SSM endpoint is the server's for every service it speaks.
-    endpoint = args.endpoint_url or _configured_endpoint(session)
+    endpoint = (
+        args.endpoint_url
+        or _configured_endpoint(session, service)
+        or _configured_endpoint(session)
+    )
     kwargs["endpoint_url"] = endpoint or LOCAL_ENDPOINT
     if not session.region_name:
         kwargs["region_name"] = DEFAULT_REGION
-    if service == "events":
-        return session.client("events", **kwargs)
-    return session.client("ssm", **kwargs)
+    return session.client(service, **kwargs)
 
 
 def _server_session(credentials: Path, region: str | None) -> Any:
@@ -79,13 +89,13 @@ def _server_session(credentials: Path, region: str | None) -> Any:
     return boto3.Session(botocore_session=core, region_name=region)
 
 
-def _configured_endpoint(session: Any) -> str | None:
+def _configured_endpoint(session: Any, service: str = "ssm") -> str | None:
     """The endpoint botocore would use from the environment or the profile, if any."""
     from botocore.configprovider import ConfiguredEndpointProvider
 
     core = session._session  # boto3 exposes the botocore session only under this name
     provider = ConfiguredEndpointProvider(
-        full_config=core.full_config, scoped_config=core.get_scoped_config(), client_name="ssm"
+        full_config=core.full_config, scoped_config=core.get_scoped_config(), client_name=service
     )
     found = provider.provide()
     return None if found is None else str(found)

@@ -36,6 +36,7 @@ _EXTRA_OF_COMMAND = {
     "associations": "cli",
     "events": "cli",
     "inventory": "cli",
+    "audit": "cli",
 }
 _COMMANDS = frozenset({"agent", *_EXTRA_OF_COMMAND})
 # A setting is wrong: systemd units do not restart on this code, since a restart would not help.
@@ -91,6 +92,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         from openssm.cli import inventory_cmd
 
         inventory_cmd.add_parser(sub)
+    if command in (None, "audit"):
+        from openssm.cli import audit_cmd
+
+        audit_cmd.add_parser(sub)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Sequence
 
@@ -11,12 +12,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
-from openssm.server.api.endpoint import TARGET_PREFIX, ApiEndpoint, TargetRouter
+from openssm.server.api.endpoint import (
+    CLOUDTRAIL_TARGET_PREFIX,
+    TARGET_PREFIX,
+    ApiEndpoint,
+    TargetRouter,
+)
 from openssm.server.api.events_stream import ROUTE as EVENTS_TAIL_ROUTE
 from openssm.server.api.events_stream import EventStreamRoute
 from openssm.server.api.gate import Gate
 from openssm.server.api.handlers import (
     associations,
+    audit,
     commands,
     compliance,
     documents,
@@ -40,6 +47,8 @@ from openssm.server.loops import BackgroundLoop
 from openssm.server.outputs.collector import STAGING_DIR, OutputCollector
 from openssm.server.outputs.staging import OutputStaging
 from openssm.server.runtime import Runtime
+from openssm.server.services.audit.redaction import Redactor
+from openssm.server.services.audit.writer import AuditPruner, AuditWriter, OutboxChoice
 from openssm.server.services.fleet import instances
 from openssm.server.services.sessions.transcripts import ROUTE as TRANSCRIPT_ROUTE
 from openssm.server.sessions.agent_endpoint import AgentLegEndpoint
@@ -85,6 +94,29 @@ def events_operation_table() -> dict[str, Operation]:
     return build_operation_table([events.OPERATIONS])
 
 
+def audit_loops(runtime: Runtime) -> list[BackgroundLoop]:
+    """The audit trail's writer (it flushes once more when stopped) and its pruner."""
+    settings = runtime.settings
+    redactors = {
+        f"{service}.amazonaws.com": Redactor(load_service_model(service))
+        for service in ("ssm", "resource-groups", "events", "cloudtrail")
+    }
+    writer = AuditWriter(
+        runtime.audit,
+        runtime.store,
+        redactors,
+        interval_s=settings.audit_flush_interval_s,
+        outbox=OutboxChoice(settings.audit_events),
+    )
+    pruner = AuditPruner(
+        runtime.store,
+        runtime.clock,
+        retention=dt.timedelta(days=settings.audit_retention_days),
+        interval_s=settings.audit_prune_interval_s,
+    )
+    return [writer, pruner]
+
+
 def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlette:
     model = ServiceModel(strict=runtime.settings.strict_output)
     gate = Gate(runtime)
@@ -99,6 +131,14 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         gate,
         service="events",
         target_prefix=EVENTS_TARGET_PREFIX,
+    )
+    cloudtrail_api = ApiEndpoint(
+        runtime,
+        ServiceModel(strict=runtime.settings.strict_output, model=load_service_model("cloudtrail")),
+        build_operation_table([audit.OPERATIONS]),
+        gate,
+        service="cloudtrail",
+        target_prefix=CLOUDTRAIL_TARGET_PREFIX,
     )
     groups_api = RestJsonEndpoint(
         runtime, gate, groups_operation_table(), strict=runtime.settings.strict_output
@@ -128,9 +168,10 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         ready=dispatcher.result_ready,
         connected=dispatcher.agent_connected,
     )
-    # The presence flusher stops last of all: by then the server has closed every agent
-    # connection, and their disconnections are written.
+    # The audit writer stops last of all, then the presence flusher: by then the server has
+    # closed every agent connection, and their disconnections are written and recorded.
     all_loops: list[BackgroundLoop] = [
+        *audit_loops(runtime),
         presence,
         dispatcher,
         collector,
@@ -153,7 +194,13 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         routes=[
             Route(
                 "/",
-                TargetRouter({TARGET_PREFIX: api, EVENTS_TARGET_PREFIX: events_api}),
+                TargetRouter(
+                    {
+                        TARGET_PREFIX: api,
+                        EVENTS_TARGET_PREFIX: events_api,
+                        CLOUDTRAIL_TARGET_PREFIX: cloudtrail_api,
+                    }
+                ),
                 methods=["POST"],
             ),
             Route("/health", _health, methods=["GET"]),

@@ -11,6 +11,7 @@ from openssm.server.connections import ConnectionCounts, ConnectionLimits
 from openssm.server.loops import Doorbell
 from openssm.server.objects.stores import OutputStores
 from openssm.server.secrets import Keyring
+from openssm.server.services.audit.trail import AuditTrail
 from openssm.server.services.parameters.cache import CurrentVersionCache
 from openssm.server.store.engine import Store
 
@@ -35,3 +36,5 @@ class Runtime:
     commands_doorbell: Doorbell = field(default_factory=Doorbell)
     # Rung when an association was created, updated or asked to run: the scheduler acts now.
     associations_doorbell: Doorbell = field(default_factory=Doorbell)
+    # API calls and agent events waiting to be written to the audit trail.
+    audit: AuditTrail = field(default_factory=AuditTrail)

@@ -34,10 +34,12 @@ def _concrete_api_errors() -> list[type[errors.ApiError]]:
 def test_every_api_error_code_is_an_aws_exception_name() -> None:
     resource_groups = ServiceModel(model=load_service_model("resource-groups"))
     eventbridge = ServiceModel(model=load_service_model("events"))
+    cloudtrail = ServiceModel(model=load_service_model("cloudtrail"))
     known = (
         ServiceModel().exception_names()
         | resource_groups.exception_names()
         | eventbridge.exception_names()
+        | cloudtrail.exception_names()
         | COMMON_ERRORS
     )
     unknown = sorted(c.code for c in _concrete_api_errors() if c.code not in known)

@@ -98,6 +98,6 @@ def test_help_still_lists_every_sub_command(capsys: pytest.CaptureFixture[str]) 
     usage = " ".join(capsys.readouterr().out.split("\n\n")[0].split())  # argparse may wrap it
     commands = (
         "server,admin,agent,up,run,commands,output,session,port-forward,ssh-proxy,sessions,"
-        "compliance,associations,events,inventory"
+        "compliance,associations,events,inventory,audit"
     )
     assert usage.startswith(f"usage: openssm [-h] {{{commands}}}")

@@ -5,6 +5,7 @@ find the operation, validate input against botocore's model, authorize against
 the caller's policies, run the handler, shape the output by the model.
 Every failure is answered as ``{"__type": …, "message": …}``; only the
 catch-all answers InternalServerError, and its message is the request id.
+Every request, answered or refused, goes to the audit trail (``Gate.record``).
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ from openssm.server.api.gate import Gate, hider, request_headers
 from openssm.server.api.model import ServiceModel
 from openssm.server.api.operations import Operation
 from openssm.server.runtime import Runtime
+from openssm.server.services.audit.calls import ApiCall
 
 log = logging.getLogger("openssm.api")
 
 SIGNING_NAME = "ssm"
 TARGET_PREFIX = "AmazonSSM."
+CLOUDTRAIL_TARGET_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 CONTENT_TYPE = b"application/x-amz-json-1.1"
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
@@ -65,19 +68,31 @@ class ApiEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.request_id()
+        target = _target(scope)
+        prefix = self._target_prefix
+        call = self._gate.begin(
+            scope,
+            request_id,
+            service=self._service,
+            operation=target[len(prefix) :] if target.startswith(prefix) else "",
+        )
         try:
-            status, payload = await self._handle(scope, receive, request_id)
+            status, payload = await self._handle(scope, receive, request_id, call)
         except ApiError as exc:
             status, payload = exc.http_status, exc.to_wire()
+            call.failed(exc)
         except ConcurrentUpdate:
             busy = TooManyUpdates(
                 "There are concurrent updates for a resource that supports one update at a time."
             )
             status, payload = busy.http_status, busy.to_wire()
+            call.failed(busy)
         except Exception:
             log.exception("unhandled error in request %s", request_id)
             err = InternalServerError(f"Internal error; request id {request_id}")
             status, payload = err.http_status, err.to_wire()
+            call.failed(err)
+        self._gate.record(call)
         body = json.dumps(payload, separators=(",", ":")).encode()
         await send(
             {
@@ -93,10 +108,10 @@ class ApiEndpoint:
         await send({"type": "http.response.body", "body": body})
 
     async def _handle(
-        self, scope: Scope, receive: Receive, request_id: str
+        self, scope: Scope, receive: Receive, request_id: str, call: ApiCall
     ) -> tuple[int, Mapping[str, Any]]:
         raw = await read_body(receive)
-        caller = await self._gate.admit(scope, raw, service=self._service)
+        caller = await self._gate.admit(scope, raw, service=self._service, call=call)
         target = request_headers(scope).get("x-amz-target", "")
         name = _operation_name(target, self._target_prefix)
         try:
@@ -111,15 +126,18 @@ class ApiEndpoint:
                 raise UnsupportedOperationException(f"openssm does not implement {name} yet")
             raise UnknownOperationException(f"Unknown operation {name}")
         body = self._model.validate_input(name, decoded)
+        call.parameters = body
         action = f"{self._service}:{name}"
         actions = [action, *(f"{self._service}:{other}" for other in operation.denied_with)]
         ctx = caller.context(request_id, hider(caller.policies, actions))
         ctx = dataclasses.replace(ctx, endpoint_url=endpoint_url(scope))
-        self._gate.authorize(ctx, caller, action, operation.resources(ctx, body))
-        for other, resources in operation.also_needs(ctx, body):
-            self._gate.authorize(ctx, caller, other, resources)
-        output = await operation.handler(self._runtime, ctx, body)
-        return 200, self._model.shape_output(name, output)
+        call.resources = resources = operation.resources(ctx, body)
+        self._gate.authorize(ctx, caller, action, resources)
+        for other, other_resources in operation.also_needs(ctx, body):
+            self._gate.authorize(ctx, caller, other, other_resources)
+        output = self._model.shape_output(name, await operation.handler(self._runtime, ctx, body))
+        call.response = output
+        return 200, output
 
 
 def _operation_name(target: str, prefix: str) -> str:
@@ -130,23 +148,29 @@ def _operation_name(target: str, prefix: str) -> str:
     return target[len(prefix) :]
 
 
+def _target(scope: Scope) -> str:
+    for raw_name, raw_value in scope["headers"]:
+        if raw_name.lower() == b"x-amz-target":
+            return str(raw_value.decode("latin-1"))
+    return ""
+
+
 class TargetRouter:
     """``POST /`` for every AWS JSON 1.1 service the server speaks: the X-Amz-Target's prefix
-    (``AmazonSSM``, ``AWSEvents``) picks the endpoint; anything else goes to the first, which
-    answers it as SSM answers an unknown target."""
+    (``AmazonSSM.``, ``AWSEvents.``, CloudTrail's dotted one) picks the endpoint; anything else
+    goes to the first, which answers it as SSM answers an unknown target."""
 
     def __init__(self, endpoints: Mapping[str, ASGIApp]) -> None:
         self._endpoints = dict(endpoints)
         self._default = next(iter(self._endpoints.values()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        prefix = b""
-        for raw_name, raw_value in scope["headers"]:
-            if raw_name.lower() == b"x-amz-target":
-                prefix = raw_value.split(b".", 1)[0]
-                break
-        endpoint = self._endpoints.get(prefix.decode("latin-1") + ".", self._default)
-        await endpoint(scope, receive, send)
+        target = _target(scope)
+        for prefix, endpoint in self._endpoints.items():
+            if target.startswith(prefix):
+                await endpoint(scope, receive, send)
+                return
+        await self._default(scope, receive, send)
 
 
 async def read_body(receive: Receive) -> bytes:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.types import Scope
 
 from openssm import arns
+from openssm.config import DEFAULT_REGION
 from openssm.errors import (
     AccessDeniedException,
     InvalidSignatureException,
@@ -27,6 +29,7 @@ from openssm.server.api.authz import Policy, PolicyError, evaluate, parse_policy
 from openssm.server.api.sigv4 import SignedRequest, SigV4Verifier, parse_request
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
+from openssm.server.services.audit.calls import MAX_USER_AGENT, ApiCall, Identity
 from openssm.server.services.identity import Principal
 from openssm.server.services.principals import PrincipalCache
 from openssm.server.throttle import FailureThrottle, client_key
@@ -34,6 +37,11 @@ from openssm.server.throttle import FailureThrottle, client_key
 log = logging.getLogger("openssm.api")
 
 _POLICY_CACHE_SIZE = 1024
+# What a credential scope's region or an operation's name must look like to be recorded as
+# given (a refused request's are the caller's words, unchecked).
+_REGION = re.compile(r"[a-z0-9-]{1,32}")
+_OPERATION = re.compile(r"[A-Za-z0-9]{1,128}")
+UNKNOWN_OPERATION = "Unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +86,35 @@ class Gate:
             monotonic=runtime.clock.monotonic,
         )
 
-    async def admit(self, scope: Scope, body: bytes, *, service: str) -> Caller:
+    def begin(self, scope: Scope, request_id: str, *, service: str, operation: str) -> ApiCall:
+        """The audit record of one request to ``service``, as far as it is known before the
+        request is read; the endpoint hands it to ``admit`` and to ``record``."""
+        client = scope.get("client")
+        user_agent = ""
+        for name, value in scope["headers"]:
+            if name.lower() == b"user-agent":
+                user_agent = value.decode("latin-1")[:MAX_USER_AGENT]
+        return ApiCall(
+            event_source=f"{service}.amazonaws.com",
+            event_name=operation if _OPERATION.fullmatch(operation) else UNKNOWN_OPERATION,
+            request_id=request_id,
+            event_time=self._runtime.clock.now(),
+            source_ip=str(client[0]) if client else "",
+            user_agent=user_agent,
+            account_id=self._runtime.settings.account_id,
+            region=DEFAULT_REGION,
+        )
+
+    def record(self, call: ApiCall) -> None:
+        """Into the audit trail, allowed or not: written in the next batch."""
+        self._runtime.audit.record(call)
+
+    async def admit(
+        self, scope: Scope, body: bytes, *, service: str, call: ApiCall | None = None
+    ) -> Caller:
         """The caller whose key signed this request for ``service``; AWS's auth errors
-        (and ThrottlingException for an address that keeps failing) otherwise."""
+        (and ThrottlingException for an address that keeps failing) otherwise. ``call`` learns
+        the key and, once it is verified, whose it is."""
         headers = request_headers(scope)
         request = SignedRequest(
             method=scope["method"],
@@ -97,6 +131,10 @@ class Gate:
                 "Too many requests with refused credentials from this address; try again later."
             )
         parsed = parse_request(request, service=service)
+        if call is not None:
+            call.access_key_id = parsed.credential.access_key_id[:128]
+            if _REGION.fullmatch(parsed.credential.region):
+                call.region = parsed.credential.region
         now = self._runtime.clock.now()
         try:
             caller = await self._principals.caller(parsed.credential.access_key_id)
@@ -118,6 +156,13 @@ class Gate:
             if self._auth_failures.failed(throttle_key):
                 log.warning("throttling %s: too many refused signatures or keys", address)
             raise
+        if call is not None:
+            call.account_id = principal.account_id
+            call.identity = Identity.user(
+                account_id=principal.account_id,
+                user_name=principal.user_name,
+                access_key_id=principal.access_key_id,
+            )
         return Caller(
             principal=principal,
             region=parsed.credential.region,

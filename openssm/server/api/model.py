@@ -59,6 +59,7 @@ _KINDS: dict[str, tuple[tuple[type, ...], str]] = {
     "integer": ((int,), "a 32-bit integer"),
     "long": ((int,), "a 64-bit integer"),
     "double": ((int, float), "a number"),
+    "float": ((int, float), "a number"),  # CloudTrail's model has them
     "timestamp": ((int, float), "a number of epoch seconds"),
     "list": ((list,), "an array"),
     "map": ((dict,), "an object"),

@@ -49,6 +49,7 @@ from openssm.server.api.gate import Gate, hider, request_headers
 from openssm.server.api.model import ServiceModel, load_service_model
 from openssm.server.api.operations import Operation
 from openssm.server.runtime import Runtime
+from openssm.server.services.audit.calls import ApiCall
 
 log = logging.getLogger("openssm.api")
 
@@ -225,30 +226,45 @@ class RestJsonEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.request_id()
         headers: list[tuple[bytes, bytes]] = [(b"x-amzn-requestid", request_id.encode())]
+        call = self._gate.begin(
+            scope, request_id, service=SERVICE, operation=self._operation_named(scope)
+        )
         try:
-            status, payload = await self._handle(scope, receive, request_id)
+            status, payload = await self._handle(scope, receive, request_id, call)
         except ApiError as exc:
+            call.failed(exc)
             error = for_resource_groups(exc)
             status, payload = error.http_status, {"Message": error.message}
             headers.append((b"x-amzn-errortype", error.code.encode()))
         except ConcurrentUpdate:
             status, payload = 429, {"Message": "Too many concurrent updates; try again."}
             headers.append((b"x-amzn-errortype", TooManyRequestsException.__name__.encode()))
+            call.failed_with(TooManyRequestsException.__name__, payload["Message"])
         except Exception:
             log.exception("unhandled error in request %s", request_id)
             status = InternalServerErrorException.http_status
             payload = {"Message": f"Internal error; request id {request_id}"}
             headers.append((b"x-amzn-errortype", InternalServerErrorException.__name__.encode()))
+            call.failed_with(InternalServerErrorException.__name__, payload["Message"])
+        self._gate.record(call)
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers += [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
+    def _operation_named(self, scope: Scope) -> str:
+        """The operation a request's method and path name, for its record ("" for none)."""
+        raw_path = scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0]
+        try:
+            return self.router.match(scope["method"], raw_path)[0].operation
+        except ApiError:
+            return ""
+
     async def _handle(
-        self, scope: Scope, receive: Receive, request_id: str
+        self, scope: Scope, receive: Receive, request_id: str, call: ApiCall
     ) -> tuple[int, Mapping[str, Any]]:
         raw = await read_body(receive)
-        caller = await self._gate.admit(scope, raw, service=SERVICE)
+        caller = await self._gate.admit(scope, raw, service=SERVICE, call=call)
         raw_path = scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0]
         route, labels = self.router.match(scope["method"], raw_path)
         name = route.operation
@@ -266,9 +282,12 @@ class RestJsonEndpoint:
         if operation is None:
             raise UnsupportedOperationException(f"openssm does not implement {name} yet")
         body = self._model.validate_input(name, assembled)
+        call.parameters = body
         action = f"{SERVICE}:{name}"
         actions = [action, *(f"{SERVICE}:{other}" for other in operation.denied_with)]
         ctx = caller.context(request_id, hider(caller.policies, actions))
-        self._gate.authorize(ctx, caller, action, operation.resources(ctx, body))
-        output = await operation.handler(self._runtime, ctx, body)
-        return route.status, self._model.shape_output(name, output)
+        call.resources = resources = operation.resources(ctx, body)
+        self._gate.authorize(ctx, caller, action, resources)
+        output = self._model.shape_output(name, await operation.handler(self._runtime, ctx, body))
+        call.response = output
+        return route.status, output

@@ -9,7 +9,8 @@ frame the protocol does not allow.
         └──────────rejected, timed out or gone──────────────────────────▶ CLOSED
 
 Per connection the server keeps one small object and the coroutine reading it: no buffers, no
-threads, no database write (connects, heartbeats and reported info are batched by Presence).
+threads, no database write (connects, heartbeats and reported info are batched by Presence;
+the audit records of opened, closed and refused channels by the audit trail's writer).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Protocol
 
 from starlette.types import Receive, Scope, Send
 
+from openssm.config import DEFAULT_REGION
 from openssm.errors import ConnectionClosed, ProtocolViolation
 from openssm.protocol import frames, handshake, verification
 from openssm.protocol.frames import (
@@ -43,7 +45,9 @@ from openssm.server.channel.inventory_reports import inventory_ack
 from openssm.server.channel.presence import Presence
 from openssm.server.connections import ConnectionKind
 from openssm.server.runtime import Runtime
+from openssm.server.services.audit import agents as audit_agents
 from openssm.server.services.fleet import instances
+from openssm.server.store.fleet.instances import InstanceRow
 
 log = logging.getLogger("openssm.channel")
 
@@ -205,16 +209,19 @@ class ChannelEndpoint:
             )
             await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
             return
+        client = scope.get("client")
         try:
-            await self._run(send, receive)
+            await self._run(send, receive, str(client[0]) if client else "")
         finally:
             connections.release(ConnectionKind.CHANNEL)
 
-    async def _run(self, send: Send, receive: Receive) -> None:
+    async def _run(self, send: Send, receive: Receive, source_ip: str) -> None:
         await send({"type": "websocket.accept"})
         channel = AgentChannel(send)
+        row: InstanceRow | None = None
         try:
-            if await self._handshake(channel, receive):
+            row = await self._handshake(channel, receive, source_ip)
+            if row is not None:
                 await self._serve(channel, receive)
         except ConnectionClosed:
             pass
@@ -224,18 +231,64 @@ class ChannelEndpoint:
                 self._hub.detach(channel.instance_id, channel)
                 self._presence.disconnected(channel.instance_id, channel.channel_id)
                 log.debug("agent %s disconnected", channel.instance_id)
+                if row is not None:
+                    self._audit(audit_agents.CLOSE_CHANNEL, channel, source_ip, row)
 
-    async def _reject(self, channel: AgentChannel, code: RejectCode, message: str) -> bool:
+    def _audit(
+        self,
+        name: str,
+        channel: AgentChannel,
+        source_ip: str,
+        row: InstanceRow | None,
+        *,
+        instance_id: str = "",
+        refused: RejectCode | None = None,
+        message: str = "",
+    ) -> None:
+        call = audit_agents.channel(
+            name,
+            instance_id=channel.instance_id or instance_id,
+            channel_id=channel.channel_id,
+            now=self._runtime.clock.now(),
+            source_ip=source_ip,
+            account_id=row.account_id if row else self._runtime.settings.account_id,
+            region=row.region if row else DEFAULT_REGION,
+            authenticated=refused is None,
+        )
+        if refused is not None:
+            call.failed_with(refused.value, message)
+        self._runtime.audit.record(call)
+
+    async def _reject(
+        self,
+        channel: AgentChannel,
+        code: RejectCode,
+        message: str,
+        *,
+        source_ip: str = "",
+        instance_id: str = "",
+    ) -> None:
         log.info("agent channel refused: %s: %s", code.value, message)
+        self._audit(
+            audit_agents.OPEN_CHANNEL,
+            channel,
+            source_ip,
+            None,
+            instance_id=instance_id[:32],
+            refused=code,
+            message=message,
+        )
         await channel.close(
             handshake.close_code_for(code),
             frame=RejectedFrame(code=code.value, message=message),
             reason=code.value,
         )
-        return False
 
-    async def _handshake(self, channel: AgentChannel, receive: Receive) -> bool:
-        """Challenge, verify the hello, attach to the hub and welcome; False when refused."""
+    async def _handshake(
+        self, channel: AgentChannel, receive: Receive, source_ip: str
+    ) -> InstanceRow | None:
+        """Challenge, verify the hello, attach to the hub and welcome; the instance, or None
+        when refused."""
         clock = self._runtime.clock
         nonce = handshake.new_nonce()
         await channel.challenge(ChallengeFrame(nonce=nonce, server_time=clock.now().timestamp()))
@@ -243,39 +296,52 @@ class ChannelEndpoint:
             text = await next_message(receive, HELLO_TIMEOUT_S)
         except TimeoutError:
             await channel.close(handshake.CLOSE_PROTOCOL, reason="no hello in time")
-            return False
+            return None
         if text is None:
-            return False
+            return None
         try:
             hello = _decode(text)
         except ProtocolViolation as exc:
-            return await self._reject(channel, RejectCode.PROTOCOL_VIOLATION, str(exc))
-        if not isinstance(hello, HelloFrame):
-            return await self._reject(
-                channel, RejectCode.PROTOCOL_VIOLATION, f"expected hello, got {hello.TYPE}"
+            await self._reject(
+                channel, RejectCode.PROTOCOL_VIOLATION, str(exc), source_ip=source_ip
             )
+            return None
+        if not isinstance(hello, HelloFrame):
+            await self._reject(
+                channel,
+                RejectCode.PROTOCOL_VIOLATION,
+                f"expected hello, got {hello.TYPE}",
+                source_ip=source_ip,
+            )
+            return None
         instance_id = hello.instance_id
+        claimed = {"source_ip": source_ip, "instance_id": instance_id}
         unknown = f"no managed instance {instance_id[:32]!r} is registered with this server"
         if not _INSTANCE_ID.fullmatch(instance_id):
-            return await self._reject(channel, RejectCode.UNKNOWN_INSTANCE, unknown)
+            await self._reject(channel, RejectCode.UNKNOWN_INSTANCE, unknown, **claimed)
+            return None
         row = await self._runtime.store.read(
             lambda conn: instances.get_for_handshake(conn, instance_id)
         )
         if row is None:
-            return await self._reject(channel, RejectCode.UNKNOWN_INSTANCE, unknown)
+            await self._reject(channel, RejectCode.UNKNOWN_INSTANCE, unknown, **claimed)
+            return None
         now = clock.now()
         refused = verification.check_hello(
             hello, expected_nonce=nonce, public_key_bytes=row.public_key, now=now.timestamp()
         )
         if refused is not None:
-            return await self._reject(channel, refused, _REJECT_MESSAGES[refused])
+            await self._reject(channel, refused, _REJECT_MESSAGES[refused], **claimed)
+            return None
         if row.deregistered_at is not None or self._hub.is_revoked(instance_id):
-            return await self._reject(
+            await self._reject(
                 channel,
                 RejectCode.DEREGISTERED,
                 f"instance {instance_id} was deregistered; register this host again with a "
                 "new activation",
+                **claimed,
             )
+            return None
         # Authenticated. Nothing below awaits before the hub knows the channel, so a
         # deregistration either saw this channel in the hub or committed before the read above.
         channel.establish(instance_id)
@@ -288,7 +354,8 @@ class ChannelEndpoint:
         log.debug("agent %s connected", instance_id)
         if self._work is not None:
             await self._work.agent_connected(instance_id)
-        return True
+        self._audit(audit_agents.OPEN_CHANNEL, channel, source_ip, row)
+        return row
 
     async def _serve(self, channel: AgentChannel, receive: Receive) -> None:
         """Read an ESTABLISHED channel's frames until it closes."""

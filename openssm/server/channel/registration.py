@@ -9,6 +9,9 @@ transaction, so it never queues for the write lock, logged with the client's add
 counted against that address and that activation (openssm.server.throttle). Past the
 allowance the next attempt is refused before its code is checked: HTTP 429 with a
 ThrottlingException body and Retry-After. Registrations that succeed are never counted.
+
+Every registration, refused or not, is recorded in the audit trail as RegisterManagedInstance
+(never with its code); refused ones are sampled per address there, as any unidentified call.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from openssm import jsontext
+from openssm.config import DEFAULT_REGION
 from openssm.errors import ApiError, InvalidActivationId, ThrottlingException, ValidationException
 from openssm.protocol.verification import decode_public_key
 from openssm.server.runtime import Runtime
+from openssm.server.services.audit import agents as audit_agents
 from openssm.server.services.fleet import activations, instances
 from openssm.server.throttle import FailureThrottle, client_key
 
@@ -120,16 +125,40 @@ class RegistrationEndpoint:
             monotonic=runtime.clock.monotonic,
         )
 
+    def _audit(
+        self, body: dict[str, Any], address: str | None, *, refused: ApiError | None = None
+    ) -> None:
+        """A refused registration's record (a successful one is made where it succeeds)."""
+        activation_id = body.get("ActivationId")
+        name = body.get("Name")
+        call = audit_agents.registration(
+            activation_id=activation_id[:64] if isinstance(activation_id, str) else "",
+            name=name[:256] if isinstance(name, str) else None,
+            now=self._runtime.clock.now(),
+            source_ip=address or "",
+            account_id=self._runtime.settings.account_id,
+            region=DEFAULT_REGION,
+        )
+        if refused is not None:
+            call.failed(refused)
+        self._runtime.audit.record(call)
+
     async def register(self, request: Request) -> JSONResponse:
         rt = self._runtime
         address = request.client.host if request.client else None
         keys = [client_key(address)]
+        body: dict[str, Any] = {}
         try:
             body = await _read_json(request)
             keys = _throttle_keys(address, body)
             wait = self._guesses.retry_after_s(*keys)
             if wait > 0:
                 log.debug("registration from %s throttled for %.1f s", address, wait)
+                self._audit(
+                    body,
+                    address,
+                    refused=ThrottlingException("Too many failed registrations; try again later."),
+                )
                 return _throttled(wait)
             parsed = _parse(body)
             await rt.store.read(
@@ -142,6 +171,7 @@ class RegistrationEndpoint:
                 lambda conn: instances.register_instance(conn, parsed, now=now)
             )
         except InvalidActivationId as exc:
+            self._audit(body, address, refused=exc)
             log.warning("registration refused for %s: %s", address, exc.code)
             if self._guesses.failed(*keys):
                 log.warning(
@@ -151,8 +181,20 @@ class RegistrationEndpoint:
                 )
             return _error(exc)
         except ApiError as exc:
+            self._audit(body, address, refused=exc)
             log.info("registration refused for %s: %s", address, exc.code)
             return _error(exc)
+        rt.audit.record(
+            audit_agents.registration(
+                activation_id=parsed.activation_id,
+                name=parsed.name,
+                now=now,
+                source_ip=address or "",
+                account_id=registered.account_id,
+                region=registered.region,
+                instance_id=registered.instance_id,
+            )
+        )
         log.info(
             "registered managed instance %s with activation %s from %s",
             registered.instance_id,

@@ -7,6 +7,7 @@ module imports them all, so code that needs the whole schema imports ``metadata`
 from __future__ import annotations
 
 from openssm.server.store.associations import tables as associations_tables
+from openssm.server.store.audit import tables as audit_tables
 from openssm.server.store.commands import tables as commands_tables
 from openssm.server.store.compliance import tables as compliance_tables
 from openssm.server.store.documents import tables as documents_tables
@@ -20,6 +21,7 @@ from openssm.server.store.sessions import tables as sessions_tables
 
 CAPABILITY_TABLES = (
     associations_tables,
+    audit_tables,
     commands_tables,
     compliance_tables,
     documents_tables,

@@ -1,0 +1,1 @@
+"""The audit trail's tables and rows: one row per recorded API call or agent event."""
