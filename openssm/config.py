@@ -282,6 +282,11 @@ class ServerSettings:
         check=between(0, _DAY_S, above_low=True),
         help="seconds between deletions of audit records past their retention",
     )  # fmt: skip
+    audit_reads: str = setting(
+        "all", env="OPENSSM_AUDIT_READS", parse=choice("all", "refused"),
+        help="which read calls are recorded: all (as CloudTrail's event history), or only "
+        "those refused (denied, unsigned, throttled), which spares busy read traffic the cost",
+    )  # fmt: skip
     audit_events: str = setting(
         "writes", env="OPENSSM_AUDIT_EVENTS", parse=choice("writes", "all", "none"),
         help="which audit records also become 'AWS API Call via CloudTrail' events for rules: "

@@ -79,6 +79,7 @@ class Gate:
         self._verifiers: dict[str, SigV4Verifier] = {}
         self._policy_cache: dict[str, Policy] = {}
         self._principals = PrincipalCache(runtime.store, runtime.keyring)
+        self._skip_reads = runtime.settings.audit_reads == "refused"
         # Refused signatures and unknown keys, per client address (SECURITY.md #23).
         self._auth_failures = FailureThrottle(
             burst=runtime.settings.auth_failure_burst,
@@ -106,7 +107,10 @@ class Gate:
         )
 
     def record(self, call: ApiCall) -> None:
-        """Into the audit trail, allowed or not: written in the next batch."""
+        """Into the audit trail, allowed or not: written in the next batch (a read that
+        succeeded only when the server records reads)."""
+        if self._skip_reads and call.read_only and call.error_code is None:
+            return
         self._runtime.audit.record(call)
 
     async def admit(

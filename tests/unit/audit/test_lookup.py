@@ -66,3 +66,8 @@ def test_a_start_after_the_end_is_refused() -> None:
         question(CTX, {"StartTime": 200, "EndTime": 100})
     asked = question(CTX, {"StartTime": 100, "EndTime": 200})
     assert asked.start == dt.datetime.fromtimestamp(100, dt.UTC)
+
+
+def test_an_arn_looks_up_its_short_name_and_type() -> None:
+    asked = question(CTX, _attr("ResourceName", "arn:aws:ssm:eu-west-1:1:parameter/prod/db"))
+    assert (asked.resource_names, asked.resource_type) == (("prod/db",), "AWS::SSM::Parameter")

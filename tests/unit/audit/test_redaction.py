@@ -10,7 +10,7 @@ import pytest
 
 from openssm.server.api.model import load_service_model
 from openssm.server.services.audit.calls import ApiCall, Identity
-from openssm.server.services.audit.records import build_record, resource_of, to_row
+from openssm.server.services.audit.records import build_record, resource_of, storable, to_row
 from openssm.server.services.audit.redaction import HIDDEN, Redactor
 from tests.canary import assert_absent
 
@@ -154,3 +154,17 @@ def test_resource_types_and_names_come_from_the_arn(
     arn: str, expected: tuple[str, str] | None
 ) -> None:
     assert resource_of(arn) == expected
+
+
+def test_hostile_text_is_stored_as_both_databases_can_keep_it(ssm: Redactor) -> None:
+    """A NUL or a lone surrogate in a request (a parameter name, say) must not fail the batch
+    it is written in: PostgreSQL refuses NUL in text, and UTF-8 has no surrogates."""
+    call = _call("GetParameter", {"Name": "/a\x00b\ud800c"}, {})
+    call.resources = ["arn:aws:ssm:us-east-1:123456789012:parameter/a\x00b\ud800c"]
+    row = to_row(build_record(call, {"ssm.amazonaws.com": ssm}), call)
+    row.record.encode("utf-8")
+    assert "\x00" not in row.record
+    assert json.loads(row.record)["requestParameters"]["name"] == "/a\x00b\ud800c"
+    (resource,) = row.resources
+    assert resource.name == "a\ufffdb?c"
+    assert storable("plain", 3) == "pla"

@@ -22,6 +22,7 @@ from openssm.errors import (
 )
 from openssm.server.context import RequestContext
 from openssm.server.services import paging
+from openssm.server.services.audit.records import resource_of
 from openssm.server.services.audit.trail import AuditTrail
 from openssm.server.store.audit import repo
 from openssm.server.store.engine import Store
@@ -65,6 +66,9 @@ def question(ctx: RequestContext, body: Mapping[str, Any]) -> repo.Lookup:
             raise InvalidLookupAttributesException("ReadOnly must be true or false.")
         return _replace(base, column="read_only", value=value.lower() == "true")
     if key == "ResourceName":
+        arn = resource_of(value)
+        if arn is not None:  # kept by its short name and type
+            return _replace(base, resource_names=(arn[1],), resource_type=arn[0])
         # A parameter's ARN holds its name without the leading slash.
         names = (value, value.lstrip("/")) if value.startswith("/") else (value,)
         return _replace(base, resource_names=names)

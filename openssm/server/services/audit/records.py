@@ -8,6 +8,7 @@ managementEvent, recipientAccountId, eventCategory, and resources where the call
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -147,26 +148,42 @@ def to_row(record: Mapping[str, Any], call: ApiCall) -> AuditRow:
     return _row(record, call, _resources(call.resources))
 
 
+def storable(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` as both databases can keep it: a request's NUL characters and
+    lone surrogates (a hostile name, say) become U+FFFD instead of failing the whole batch."""
+    text = text[:limit]
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def _encode(record: Mapping[str, Any]) -> str:
+    try:
+        return msgspec.json.encode(record).decode()
+    except UnicodeEncodeError:  # a lone surrogate from a request: escaped, as JSON allows
+        return json.dumps(record, separators=(",", ":"))
+
+
 def _row(
     record: Mapping[str, Any], call: ApiCall, resources: Sequence[tuple[str, str, str]]
 ) -> AuditRow:
     identity: Mapping[str, str] = record["userIdentity"]
-    names: list[ResourceName] = []
-    for arn, kind, short in resources:
-        names.append(ResourceName(name=arn[:_NAME_CHARS], resource_type=kind[:64]))
-        if short:
-            names.append(ResourceName(name=short[:_NAME_CHARS], resource_type=kind[:64]))
+    # One row per resource, by its short name: a lookup by ARN asks for the name and type.
+    names = tuple(
+        ResourceName(name=storable(short or arn, _NAME_CHARS), resource_type=storable(kind, 64))
+        for arn, kind, short in resources
+    )
     return AuditRow(
         event_id=record["eventID"],
         account_id=call.account_id,
         region=call.region,
         event_time=call.event_time,
         event_source=call.event_source,
-        event_name=call.event_name[:128],
-        user_name=identity.get("userName", "")[:128],
-        access_key_id=identity.get("accessKeyId", "")[:128],
+        event_name=storable(call.event_name, 128),
+        user_name=storable(identity.get("userName", ""), 128),
+        access_key_id=storable(identity.get("accessKeyId", ""), 128),
         read_only=call.read_only,
-        error_code=None if call.error_code is None else call.error_code[:128],
-        record=msgspec.json.encode(record).decode(),
-        resources=tuple(names),
+        error_code=None if call.error_code is None else storable(call.error_code, 128),
+        record=_encode(record),
+        resources=names,
     )

@@ -4,7 +4,9 @@ The writer takes what waits in the ``AuditTrail`` every ``interval_s`` (sooner w
 fills), shapes the records on a worker thread, and writes them in one transaction with, for
 the calls the outbox setting picks, an "AWS API Call via CloudTrail" event each, so rules
 deliver them like any other event. It flushes once more when stopped. A write that fails puts
-its calls back in line; the loop backs off and tries again.
+its calls back in line; the loop backs off and tries again. A batch the database refuses for
+its data (which ``records.storable`` should make impossible) is split until the one record it
+refuses is found and dropped with a log line, so one bad record never stalls the trail.
 
 The pruner deletes records older than the retention, hourly by default, in short batches.
 """
@@ -19,8 +21,10 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DataError
 
 from openssm.clock import Clock
+from openssm.errors import StoreError
 from openssm.server.events.outbox import Scope, write_event
 from openssm.server.loops import PeriodicLoop
 from openssm.server.services.audit.calls import ApiCall
@@ -34,6 +38,8 @@ log = logging.getLogger("openssm.audit")
 
 BATCH = 1000
 STOP_TIMEOUT_S = 10.0
+# A call's row, the call, and its record when it also goes to the outbox.
+Shaped = tuple[repo.AuditRow, ApiCall, dict[str, object] | None]
 
 
 class OutboxChoice(StrEnum):
@@ -74,32 +80,38 @@ class AuditWriter(PeriodicLoop):
                 calls = self._trail.take(BATCH)
                 try:
                     shaped = await asyncio.to_thread(self._shape, calls)
-                    await self._store.write(functools.partial(self._write, shaped))
+                    await self._write_all(shaped)
                 except BaseException:
                     self._trail.put_back(calls)
                     raise
                 written += len(calls)
         return written
 
+    async def _write_all(self, shaped: Sequence[Shaped]) -> None:
+        try:
+            await self._store.write(functools.partial(self._write, shaped))
+        except (DataError, StoreError, UnicodeError) as exc:
+            if len(shaped) == 1:
+                log.error("audit trail: dropped a record the database refused: %s", exc)
+                return
+            middle = len(shaped) // 2
+            await self._write_all(shaped[:middle])
+            await self._write_all(shaped[middle:])
+
     async def after_stop(self) -> None:
         written = await self.tick()
         if written:
             log.info("audit trail: wrote the last %d records", written)
 
-    def _shape(
-        self, calls: Sequence[ApiCall]
-    ) -> list[tuple[repo.AuditRow, ApiCall, dict[str, object] | None]]:
-        shaped = []
+    def _shape(self, calls: Sequence[ApiCall]) -> list[Shaped]:
+        shaped: list[Shaped] = []
         for call in calls:
             record, row = record_row(call, self._redactors)
             shaped.append((row, call, record if _wanted(self._outbox, call) else None))
         return shaped
 
     @staticmethod
-    def _write(
-        shaped: Sequence[tuple[repo.AuditRow, ApiCall, dict[str, object] | None]],
-        conn: Connection,
-    ) -> None:
+    def _write(shaped: Sequence[Shaped], conn: Connection) -> None:
         repo.insert_rows(conn, [row for row, _, _ in shaped])
         for _, call, event in shaped:
             if event is None:

@@ -30,8 +30,9 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_time", "event_time"),
 )
 
-# What ResourceName and ResourceType look up: each resource's ARN and its short name. Keyed
-# by the event's own id, so a batch of events and their resources go in two statements.
+# What ResourceName and ResourceType look up: each resource's short name (its ARN's last part)
+# and type. Keyed by the event's own id, so a batch of events and their resources go in two
+# statements.
 audit_resources = sa.Table(
     "audit_resources",
     metadata,
