@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from openssm.config import DEFAULT_REGION, ServerSettings, default_data_dir
 
 if TYPE_CHECKING:
-    from types_boto3_events.client import EventBridgeClient
     from types_boto3_cloudtrail.client import CloudTrailClient
+    from types_boto3_events.client import EventBridgeClient
     from types_boto3_ssm.client import SSMClient
 
 # A server started with its defaults on this host (`make run`).
@@ -69,9 +69,7 @@ def _client(args: argparse.Namespace, service: Literal["ssm", "cloudtrail", "eve
     kwargs: dict[str, Any] = {"config": config}
     # The SSM endpoint is the server's for every service it speaks.
     endpoint = (
-        args.endpoint_url
-        or _configured_endpoint(session, service)
-        or _configured_endpoint(session)
+        args.endpoint_url or _configured_endpoint(session, service) or _configured_endpoint(session)
     )
     kwargs["endpoint_url"] = endpoint or LOCAL_ENDPOINT
     if not session.region_name:
