@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from openssm.cli.client import add_connection_flags, ssm_client
+from openssm.cli.tables import table_console
 
 
 def add_parser(sub: Any) -> None:
@@ -55,7 +55,6 @@ def _associations(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(found, indent=2, default=str))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{len(found)} association{'s' if len(found) != 1 else ''}")
@@ -77,9 +76,5 @@ def _associations(args: argparse.Namespace) -> int:
             str(failed),
             str(pending),
         )
-    # Off a terminal (a pipe, a file) every cell is shown whole, however wide the row.
-    terminal = sys.stdout.isatty()
-    Console(width=None if terminal else 100_000, soft_wrap=not terminal, highlight=False).print(
-        table
-    )
+    table_console().print(table)
     return 0

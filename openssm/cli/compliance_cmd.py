@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from openssm.cli.client import add_connection_flags, ssm_client
+from openssm.cli.tables import table_console
 
 if TYPE_CHECKING:
     from types_boto3_ssm.client import SSMClient
@@ -87,13 +87,9 @@ def _compliance(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
-    # Not a terminal: as wide as the tables' content, so no id, title or detail is ever cut
-    # or folded onto a second line.
-    terminal = sys.stdout.isatty()
-    console = Console(soft_wrap=not terminal, highlight=False, width=None if terminal else 1 << 16)
+    console = table_console()
     by_type = Table(title="compliance by type (hosts)")
     for column in ("Type", "Status", "Hosts", *SEVERITIES):
         by_type.add_column(column, no_wrap=True, overflow="fold")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from openssm.cli.client import add_connection_flags, events_client
 from openssm.cli.server_cmd import add_server_options
+from openssm.cli.tables import table_console
 
 if TYPE_CHECKING:
     from types_boto3_events.client import EventBridgeClient
@@ -187,7 +188,6 @@ def _rule_list(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(found, indent=2))
             return 0
-        from rich.console import Console
         from rich.table import Table
 
         table = Table("name", "state", "pattern", "description")
@@ -198,7 +198,7 @@ def _rule_list(args: argparse.Namespace) -> int:
                 rule.get("EventPattern", ""),
                 rule.get("Description", ""),
             )
-        Console(soft_wrap=not sys.stdout.isatty(), highlight=False).print(table)
+        table_console().print(table)
         return 0
 
     return _calling("rule list", act)
@@ -232,14 +232,13 @@ def _target_list(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(found, indent=2))
             return 0
-        from rich.console import Console
         from rich.table import Table
 
         table = Table("id", "destination", "max retries")
         for target in found:
             retries = target.get("RetryPolicy", {}).get("MaximumRetryAttempts")
             table.add_row(target["Id"], target["Arn"], "" if retries is None else str(retries))
-        Console(soft_wrap=not sys.stdout.isatty(), highlight=False).print(table)
+        table_console().print(table)
         return 0
 
     return _calling("target list", act)

@@ -17,12 +17,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from openssm.cli.client import add_connection_flags, ssm_client
+from openssm.cli.tables import table_console
 from openssm.errors import OpenSSMError
 
 if TYPE_CHECKING:
     from types_boto3_ssm.client import SSMClient
 
-_UNLIMITED_WIDTH = 1 << 14
 INFO = "AWS:InstanceInformation"
 _INSTANCE_ID = re.compile(r"(mi-[0-9a-f]{17}|i-\w{8}(\w{9})?)")
 _CONDITION = re.compile(r"(?P<key>[^=!<>^]+\.[^=!<>^.]+)(?P<op>!=|\^=|=|<|>)(?P<value>.*)", re.S)
@@ -142,7 +142,6 @@ def host_summary(ssm: SSMClient, instance_id: str) -> dict[str, Any]:
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table()
@@ -150,9 +149,7 @@ def _table(columns: list[str], rows: list[list[str]]) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    # Not a terminal: no width limit, so no value is ever cut or folded.
-    width = None if sys.stdout.isatty() else _UNLIMITED_WIDTH
-    Console(soft_wrap=width is not None, width=width, highlight=False).print(table)
+    table_console().print(table)
 
 
 def _columns(rows: list[dict[str, str]], first: tuple[str, ...]) -> list[str]:

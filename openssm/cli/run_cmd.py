@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from openssm.cli.client import add_connection_flags, ssm_client
 from openssm.cli.shorthand import ShorthandError, parse_parameters, parse_target
+from openssm.cli.tables import table_console
 
 if TYPE_CHECKING:
     from types_boto3_ssm.client import SSMClient
@@ -188,11 +189,9 @@ def _show(command: dict[str, Any], invocations: list[dict[str, Any]], *, as_json
     if as_json:
         print(json.dumps({"Command": command, "Invocations": invocations}, indent=2, default=str))
         return
-    from rich.console import Console
     from rich.table import Table
 
-    # Not a terminal: no width limit, so no id and no output is ever cut.
-    console = Console(soft_wrap=not sys.stdout.isatty(), highlight=False)
+    console = table_console()
     table = Table(title=f"command {command['CommandId']}: {command['Status']}")
     for column in ("Instance", "Name", "Status", "Code"):
         table.add_column(column, no_wrap=True, overflow="fold")
@@ -218,7 +217,6 @@ def _commands(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(found, indent=2, default=str))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table()
@@ -234,7 +232,7 @@ def _commands(args: argparse.Namespace) -> int:
             str(c["CompletedCount"]),
             str(c["ErrorCount"]),
         )
-    Console(soft_wrap=not sys.stdout.isatty()).print(table)
+    table_console().print(table)
     return 0
 
 

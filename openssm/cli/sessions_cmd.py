@@ -9,11 +9,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from openssm.cli.client import add_connection_flags, ssm_client
+from openssm.cli.tables import table_console
 
 if TYPE_CHECKING:
     from types_boto3_ssm.client import SSMClient
 
-_UNLIMITED_WIDTH = 1 << 14
 COLUMNS = ("Session", "State", "Target", "Owner", "Document", "Started", "Ended", "Reason")
 
 
@@ -57,7 +57,6 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(found, indent=2, default=str))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table()
@@ -74,7 +73,5 @@ def _run(args: argparse.Namespace) -> int:
             str(s.get("EndDate", "")),
             str(s.get("Reason", "")),
         )
-    # Not a terminal: no width limit, so no id is ever cut or folded.
-    width = None if sys.stdout.isatty() else _UNLIMITED_WIDTH
-    Console(soft_wrap=width is not None, width=width, highlight=False).print(table)
+    table_console().print(table)
     return 0
