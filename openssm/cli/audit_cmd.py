@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from openssm.cli.client import add_connection_flags, cloudtrail_client
+from openssm.cli.tables import table_console
 
 if TYPE_CHECKING:
     from types_boto3_cloudtrail.client import CloudTrailClient
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 EXIT_ERROR = 2
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_UNBOUNDED_WIDTH = 100_000
 
 
 def parse_duration(text: str) -> dt.timedelta:
@@ -107,7 +107,6 @@ def _audit(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(records, indent=2))
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     table = Table()
@@ -115,8 +114,5 @@ def _audit(args: argparse.Namespace) -> int:
         table.add_column(column, no_wrap=True, overflow="fold")
     for record in records:
         table.add_row(*_row(record))
-    # Not a terminal: as wide as the rows are (COLUMNS, or rich's 80, would fold or cut them),
-    # so no name or ARN is ever cut and each record stays on one line.
-    width = None if sys.stdout.isatty() else _UNBOUNDED_WIDTH
-    Console(width=width, highlight=False).print(table)
+    table_console().print(table)
     return 0
