@@ -196,10 +196,13 @@ async def _forward_stream(run: SessionRun, destination: Destination, stream: Mux
         for task in (inbound, outbound):
             task.cancel()
         await asyncio.gather(inbound, outbound, return_exceptions=True)
+        writer.close()
+        # The record goes before the stream's close: the server takes what the agent sends in
+        # order, so by the time the client sees the connection end its record is kept, even
+        # if the client ends the session at once.
+        await counted.closed()
         with contextlib.suppress(OSError, SessionEnded):
             await stream.close()
-        writer.close()
-        await counted.closed()
 
 
 # --- one connection at a time (SSH over standard streams, older clients) -------------------------

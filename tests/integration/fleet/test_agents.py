@@ -125,8 +125,10 @@ def test_agent_with_a_foreign_key_is_refused_and_keeps_retrying(
     wait_ping_status(ssm, [agent.instance_id], "ConnectionLost", timeout_s=15)
     StateDir(agent.state_dir).save_private_key(InstanceKey.generate())
     agent.start()
-    wait_until(lambda: "InvalidSignature" in agent.logs(), timeout_s=10)
-    assert "the server refused this agent" in agent.logs()
+    # Wait for the agent's own line: the close frame's reason ("InvalidSignature") shows in
+    # the websockets debug log a moment before the agent logs what it made of it.
+    wait_until(lambda: "the server refused this agent" in agent.logs(), timeout_s=10)
+    assert "InvalidSignature" in agent.logs()
     info = instance_information(ssm, [agent.instance_id])[agent.instance_id]
     assert info["PingStatus"] == "ConnectionLost"
     assert agent.process is not None
