@@ -226,6 +226,6 @@ def test_groups_belong_to_their_region(server: ServerProcess) -> None:
 
 def test_operations_openssm_lacks_are_named(server: ServerProcess) -> None:
     rg = groups_client(server)
-    refused = error_of(rg.search_resources, ResourceQuery=tag_query({"k": []}))
+    refused = error_of(rg.list_tag_sync_tasks)
     assert (refused.code, refused.status) == ("UnsupportedOperationException", 400)
-    assert "SearchResources" in refused.message
+    assert "ListTagSyncTasks" in refused.message

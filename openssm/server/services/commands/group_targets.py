@@ -24,13 +24,13 @@ import re
 from collections.abc import Callable, Sequence
 
 from openssm.errors import InvalidParameters
+from openssm.server.services.groups.members import NODE_TYPES
 from openssm.server.services.groups.query import ALL_SUPPORTED, TagQuery
 from openssm.server.store.fleet import instances as fleet_rows
 
 KEY_PREFIX = "resource-groups:"
 NAME_KEY = "resource-groups:Name"
 TYPES_KEY = "resource-groups:ResourceTypeFilters"
-NODE_TYPES = ("AWS::SSM::ManagedInstance", "AWS::EC2::Instance")
 MAX_TYPES = 5
 _RESOURCE_TYPE = re.compile(r"AWS::[a-zA-Z0-9]+::[a-zA-Z0-9]+")
 

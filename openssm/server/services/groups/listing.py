@@ -14,8 +14,6 @@ Groups the caller is explicitly denied GetGroup on are left out (SECURITY.md #2)
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +25,7 @@ from openssm import arns
 from openssm.errors import BadRequestException
 from openssm.server.context import RequestContext
 from openssm.server.services import paging
+from openssm.server.services.groups import tokens
 from openssm.server.services.groups.groups import Group, record
 from openssm.server.store.groups import repo
 from openssm.server.store.groups.repo import GroupRow
@@ -35,7 +34,7 @@ DEFAULT_PAGE_SIZE = 50
 _SCAN_BATCH = 200
 _KIND = "ListGroups"
 _RESOURCE_TYPE = re.compile(r"AWS::(AllSupported|[a-zA-Z0-9]+::[a-zA-Z0-9]+)")
-BAD_TOKEN = paging.MESSAGE
+BAD_TOKEN = tokens.MESSAGE
 
 Predicate = Callable[[GroupRow], bool]
 
@@ -71,20 +70,6 @@ def _predicate(name: str, values: frozenset[str]) -> Predicate:
     return lambda _row: False
 
 
-def _wire_token(token: str) -> str:
-    """Our token in standard base64 with padding, which the model's NextToken pattern wants."""
-    text = token.replace("-", "+").replace("_", "/")
-    return text + "=" * (-len(text) % 4)
-
-
-def _our_token(token: str) -> str:
-    try:
-        base64.b64decode(token, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequestException(BAD_TOKEN) from None
-    return token.rstrip("=").replace("+", "-").replace("/", "_")
-
-
 def list_groups(
     conn: Connection,
     ctx: RequestContext,
@@ -98,7 +83,7 @@ def list_groups(
     bound = paging.binding(_KIND, ctx.account_id, ctx.region, filters)
     after: str | None = None
     if next_token is not None:
-        position = paging.decode_token(_our_token(next_token), _KIND, bound_to=bound)
+        position = tokens.decode(next_token, _KIND, bound_to=bound)
         after = position.get("n")
         if not isinstance(after, str):
             raise BadRequestException(BAD_TOKEN)
@@ -117,7 +102,7 @@ def list_groups(
     token = None
     if len(found) > page_size:
         found = found[:page_size]
-        token = _wire_token(paging.encode_token(_KIND, {"n": found[-1].name}, bound_to=bound))
+        token = tokens.encode(_KIND, {"n": found[-1].name}, bound_to=bound)
     return [record(ctx, row) for row in found], token
 
 

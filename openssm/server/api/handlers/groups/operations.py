@@ -1,8 +1,9 @@
 """AWS Resource Groups operations: CreateGroup, GetGroup, GetGroupQuery, UpdateGroup,
-UpdateGroupQuery, DeleteGroup, ListGroups, Tag, Untag and GetTags.
+UpdateGroupQuery, DeleteGroup, ListGroups, ListGroupResources, SearchResources, Tag, Untag
+and GetTags.
 
 Served by the REST-JSON endpoint (``api/restjson.py``) and authorized as
-``resource-groups:<Operation>`` on the group's ARN (``*`` for ListGroups).
+``resource-groups:<Operation>`` on the group's ARN (``*`` for ListGroups and SearchResources).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
-from openssm.server.services.groups import groups, listing, tagging
+from openssm.server.services.groups import groups, listing, members, tagging
 from openssm.server.services.groups.groups import Group
 
 Out = Mapping[str, Any]
@@ -129,6 +130,46 @@ async def list_groups(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
     }
 
 
+def _members(page: members.Page) -> dict[str, Any]:
+    identifiers = [{"ResourceArn": r.arn, "ResourceType": r.resource_type} for r in page.resources]
+    return {
+        "ResourceIdentifiers": identifiers,
+        "NextToken": page.next_token,
+        "QueryErrors": page.query_errors,
+    }
+
+
+async def list_group_resources(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
+    name = _name(ctx, body)
+    page = await rt.store.scan(
+        lambda conn: members.list_group_resources(
+            conn,
+            ctx,
+            name,
+            filters=body.get("Filters"),
+            max_results=body.get("MaxResults"),
+            next_token=body.get("NextToken"),
+        )
+    )
+    out = _members(page)
+    # Resources is the current member; ResourceIdentifiers the deprecated one botocore's
+    # paginator still reads, so both are filled.
+    return out | {"Resources": [{"Identifier": i} for i in out["ResourceIdentifiers"]]}
+
+
+async def search_resources(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
+    page = await rt.store.scan(
+        lambda conn: members.search(
+            conn,
+            ctx,
+            body["ResourceQuery"],
+            max_results=body.get("MaxResults"),
+            next_token=body.get("NextToken"),
+        )
+    )
+    return _members(page)
+
+
 async def get_tags(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
     name = groups.name_from_arn(ctx, body["Arn"])
     found = await rt.store.read(lambda conn: tagging.get_tags(conn, ctx, name))
@@ -155,6 +196,8 @@ OPERATIONS = (
     Operation("UpdateGroupQuery", update_group_query, _group_arn),
     Operation("DeleteGroup", delete_group, _group_arn),
     Operation("ListGroups", list_groups, denied_with=("GetGroup",)),
+    Operation("ListGroupResources", list_group_resources, _group_arn),
+    Operation("SearchResources", search_resources),
     Operation("GetTags", get_tags, _tagged_arn),
     Operation("Tag", tag, _tagged_arn),
     Operation("Untag", untag, _tagged_arn),
