@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 # Any credentials do; moto checks none.
 MOTO_KEY_ID = "testing"
@@ -24,3 +25,16 @@ def moto_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+def moto_client(service: str, endpoint: str, region: str = "us-east-1") -> Any:
+    """A boto3 client of ``service`` on the moto server at ``endpoint``."""
+    import boto3
+
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=MOTO_KEY_ID,
+        aws_secret_access_key=MOTO_SECRET,
+    )

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.agents import AgentFactory, AgentProcess
 from tests.integration.commands.output_support import ended_invocation
 from tests.integration.conftest import FLEET_ENV
-from tests.moto_server import MOTO_KEY_ID, MOTO_SECRET, moto_endpoint
+from tests.moto_server import MOTO_KEY_ID, MOTO_SECRET, moto_client, moto_endpoint
 from tests.support import TEST_REGION, ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -30,13 +29,7 @@ def s3_world(
     """A server whose S3 service is moto, one agent, and moto's client with a bucket."""
     root = tmp_path_factory.mktemp("s3")
     with moto_endpoint() as endpoint:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name=TEST_REGION,
-            aws_access_key_id=MOTO_KEY_ID,
-            aws_secret_access_key=MOTO_SECRET,
-        )
+        s3 = moto_client("s3", endpoint, TEST_REGION)
         bucket = f"output-{uuid.uuid4().hex[:8]}"
         s3.create_bucket(Bucket=bucket)
         server = ServerProcess(

@@ -24,6 +24,18 @@ from tests.integration.events.test_delivery import deliver_until
 from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_ACCOUNT_ID, TEST_REGION
 
 TOPIC = f"arn:aws:sns:{TEST_REGION}:{TEST_ACCOUNT_ID}:run-command"
+# The members of AWS's Run Command notification of NotificationType Command.
+COMMAND_MESSAGE_FIELDS = {
+    "commandId",
+    "documentName",
+    "eventTime",
+    "expiresAfter",
+    "outputS3BucketName",
+    "outputS3KeyPrefix",
+    "requestedDateTime",
+    "status",
+    "instanceIds",
+}
 FAILED_COMMANDS = (
     '{"source":["aws.ssm"],"detail-type":["EC2 Command Status-change Notification"],'
     '"detail":{"status":["Failed"]}}'
@@ -177,17 +189,7 @@ def test_notification_config_notifies_the_chosen_events_of_the_chosen_kind(
             assert message["commandId"] == command_id
             assert message["documentName"] == "AWS-RunShellScript"
             if kind == "Command":
-                assert set(message) == {
-                    "commandId",
-                    "documentName",
-                    "eventTime",
-                    "expiresAfter",
-                    "outputS3BucketName",
-                    "outputS3KeyPrefix",
-                    "requestedDateTime",
-                    "status",
-                    "instanceIds",
-                }
+                assert set(message) == COMMAND_MESSAGE_FIELDS
                 assert message["instanceIds"] == [agent.instance_id]
             else:
                 assert set(message) == {
