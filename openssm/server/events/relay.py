@@ -4,7 +4,9 @@ Each pass routes new outbox events to deliveries (``routing``), then sends the d
 are due, several at once on worker threads, and records each outcome: delivered, retried
 later (``retry``), or dead-lettered once its attempts are spent. A target gets one resource's
 events in order: a delivery waits while an older one for the same target and resource is
-pending. Everything is in the database, so a restart resumes where the relay stopped; a
+pending, and a resource's waiting deliveries are claimed together and sent one after another;
+a pass goes on while there is work, so a burst for one resource drains at the receiver's pace.
+Everything is in the database, so a restart resumes where the relay stopped; a
 delivery being sent is leased, so with replicas on PostgreSQL no two send the same one.
 """
 
@@ -30,6 +32,8 @@ log = logging.getLogger("openssm.events")
 
 ROUTE_BATCH = 500
 SEND_BATCH = 200
+# A claim takes up to this many deliveries of one target and resource, sent one after another.
+CHAIN = 50
 SENDERS = 16
 # A delivery being sent is not sent again by another replica for this long (sends time out
 # long before).
@@ -71,8 +75,9 @@ class EventRelay(PeriodicLoop):
             self._executor = None
 
     async def tick(self) -> int:
-        """Route and send until nothing is due; returns how many events and deliveries it
-        handled."""
+        """Route and send while there is work (routed events, or deliveries that went or were
+        tried); returns how many events and deliveries it handled. A pass that ended after a
+        short batch would leave a busy resource one event per interval."""
         store, clock = self._runtime.store, self._runtime.clock
         handled = 0
         while not self.is_stopping:
@@ -80,29 +85,54 @@ class EventRelay(PeriodicLoop):
             routed = await store.write(route)
             sent = await self._send_due()
             handled += routed + sent
-            if routed < ROUTE_BATCH and sent < SEND_BATCH:
+            await self._prune_now_and_then()
+            if routed == 0 and sent == 0:
                 break
-        now = clock.now()
-        if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
-            self._pruned_at = now
-            await store.write(
-                lambda conn: deliveries.prune_finished(conn, before=now - KEEP_FINISHED)
-            )
         return handled
 
+    async def _prune_now_and_then(self) -> None:
+        now = self._runtime.clock.now()
+        if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
+            self._pruned_at = now
+            await self._runtime.store.write(
+                lambda conn: deliveries.prune_finished(conn, before=now - KEEP_FINISHED)
+            )
+
     async def _send_due(self) -> int:
+        """Claim due deliveries in chains (one target and resource each, in order), send the
+        chains side by side and each chain's deliveries one after the other, stopping a chain
+        at its first failure; record it all. Returns how many deliveries were tried."""
         store, clock = self._runtime.store, self._runtime.clock
         now = clock.now()
-        due = await store.write(
+        chains = await store.write(
             functools.partial(
-                deliveries.claim_due, now=now, lease_until=now + LEASE, limit=SEND_BATCH
+                deliveries.claim_due,
+                now=now,
+                lease_until=now + LEASE,
+                limit=SEND_BATCH,
+                chain=CHAIN,
             )
         )
-        if not due:
+        if not chains:
             return 0
-        outcomes = await asyncio.gather(*(self._send(d) for d in due))
-        await store.write(lambda conn: self._record(conn, due, outcomes, clock.now()))
-        return len(due)
+        tried = await asyncio.gather(*(self._send_chain(chain) for chain in chains))
+        outcomes = [outcome for chain_outcomes in tried for outcome in chain_outcomes]
+        untried = [
+            d.id for chain, got in zip(chains, tried, strict=True) for d in chain[len(got) :]
+        ]
+        await store.write(lambda conn: self._record(conn, outcomes, untried, clock.now()))
+        return len(outcomes)
+
+    async def _send_chain(
+        self, chain: Sequence[deliveries.DueDelivery]
+    ) -> list[tuple[deliveries.DueDelivery, DeliveryFailed | None]]:
+        outcomes: list[tuple[deliveries.DueDelivery, DeliveryFailed | None]] = []
+        for delivery in chain:
+            failure = await self._send(delivery)
+            outcomes.append((delivery, failure))
+            if failure is not None:
+                break
+        return outcomes
 
     async def _send(self, delivery: deliveries.DueDelivery) -> DeliveryFailed | None:
         loop = asyncio.get_running_loop()
@@ -117,15 +147,14 @@ class EventRelay(PeriodicLoop):
     def _record(
         self,
         conn: Connection,
-        due: Sequence[deliveries.DueDelivery],
-        outcomes: Sequence[DeliveryFailed | None],
+        outcomes: Sequence[tuple[deliveries.DueDelivery, DeliveryFailed | None]],
+        untried: Sequence[int],
         now: dt.datetime,
     ) -> None:
         settings = self._runtime.settings
-        deliveries.mark_delivered(
-            conn, [d.id for d, o in zip(due, outcomes, strict=True) if o is None], now
-        )
-        for delivery, failure in zip(due, outcomes, strict=True):
+        deliveries.mark_delivered(conn, [d.id for d, failure in outcomes if failure is None], now)
+        deliveries.release(conn, untried)
+        for delivery, failure in outcomes:
             if failure is None:
                 continue
             target = delivery.target

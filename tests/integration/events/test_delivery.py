@@ -226,3 +226,30 @@ def test_a_node_registering_connecting_leaving_and_deregistering_is_four_events(
         ("openssm Managed Instance Ping Status Change", "ConnectionLost"),
         ("SSM Managed Instance Deregistration", ""),
     ]
+
+
+def test_a_burst_for_one_resource_is_delivered_in_one_pass_not_one_event_per_interval(
+    tmp_path: Path,
+) -> None:
+    """A resource's events go one after another (order per resource); a pass of the relay
+    keeps sending them while there are some, so 60 changes of one parameter arrive in
+    seconds, not in 60 relay intervals (two minutes here)."""
+    prefix = "b" + uuid.uuid4().hex[:8]
+    pattern = {"source": ["aws.ssm"], "detail": {"name": [f"/{prefix}/busy"]}}
+    count = 60
+    with (
+        receiver() as rx,
+        clocked_server(tmp_path, events_interval_s=2.0) as server,
+    ):
+        webhook_rule(events_client(server), prefix, rx.url, pattern=pattern)
+        ssm = server.client()
+        for version in range(count):
+            ssm.put_parameter(
+                Name=f"/{prefix}/busy", Value=f"v{version}", Type="String", Overwrite=True
+            )
+            server.clock.advance(1)  # each event's time tells its place
+        wait_until(lambda: len(rx.accepted()) >= count, timeout_s=15)
+        bodies = rx.bodies()
+    assert [b["detail"]["operation"] for b in bodies] == ["Create"] + ["Update"] * (count - 1)
+    times = [b["time"] for b in bodies]
+    assert times == sorted(set(times))

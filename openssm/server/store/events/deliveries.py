@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from openssm.server.store.events.rules import TargetRow, target_from_row
+from openssm.server.store.events.rules import TargetRow
 from openssm.server.store.events.tables import event_deliveries, event_targets
 from openssm.server.store.schema import outbox_events
 
@@ -144,11 +144,26 @@ def insert_deliveries(conn: Connection, rows: Sequence[NewDelivery], now: dt.dat
     )
 
 
+_DUE_COLUMNS = (D.id, D.event_id, D.body, D.attempts, D.target_row, D.ordering_key)
+
+
 def claim_due(
-    conn: Connection, *, now: dt.datetime, lease_until: dt.datetime, limit: int
-) -> list[DueDelivery]:
-    """Deliveries due now whose target has nothing older pending for the same ordering key,
-    oldest first; each is leased until ``lease_until`` so no other replica sends it meanwhile."""
+    conn: Connection,
+    *,
+    now: dt.datetime,
+    lease_until: dt.datetime,
+    limit: int,
+    chain: int = 1,
+) -> list[list[DueDelivery]]:
+    """Chains of deliveries to send now, each for one target and ordering key, oldest first.
+
+    A chain's head is due and has nothing older pending for its target and key; it is
+    followed by up to ``chain - 1`` of the next pending deliveries for the same target and
+    key (never tried yet: an older one that failed is always a head), to be sent one after
+    the other, so a busy resource drains at the pace of its receiver, not one event per
+    claim. At most ``limit`` deliveries in all; each is leased until ``lease_until`` so no
+    other replica sends it meanwhile (another replica cannot take a follower: it has an older
+    one pending, the head)."""
     older = event_deliveries.alias("older")
     earlier_pending = sa.exists().where(
         older.c.target_row == D.target_row,
@@ -157,7 +172,7 @@ def claim_due(
         older.c.event_id < D.event_id,
     )
     query = (
-        sa.select(D.id, D.event_id, D.body, D.attempts, *event_targets.c)
+        sa.select(*_DUE_COLUMNS, *event_targets.c)
         .select_from(event_deliveries.join(event_targets, T.id == D.target_row))
         .where(
             D.status == PENDING,
@@ -169,23 +184,61 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True, of=event_deliveries)
     )
-    due = [
-        DueDelivery(
-            id=r.id,
-            event_id=r.event_id,
-            body=r.body,
-            attempts=r.attempts,
-            target=target_from_row(r),
-        )
-        for r in conn.execute(query)
-    ]
+    chains: dict[tuple[int, str], list[DueDelivery]] = {}
+    for r in conn.execute(query):
+        chains[(r.target_row, r.ordering_key)] = [_due(r)]
+    room = limit - len(chains)
+    if chain > 1 and chains and room > 0:
+        _add_followers(conn, chains, now=now, per_chain=chain - 1, room=room)
+    due = [d for ds in chains.values() for d in ds]
     if due:
         conn.execute(
             event_deliveries.update()
             .where(D.id.in_([d.id for d in due]))
             .values(leased_until=lease_until)
         )
-    return due
+    return list(chains.values())
+
+
+def _due(r: Any) -> DueDelivery:
+    # By column, not name: the target's id and created_at share their names with the delivery's.
+    target = TargetRow(**{f: r._mapping[event_targets.c[f]] for f in TargetRow.__slots__})
+    return DueDelivery(
+        id=r.id, event_id=r.event_id, body=r.body, attempts=r.attempts, target=target
+    )
+
+
+def _add_followers(
+    conn: Connection,
+    chains: dict[tuple[int, str], list[DueDelivery]],
+    *,
+    now: dt.datetime,
+    per_chain: int,
+    room: int,
+) -> None:
+    heads = {d.id for ds in chains.values() for d in ds}
+    query = (
+        sa.select(*_DUE_COLUMNS, D.next_attempt_at, D.leased_until, *event_targets.c)
+        .select_from(event_deliveries.join(event_targets, T.id == D.target_row))
+        .where(
+            D.status == PENDING,
+            sa.tuple_(D.target_row, D.ordering_key).in_(list(chains)),
+            D.id.not_in(list(heads)),
+        )
+        .order_by(D.event_id, D.id)
+        .limit(room)
+        .with_for_update(skip_locked=True, of=event_deliveries)
+    )
+    stopped: set[tuple[int, str]] = set()
+    for r in conn.execute(query):
+        key = (r.target_row, r.ordering_key)
+        members = chains[key]
+        if key in stopped or len(members) > per_chain:
+            continue
+        if r.next_attempt_at > now or (r.leased_until is not None and r.leased_until > now):
+            stopped.add(key)  # the chain ends before a delivery that may not go yet
+            continue
+        members.append(_due(r))
 
 
 def mark_delivered(conn: Connection, ids: Sequence[int], now: dt.datetime) -> None:
@@ -195,6 +248,13 @@ def mark_delivered(conn: Connection, ids: Sequence[int], now: dt.datetime) -> No
             .where(D.id.in_(list(ids)))
             .values(status=DELIVERED, attempts=D.attempts + 1, finished_at=now, leased_until=None)
         )
+
+
+def release(conn: Connection, ids: Sequence[int]) -> None:
+    """Give back deliveries that were claimed but not tried (their chain stopped at a failure):
+    no attempt is counted, and they wait behind the failed one as before."""
+    if ids:
+        conn.execute(event_deliveries.update().where(D.id.in_(list(ids))).values(leased_until=None))
 
 
 def mark_failed(
