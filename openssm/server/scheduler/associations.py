@@ -44,5 +44,9 @@ class AssociationLoop(PeriodicLoop):
             self.wake()  # more results wait: the next pass runs at once
         if result is not None and result.started:
             log.info("started %d association runs", result.started)
-            self._runtime.commands_doorbell.ring()  # the dispatcher delivers them now
+        if result is not None and result.cancelled:
+            log.info("cancelled %d association runs past their Duration", result.cancelled)
+        if result is not None and (result.started or result.cancelled):
+            # The dispatcher delivers the new runs, and tells agents to stop cancelled ones.
+            self._runtime.commands_doorbell.ring()
         return result

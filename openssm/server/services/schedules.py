@@ -151,16 +151,29 @@ def _describe(interval: dt.timedelta) -> str:
 
 
 def next_run(
-    schedule: Schedule | str, after: dt.datetime, tz: ZoneInfo | dt.timezone = UTC
+    schedule: Schedule | str,
+    after: dt.datetime,
+    tz: ZoneInfo | dt.timezone = UTC,
+    *,
+    offset_days: int = 0,
 ) -> dt.datetime | None:
     """The first run strictly after ``after`` (an aware time), in UTC; None when the
-    expression has no run left (a year field in the past). A rate counts from ``after``."""
+    expression has no run left (a year field in the past). A rate counts from ``after``.
+
+    ``offset_days`` (a cron's ScheduleOffset) runs that many days after each match, on the
+    zone's wall clock: the run due next is the one of the first match after ``after`` less
+    the offset, so a match already past still runs when its offset day comes."""
     if isinstance(schedule, str):
         schedule = parse(schedule)
     if after.tzinfo is None:
         raise ValueError("next_run needs an aware time")
     if isinstance(schedule, Rate):
         return (after + schedule.interval).astimezone(UTC)
+    if offset_days:
+        offset = dt.timedelta(days=offset_days)
+        # Aware arithmetic within one zone is wall-clock arithmetic.
+        match = next_run(schedule, after.astimezone(tz) - offset, tz)
+        return None if match is None else (match.astimezone(tz) + offset).astimezone(UTC)
     croniter = schedule.croniter()
     # The zone's wall clock, labelled UTC so that aws-croniter does wall-clock arithmetic.
     wall = after.astimezone(tz).replace(tzinfo=UTC, fold=0)

@@ -245,6 +245,26 @@ def test_bad_associations_get_aws_errors(server: ServerProcess) -> None:
         ({"Targets": [{"Key": "colour", "Values": ["x"]}]}, "InvalidTarget", "colour"),
         ({"Parameters": {"nope": ["x"]}}, "InvalidParameters", "nope"),
         ({"CalendarNames": ["cal"]}, "InvalidParameters", "Change Calendar"),
+        (
+            {"Targets": [], "TargetMaps": [{"InstanceId": ["i-0123456789abcdef0"]}]},
+            "InvalidTargetMaps",
+            "Automation runbook",
+        ),
+        (
+            {"ScheduleExpression": "rate(1 day)", "ScheduleOffset": 2},
+            "InvalidSchedule",
+            "cron",
+        ),
+        (
+            {"ScheduleExpression": "cron(0 2 ? * SUN *)", "ScheduleOffset": 2},
+            "InvalidSchedule",
+            "ApplyOnlyAtCronInterval",
+        ),
+        (
+            {"ScheduleExpression": "cron(0 2 ? * SUN *)", "Duration": 2},
+            "ValidationException",
+            "ApplyOnlyAtCronInterval",
+        ),
     ]
     for change, code, words in cases:
         refused = error_of(ssm.create_association, **{**base, **change})
@@ -283,3 +303,36 @@ def test_a_batch_creates_the_good_entries_and_reports_the_bad(server: ServerProc
     assert failed["Fault"] == "Client"
     assert "30 minute" in failed["Message"]
     assert failed["Entry"]["ScheduleExpression"] == "rate(5 minutes)"
+
+
+def test_a_partial_upload_writes_only_a_manual_associations_compliance(
+    server: ServerProcess,
+) -> None:
+    """PutComplianceItems UploadType PARTIAL needs SyncCompliance MANUAL (AWS): an AUTO
+    association's Association item is State Manager's to write."""
+    ssm = server.client()
+    role = _role()
+    (host,) = _tagged(ssm, server, role, 1)
+    automatic = _create(ssm, f"none-{role}")
+    manual = _create(ssm, f"none-{role}", SyncCompliance="MANUAL")
+
+    def partial(association_id: str) -> dict[str, Any]:
+        return {
+            "ResourceId": host.instance_id,
+            "ResourceType": "ManagedInstance",
+            "ComplianceType": "Association",
+            "ExecutionSummary": {"ExecutionTime": "2026-03-01T12:00:00Z"},
+            "Items": [{"Id": association_id, "Severity": "HIGH", "Status": "NON_COMPLIANT"}],
+            "UploadType": "PARTIAL",
+        }
+
+    refused = error_of(ssm.put_compliance_items, **partial(automatic))
+    assert (refused.code, refused.status) == ("ValidationException", 400)
+    assert automatic in refused.message
+    assert "SyncCompliance MANUAL" in refused.message
+    assert _compliance(ssm, host.instance_id, automatic) is None
+
+    ssm.put_compliance_items(**partial(manual))
+    written = _compliance(ssm, host.instance_id, manual)
+    assert written is not None
+    assert written["Status"] == "NON_COMPLIANT"

@@ -136,3 +136,34 @@ def test_associations_take_runs_at_least_30_minutes_apart(expression: str, ok: b
     else:
         with pytest.raises(InvalidSchedule, match=r"at least|less than|apart"):
             spec.parse_schedule(expression)
+
+
+@pytest.mark.parametrize(
+    ("expression", "offset", "after", "expected"),
+    [
+        # AWS's example: the second Thursday, offset 3 days, runs on the Sunday after it
+        # (the second Thursday of February 2024 is the 8th).
+        ("cron(0 0 ? * THU#2 *)", 3, _utc(2024, 2, 1), _utc(2024, 2, 11)),
+        # A match already past still runs on its offset day...
+        ("cron(0 0 ? * THU#2 *)", 3, _utc(2024, 2, 9), _utc(2024, 2, 11)),
+        # ...and once that day has come, the next match's does.
+        ("cron(0 0 ? * THU#2 *)", 3, _utc(2024, 2, 11), _utc(2024, 3, 17)),
+        # The offset crosses a month end, and a leap day.
+        ("cron(0 2 L * ? *)", 1, _utc(2024, 2, 10), _utc(2024, 3, 1, 2)),
+        ("cron(0 2 27 2 ? *)", 2, _utc(2024, 1, 1), _utc(2024, 2, 29, 2)),
+        ("cron(0 2 27 2 ? *)", 2, _utc(2023, 1, 1), _utc(2023, 3, 1, 2)),
+        # The six days AWS allows at most.
+        ("cron(0 12 1 * ? *)", 6, _utc(2024, 6, 1, 13), _utc(2024, 6, 7, 12)),
+    ],
+)
+def test_a_schedule_offset_runs_days_after_the_match(
+    expression: str, offset: int, after: dt.datetime, expected: dt.datetime
+) -> None:
+    assert schedules.next_run(expression, after, offset_days=offset) == expected
+
+
+def test_an_offset_keeps_the_wall_clock_time_across_a_daylight_saving_change() -> None:
+    # Saturday 9 March 2024 09:00 EST; two days on is past the spring-forward of the 10th.
+    found = schedules.next_run("cron(0 9 ? * SAT *)", _utc(2024, 3, 5), NEW_YORK, offset_days=2)
+    assert found is not None
+    assert found.astimezone(NEW_YORK).strftime("%a %d %H:%M %Z") == "Mon 11 09:00 EDT"

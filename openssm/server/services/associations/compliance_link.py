@@ -10,13 +10,17 @@ targets, removes the item.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from openssm.errors import ValidationException
+from openssm.server.context import RequestContext
 from openssm.server.events.outbox import EventScope
 from openssm.server.services.compliance import writes as compliance
+from openssm.server.store.associations import repo
 
 # ExecutionSummary.ExecutionType of an association's items: its runs are commands.
 EXECUTION_TYPE = "Command"
@@ -55,6 +59,26 @@ def record(conn: Connection, scope: EventScope, results: Sequence[HostResult]) -
                     execution_type=EXECUTION_TYPE,
                 ),
             ),
+        )
+
+
+def check_manual_upload(conn: Connection, ctx: RequestContext, item_ids: Sequence[str]) -> None:
+    """A PARTIAL PutComplianceItems of Association items overwrites one association's item,
+    which AWS allows only for associations with SyncCompliance MANUAL: an AUTO association's
+    item is State Manager's to write. ValidationException naming them otherwise."""
+    automatic = sorted(
+        row.association_id
+        for row in repo.many(conn, set(item_ids))
+        if (row.account_id, row.region) == (ctx.account_id, ctx.region)
+        and json.loads(row.spec).get("SyncCompliance", "AUTO") != "MANUAL"
+    )
+    if automatic:
+        raise ValidationException(
+            f"UploadType PARTIAL writes Association compliance only for associations with "
+            f"SyncCompliance MANUAL; {', '.join(automatic)} "
+            f"{'has' if len(automatic) == 1 else 'have'} SyncCompliance AUTO, so State "
+            "Manager writes its compliance from each run. Update the association with "
+            "SyncCompliance MANUAL to report its compliance yourself."
         )
 
 

@@ -40,7 +40,8 @@ RECORD_BUDGET = 500
 _UNREACHED = frozenset({InvocationDetail.DELIVERY_TIMED_OUT, InvocationDetail.UNDELIVERABLE})
 
 
-def _context(row: AssociationRow, now: dt.datetime) -> RequestContext:
+def context(row: AssociationRow, now: dt.datetime) -> RequestContext:
+    """Who acts for the association: the association itself, in its account and region."""
     return RequestContext(
         account_id=row.account_id,
         region=row.region,
@@ -70,7 +71,7 @@ def start(
         wanted_ids = [settings["InstanceId"]]
     command = send.send_command(
         conn,
-        _context(row, now),
+        context(row, now),
         keyring,
         send.SendInput(
             document_name=row.name,
@@ -185,18 +186,22 @@ def _record_hosts(
                 needs_apply=host.status_details in _UNREACHED,
             )
         )
-        results.append(
-            compliance_link.HostResult(
-                instance_id=host.instance_id,
-                association_id=row.association_id,
-                document_name=row.name,
-                document_version=settings.get("DocumentVersion", "$DEFAULT"),
-                succeeded=succeeded,
-                severity=settings.get("ComplianceSeverity", "UNSPECIFIED"),
-                execution_id=execution.execution_id,
-                executed_at=host.ended_at,
+        # Cancelled while it waited its turn (a run past its Duration): nothing ran on the
+        # host, so its compliance stays what the last run that ran there made it.
+        never_sent = host.delivered_at is None and host.status_details == InvocationDetail.CANCELLED
+        if not never_sent:
+            results.append(
+                compliance_link.HostResult(
+                    instance_id=host.instance_id,
+                    association_id=row.association_id,
+                    document_name=row.name,
+                    document_version=settings.get("DocumentVersion", "$DEFAULT"),
+                    succeeded=succeeded,
+                    severity=settings.get("ComplianceSeverity", "UNSPECIFIED"),
+                    execution_id=execution.execution_id,
+                    executed_at=host.ended_at,
+                )
             )
-        )
         events.instance_association_changed(
             conn,
             scope,

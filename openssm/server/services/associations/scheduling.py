@@ -10,7 +10,8 @@ In one write transaction (the scheduler loop runs it on one replica at a time):
    with a compare-and-set, so a run starts once even if two passes raced.
 3. **Catch-up.** Hosts waiting to be applied to (they joined, or a run never reached them)
    that are online now get a run of their own.
-4. **Progress.** Each running execution records the results that arrived.
+4. **Duration.** Runs past their Duration are cancelled (``duration``).
+5. **Progress.** Each running execution records the results that arrived.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from openssm.server.secrets import Keyring
 from openssm.server.services import schedules
-from openssm.server.services.associations import execution, membership, spec
+from openssm.server.services.associations import duration, execution, membership, spec
 from openssm.server.store.associations import repo, runs
 from openssm.server.store.associations.repo import AssociationRow
 
@@ -38,6 +39,7 @@ class PassResult:
     started: int = 0
     recorded: int = 0
     membership_changes: int = 0
+    cancelled: int = 0
 
 
 def run_pass(
@@ -49,6 +51,7 @@ def run_pass(
         if _start_due(conn, keyring, row, now, online_cutoff):
             result.started += 1
     result.started += _catch_up(conn, keyring, now, online_cutoff)
+    result.cancelled = duration.enforce(conn, now)
     result.recorded = execution.record_progress(conn, now)
     return result
 
@@ -56,8 +59,9 @@ def run_pass(
 def next_run_after(
     settings: spec.Spec, previous: dt.datetime | None, now: dt.datetime
 ) -> dt.datetime | None:
-    """When the schedule next comes due after ``now``: a cron's next time, or the rate's
-    next step from the previous due time (missed steps are skipped, not run in a burst)."""
+    """When the schedule next comes due after ``now``: a cron's next time (ScheduleOffset
+    days after its match), or the rate's next step from the previous due time (missed steps
+    are skipped, not run in a burst)."""
     schedule = spec.schedule_of(settings)
     if schedule is None:
         return None
@@ -66,7 +70,7 @@ def next_run_after(
         while due <= now:
             due += schedule.interval
         return due
-    return schedules.next_run(schedule, now)
+    return schedules.next_run(schedule, now, offset_days=settings.get("ScheduleOffset") or 0)
 
 
 def _start_due(

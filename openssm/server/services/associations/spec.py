@@ -64,7 +64,10 @@ _KEPT = (
 )
 # Members that need a service openssm does not run: refused when given.
 _UNSUPPORTED = {
-    "CalendarNames": "openssm has no Change Calendar to gate associations with",
+    "CalendarNames": (
+        "openssm has no Change Calendar to gate associations with; leave CalendarNames out "
+        "and the association runs on its schedule"
+    ),
     "TargetLocations": "openssm runs associations in its own account and region only",
     "AutomationTargetParameterName": "openssm runs Command documents, not Automation runbooks",
     "AlarmConfiguration": "openssm has no CloudWatch alarms to stop associations with",
@@ -88,7 +91,11 @@ def build(
         if request.get(member):
             raise InvalidParameters(f"{member} is not supported: {why}.")
     if request.get("TargetMaps"):
-        raise InvalidTargetMaps("TargetMaps are not supported: use Targets.")
+        raise InvalidTargetMaps(
+            "TargetMaps is not supported: it maps an Automation runbook's parameters to "
+            "targets, and openssm associations run Command documents; use Targets "
+            "(for example Key=tag:Role,Values=web) and Parameters."
+        )
     spec: Spec = {k: request[k] for k in _KEPT if request.get(k) is not None}
     spec.setdefault("ComplianceSeverity", "UNSPECIFIED")
     spec.setdefault("SyncCompliance", "AUTO")

@@ -18,9 +18,14 @@ from sqlalchemy.engine import Connection
 from openssm.errors import ApiError, InvalidInstanceId, ValidationException
 from openssm.server.context import RequestContext
 from openssm.server.secrets import Keyring
-from openssm.server.services import schedules
 from openssm.server.services import tags as tag_service
-from openssm.server.services.associations import compliance_link, events, membership, spec
+from openssm.server.services.associations import (
+    compliance_link,
+    events,
+    membership,
+    scheduling,
+    spec,
+)
 from openssm.server.services.associations.errors import (
     AssociationAlreadyExists,
     AssociationDoesNotExist,
@@ -40,13 +45,8 @@ TAG_RESOURCE_TYPE = "Association"
 
 def _first_run(settings: spec.Spec, ctx: RequestContext) -> dict[str, Any]:
     """When a new version runs: now (unless ApplyOnlyAtCronInterval), and on its schedule."""
-    schedule = spec.schedule_of(settings)
-    next_run_at = None
-    if isinstance(schedule, schedules.Rate):
-        next_run_at = ctx.now + schedule.interval
-    elif schedule is not None:
-        next_run_at = schedules.next_run(schedule, ctx.now)
-    run_now = not settings.get("ApplyOnlyAtCronInterval") or schedule is None
+    next_run_at = scheduling.next_run_after(settings, None, ctx.now)
+    run_now = not settings.get("ApplyOnlyAtCronInterval") or spec.schedule_of(settings) is None
     return {"next_run_at": next_run_at, "run_requested_at": ctx.now if run_now else None}
 
 

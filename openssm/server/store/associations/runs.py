@@ -67,6 +67,8 @@ class Ended:
     status_details: str
     response_code: int
     ended_at: dt.datetime
+    # None when the host was never sent the command (cancelled while it waited its turn).
+    delivered_at: dt.datetime | None = None
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
@@ -162,7 +164,7 @@ def newly_ended(conn: Connection, execution_id: str, command_id: str, *, limit: 
     """Up to ``limit`` invocations of the run's command that ended since the run last looked."""
     t, i = association_execution_targets.c, command_invocations.c
     rows = conn.execute(
-        sa.select(i.instance_id, i.status_details, i.response_code, i.ended_at)
+        sa.select(i.instance_id, i.status_details, i.response_code, i.ended_at, i.delivered_at)
         .select_from(
             association_execution_targets.join(
                 command_invocations,
@@ -173,7 +175,13 @@ def newly_ended(conn: Connection, execution_id: str, command_id: str, *, limit: 
         .limit(limit)
     )
     return [
-        Ended(instance_id=r[0], status_details=r[1], response_code=r[2], ended_at=r[3])
+        Ended(
+            instance_id=r[0],
+            status_details=r[1],
+            response_code=r[2],
+            ended_at=r[3],
+            delivered_at=r[4],
+        )
         for r in rows
     ]
 

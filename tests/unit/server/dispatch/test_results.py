@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from openssm.protocol.frames import InvocationFrame, ResultAckFrame, ResultFrame, StepResult
+from openssm.protocol.frames import InvocationFrame, ResultAckFrame, ResultFrame
 from openssm.server.channel.hub import Hub
 from openssm.server.dispatch.dispatcher import Dispatcher
 from openssm.server.services.commands import progress
@@ -16,27 +16,14 @@ from tests.unit.server.dispatch.world import (
     World,
     details,
     register_nodes,
+    result_frame,
     send_command,
 )
 from tests.unit.server.services.documents.store import context
 
 
 def _result(command_id: str, status: str, code: int, stdout: str) -> ResultFrame:
-    step = StepResult(
-        index=0,
-        name="0.awsrunShellScript",
-        action="aws:runShellScript",
-        status=status,
-        status_details=status,
-        response_code=code,
-        started_at=1.0,
-        ended_at=2.0,
-        stdout=stdout,
-        stderr="",
-    )
-    return ResultFrame(
-        command_id=command_id, details=status, response_code=code, ended_at=2.0, steps=[step]
-    )
+    return result_frame(command_id, status, code, stdout)
 
 
 def _delivered(

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from openssm.clock import FakeClock
-from openssm.protocol.frames import Frame
+from openssm.protocol.frames import Frame, ResultFrame, StepResult
 from openssm.server.context import RequestContext
 from openssm.server.secrets import Keyring
 from openssm.server.services.commands import send
@@ -80,3 +80,22 @@ def send_command(
 
 def details(store: Store, command_id: str) -> dict[str, int]:
     return store.read_sync(lambda conn: repo.details_of(conn, command_id))
+
+
+def result_frame(command_id: str, status: str, code: int, stdout: str = "") -> ResultFrame:
+    """An agent's result of a one-step aws:runShellScript command."""
+    step = StepResult(
+        index=0,
+        name="0.awsrunShellScript",
+        action="aws:runShellScript",
+        status=status,
+        status_details=status,
+        response_code=code,
+        started_at=1.0,
+        ended_at=2.0,
+        stdout=stdout,
+        stderr="",
+    )
+    return ResultFrame(
+        command_id=command_id, details=status, response_code=code, ended_at=2.0, steps=[step]
+    )

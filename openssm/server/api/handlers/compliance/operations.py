@@ -11,11 +11,14 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from openssm import arns
 from openssm.errors import ValidationException
 from openssm.server.api.operations import Body, Operation
 from openssm.server.context import RequestContext
 from openssm.server.runtime import Runtime
+from openssm.server.services.associations import compliance_link
 from openssm.server.services.compliance import reads, writes
 from openssm.server.services.compliance.reads import ItemRow, SummaryRow
 from openssm.server.services.compliance.rollup import Rollup, SeverityCounts
@@ -97,7 +100,13 @@ async def put_compliance_items(rt: Runtime, ctx: RequestContext, body: Body) -> 
         content_hash=body.get("ItemContentHash", ""),
         upload_type=body.get("UploadType") or writes.COMPLETE,
     )
-    await rt.store.write(lambda conn: writes.put_items(conn, ctx, request))
+
+    def put(conn: Connection) -> bool:
+        if request.upload_type == writes.PARTIAL and request.compliance_type == writes.ASSOCIATION:
+            compliance_link.check_manual_upload(conn, ctx, [i.item_id for i in request.items])
+        return writes.put_items(conn, ctx, request)
+
+    await rt.store.write(put)
     return {}
 
 
