@@ -162,6 +162,14 @@ class ServerSettings:
         help="seconds a session waits for its client to come back (ResumeSession) after its "
         "connection dropped",
     )  # fmt: skip
+    # Session preferences count whole minutes (idleSessionTimeout 1-60, maxSessionDuration
+    # 1-1440, as AWS's); tests make a minute seconds long to watch a timeout end a session.
+    session_minute_s: float = setting(
+        60.0, env="OPENSSM_SESSION_MINUTE_S", parse=number,
+        check=between(0, 3600, above_low=True),
+        help="seconds in one minute of a session's idleSessionTimeout and maxSessionDuration "
+        "(60; tests shorten it)",
+    )  # fmt: skip
     heartbeat_interval_s: float = setting(
         30.0, env="OPENSSM_HEARTBEAT_INTERVAL_S", parse=number,
         check=between(0, _DAY_S, above_low=True), help="seconds between agents' heartbeats",

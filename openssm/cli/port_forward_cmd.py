@@ -107,4 +107,6 @@ async def forward_port(
         except (SessionEnded, TimeoutError):
             pass
         raise
+    if peer.reason:  # the agent ended it (idle, maximum duration): say why, as the plugin does
+        print(f"\n{peer.reason}", file=sys.stderr, flush=True)
     return 0

@@ -25,7 +25,7 @@ from openssm.cli.session_api import add_host_argument, run_session, start_sessio
 from openssm.cli.shorthand import parse_parameters
 from openssm.errors import SessionEnded
 from openssm.sessions.handshake import HandshakeResponse, parse_handshake_request
-from openssm.sessions.payloads import TerminalSize
+from openssm.sessions.payloads import TerminalSize, parse_exit_code
 from openssm.sessions.peer import DataChannelPeer
 from openssm.sessions.wire import PayloadType
 
@@ -60,12 +60,12 @@ def _run(args: argparse.Namespace) -> int:
 async def _shell(channel: ClientChannel, session: dict[str, str]) -> int:
     terminal = Terminal(sys.stdin.fileno(), sys.stdout.fileno())
     with terminal.raw():
-        await converse(channel.peer, terminal)
+        exit_code = await converse(channel.peer, terminal)
     reason = channel.peer.reason
     sys.stderr.write(f"\r\nExiting session with sessionId: {session['SessionId']}.\r\n")
     if reason and "exit" not in reason.lower():
         sys.stderr.write(f"{reason}\r\n")
-    return 0
+    return 0 if exit_code is None else exit_code
 
 
 class Terminal:
@@ -101,9 +101,9 @@ class Terminal:
             view = view[written:]
 
 
-async def converse(peer: DataChannelPeer, terminal: Terminal) -> None:
+async def converse(peer: DataChannelPeer, terminal: Terminal) -> int | None:
     """Keys to the agent, output to the terminal, size changes as they happen; until the
-    session ends."""
+    session ends. The exit status of a non-interactive command, when the agent sent one."""
     loop = asyncio.get_running_loop()
     keys: asyncio.Queue[bytes] = asyncio.Queue()
     last_size: list[TerminalSize | None] = [None]
@@ -145,7 +145,7 @@ async def converse(peer: DataChannelPeer, terminal: Terminal) -> None:
         loop.add_signal_handler(signal.SIGWINCH, resized)
     sender = asyncio.create_task(upstream())
     try:
-        await _downstream(peer, terminal)
+        return await _downstream(peer, terminal)
     finally:
         loop.remove_reader(terminal.fd_in)
         with contextlib.suppress(NotImplementedError, ValueError):
@@ -155,14 +155,18 @@ async def converse(peer: DataChannelPeer, terminal: Terminal) -> None:
         await asyncio.gather(sender, *sizing, return_exceptions=True)
 
 
-async def _downstream(peer: DataChannelPeer, terminal: Terminal) -> None:
+async def _downstream(peer: DataChannelPeer, terminal: Terminal) -> int | None:
+    exit_code: int | None = None
     with contextlib.suppress(SessionEnded):
         while True:
             message = await peer.receive()
             if message.payload_type in (PayloadType.OUTPUT, PayloadType.STDERR):
                 terminal.write(message.payload)
+            elif message.payload_type == PayloadType.EXIT_CODE:
+                exit_code = parse_exit_code(message.payload)
             elif message.payload_type == PayloadType.HANDSHAKE_REQUEST:
                 # Non-interactive command documents shake hands before their output.
                 request = parse_handshake_request(message.payload)
                 answer = HandshakeResponse.answering(request).to_payload()
                 await peer.send(answer, PayloadType.HANDSHAKE_RESPONSE)
+    return exit_code

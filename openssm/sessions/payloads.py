@@ -10,14 +10,17 @@ Facts from session-protocol.md §1: the OpenDataChannel text message and its var
 flags 3 and a JSON body naming the acknowledged type, id and sequence number, matched by
 sequence number only ("Acknowledgements"); flags are a uint32 big-endian in a Flag payload
 (1 DisconnectToPort, 2 TerminateSession, 3 ConnectToPortError); the terminal size is
-``{"cols","rows"}`` ("Resize"); ``channel_closed`` carries
+``{"cols","rows"}`` ("Resize"); a non-interactive command's exit status is the text
+``EXIT_CODE: N`` in an ExitCode payload (AWS's agent, shell plugin ``sendExitCode``);
+``channel_closed`` carries
 ``{MessageId, CreatedDate, DestinationId, SessionId, MessageType, SchemaVersion, Output}``
 ("Closing and reconnecting").
 
 Module API: ``OpenDataChannel`` (``.to_text()``, ``parse_open_data_channel``),
 ``Acknowledgement`` (``acknowledge``, ``parse_acknowledgement``), ``Flag`` (``flag_payload``,
-``parse_flag``), ``TerminalSize`` (``.to_payload()``, ``parse_size``), ``ChannelClosed``
-(``channel_closed``, ``parse_channel_closed``).
+``parse_flag``), ``exit_code_payload``, ``parse_exit_code``, ``TerminalSize``
+(``.to_payload()``, ``parse_size``), ``ChannelClosed`` (``channel_closed``,
+``parse_channel_closed``).
 """
 
 from __future__ import annotations
@@ -142,6 +145,26 @@ def parse_flag(payload: bytes) -> int:
     if not payload:
         raise DataChannelError("flag payload is empty")
     return int.from_bytes(payload[:4], "big")
+
+
+# --- Exit code --------------------------------------------------------------------------------
+
+_EXIT_CODE_PREFIX = "EXIT_CODE: "
+
+
+def exit_code_payload(code: int) -> bytes:
+    """An ExitCode message's payload as AWS's agent writes it: ``EXIT_CODE: 7``."""
+    return f"{_EXIT_CODE_PREFIX}{code}".encode()
+
+
+def parse_exit_code(payload: bytes) -> int | None:
+    """The status in an ExitCode payload; None when it holds none (lenient)."""
+    text = payload.decode("utf-8", "replace").strip()
+    text = text.removeprefix(_EXIT_CODE_PREFIX.strip()).strip()
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 # --- Terminal size --------------------------------------------------------------------------

@@ -20,12 +20,14 @@ from openssm.agent.sessions.pty_shell import PtyShell
 from openssm.agent.sessions.run import SessionRun, until_first_ends
 from openssm.errors import DataChannelError
 from openssm.sessions.handshake import NON_INTERACTIVE
-from openssm.sessions.payloads import Flag, parse_flag, parse_size
+from openssm.sessions.payloads import Flag, exit_code_payload, parse_flag, parse_size
 from openssm.sessions.wire import ClientMessage, PayloadType
 
 # How long a new session waits for the client's first message (its terminal size).
 FIRST_MESSAGE_S = 3.0
 STANDARD_STREAM = "Standard_Stream"
+# How long a command whose terminal closed has to exit before its status is given up on.
+EXIT_WAIT_S = 2.0
 
 
 def _size_of(message: ClientMessage | None) -> tuple[int, int] | None:
@@ -62,10 +64,24 @@ async def run_shell(run: SessionRun) -> str:
         await until_first_ends(tasks)
         if run.reason:
             return run.reason
+        if not interactive:
+            await _send_exit_code(run, shell)
         return f"Exiting session with sessionId: {run.session_id}."
     finally:
         await asyncio.to_thread(shell.hang_up)
         shell.close()
+
+
+async def _send_exit_code(run: SessionRun, shell: PtyShell) -> None:
+    """A non-interactive command's exit status, as AWS's agent sends it ("EXIT_CODE: N" in an
+    ExitCode message), so a client can exit with it; a command killed by a signal shows as a
+    shell would show it (128 + the signal)."""
+    try:
+        code = await asyncio.wait_for(shell.wait(), EXIT_WAIT_S)
+    except TimeoutError:
+        return  # the terminal closed but the command lives on: the hang-up ends it
+    status = code if code >= 0 else 128 - code
+    await run.send(exit_code_payload(status), PayloadType.EXIT_CODE)
 
 
 async def _output(run: SessionRun, shell: PtyShell) -> None:

@@ -6,20 +6,24 @@ Tests that need what a person would use run ``openssm session`` instead."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import uuid
 from typing import Any
 
+from types_boto3_ssm.client import SSMClient
 from websockets.asyncio.client import ClientConnection, connect
 
+from openssm.errors import SessionEnded
 from openssm.sessions.handshake import (
     HandshakeResponse,
     parse_handshake_request,
 )
 from openssm.sessions.payloads import Flag, OpenDataChannel, TerminalSize, flag_payload
 from openssm.sessions.peer import DataChannelPeer
-from openssm.sessions.wire import MessageType, PayloadType
+from openssm.sessions.wire import ClientMessage, MessageType, PayloadType
+from tests.support import wait_until
 
 
 async def open_channel(started: dict[str, Any]) -> ClientConnection:
@@ -38,6 +42,8 @@ class DrivenSession:
     def __init__(self) -> None:
         self.peer = DataChannelPeer(MessageType.INPUT_STREAM_DATA)
         self.output = bytearray()
+        # The payloads of ExitCode messages (a non-interactive command's "EXIT_CODE: N").
+        self.exit_codes: list[bytes] = []
         self.ws: ClientConnection | None = None
 
     async def attach(self, started: dict[str, Any]) -> None:
@@ -69,11 +75,15 @@ class DrivenSession:
                     if found is not None:
                         del self.output[: found.end()]
                         return found
-                    message = await self.peer.receive()
-                    if message.payload_type == PayloadType.OUTPUT:
-                        self.output += message.payload
+                    self._keep(await self.peer.receive())
         except TimeoutError:
             raise AssertionError(f"no {pattern!r} in {bytes(self.output)[-2000:]!r}") from None
+
+    def _keep(self, message: ClientMessage) -> None:
+        if message.payload_type == PayloadType.OUTPUT:
+            self.output += message.payload
+        elif message.payload_type == PayloadType.EXIT_CODE:
+            self.exit_codes.append(message.payload)
 
     async def handshake(self) -> dict[str, Any]:
         """Answer the agent's handshake; returns the session properties it asked with."""
@@ -95,6 +105,9 @@ class DrivenSession:
         """The reason in the agent's channel_closed."""
         async with asyncio.timeout(timeout_s):
             await self.peer.closed.wait()
+        with contextlib.suppress(SessionEnded):
+            while True:  # what came before channel_closed
+                self._keep(await self.peer.receive())
         await self.close()
         return self.peer.reason
 
@@ -102,6 +115,18 @@ class DrivenSession:
         await self.peer.close(self.peer.reason)
         if self.ws is not None:
             await self.ws.close()
+
+
+def history(ssm: SSMClient, session_id: str) -> dict[str, Any]:
+    """The session as DescribeSessions State=History lists it, once it has ended."""
+
+    def ended() -> dict[str, Any] | None:
+        found = ssm.describe_sessions(
+            State="History", Filters=[{"key": "SessionId", "value": session_id}]
+        )["Sessions"]
+        return dict(found[0]) if found else None
+
+    return wait_until(ended, timeout_s=20, interval_s=0.1)
 
 
 def records(transcript: bytes) -> list[dict[str, Any]]:

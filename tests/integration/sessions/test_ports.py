@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import pytest
 from tests.agents import AgentProcess
 from tests.integration.commands.output_support import signed_get
 from tests.integration.sessions.driver import DrivenSession, records
+from tests.integration.sessions.loopback import LoopbackServer, answer_sha256
 from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -31,39 +31,10 @@ pytestmark = pytest.mark.e2e
 BIG = 50 * 1024 * 1024
 
 
-class Hasher:
-    """A TCP server on loopback that answers each connection with the SHA-256 of all it
-    received, once the client has closed its side."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    @staticmethod
-    def _answer(conn: socket.socket) -> None:
-        digest = hashlib.sha256()
-        with conn:
-            while chunk := conn.recv(1 << 16):
-                digest.update(chunk)
-            conn.sendall(digest.hexdigest().encode())
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 @pytest.fixture(scope="module")
-def hasher() -> Iterator[Hasher]:
-    server = Hasher()
+def hasher() -> Iterator[LoopbackServer]:
+    """Answers each connection with the SHA-256 of what it received."""
+    server = LoopbackServer(answer_sha256)
     try:
         yield server
     finally:
@@ -105,7 +76,7 @@ def _connects(port: int) -> bool:
 
 
 def test_port_forward_carries_parallel_connections_and_50_mb_intact(
-    session_server: ServerProcess, agent: AgentProcess, hasher: Hasher, tmp_path: Path
+    session_server: ServerProcess, agent: AgentProcess, hasher: LoopbackServer, tmp_path: Path
 ) -> None:
     local = _free_port()
     log = (tmp_path / "port-forward.log").open("wb")

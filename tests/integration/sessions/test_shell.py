@@ -19,22 +19,12 @@ from types_boto3_ssm.client import SSMClient
 
 from tests.agents import AgentFactory, AgentProcess
 from tests.integration.commands.output_support import signed_get
-from tests.integration.sessions.driver import DrivenSession, open_channel
+from tests.integration.sessions.driver import DrivenSession, history, open_channel
 from tests.support import ServerProcess, wait_until
 
 pytestmark = pytest.mark.e2e
 
 PROMPT = r"[$#] $"
-
-
-def _history(ssm: SSMClient, session_id: str) -> dict[str, Any]:
-    def ended() -> dict[str, Any] | None:
-        found = ssm.describe_sessions(
-            State="History", Filters=[{"key": "SessionId", "value": session_id}]
-        )["Sessions"]
-        return dict(found[0]) if found else None
-
-    return wait_until(ended, timeout_s=20, interval_s=0.1)
 
 
 async def _shell(started: dict[str, Any]) -> DrivenSession:
@@ -84,7 +74,7 @@ def test_a_shell_prompts_echoes_resizes_and_ends_on_exit(
     who = asyncio.run(drive())
     expected = "ssm-user" if os.geteuid() == 0 else Path.home().name
     assert who == expected
-    ended = _history(ssm, started["SessionId"])
+    ended = history(ssm, started["SessionId"])
     assert ended["Status"] == "Terminated"
     url = ended["OutputUrl"]["S3OutputUrl"]
     assert url.endswith(f"/session-output/{started['SessionId']}")
@@ -109,7 +99,7 @@ def test_a_token_opens_the_channel_once(session_server: ServerProcess, agent: Ag
         await session.closed()
 
     asyncio.run(drive())
-    assert _history(ssm, started["SessionId"])["Status"] == "Terminated"
+    assert history(ssm, started["SessionId"])["Status"] == "Terminated"
 
 
 def test_a_cut_client_resumes_with_nothing_lost(
@@ -157,7 +147,7 @@ def test_the_transcript_survives_the_agent_killed_mid_session(
 
     reason = asyncio.run(drive())
     assert "lost" in reason
-    ended = _history(ssm, started["SessionId"])
+    ended = history(ssm, started["SessionId"])
     assert ended["Status"] == "Failed"
     status, transcript = signed_get(ended["OutputUrl"]["S3OutputUrl"])
     assert status == 200

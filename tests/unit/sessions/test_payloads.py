@@ -16,9 +16,11 @@ from openssm.sessions.payloads import (
     TerminalSize,
     acknowledge,
     channel_closed,
+    exit_code_payload,
     flag_payload,
     parse_acknowledgement,
     parse_channel_closed,
+    parse_exit_code,
     parse_flag,
     parse_open_data_channel,
     parse_size,
@@ -151,3 +153,11 @@ def test_hostile_payloads_raise_only_decode_errors() -> None:
                 reader(payload)
         with contextlib.suppress(DataChannelError):
             parse_open_data_channel(payload)
+
+
+def test_an_exit_code_is_written_as_awss_agent_writes_it_and_read_leniently() -> None:
+    assert exit_code_payload(7) == b"EXIT_CODE: 7"
+    assert parse_exit_code(b"EXIT_CODE: 7") == 7
+    assert parse_exit_code(b" 3\n") == 3
+    assert parse_exit_code(b"EXIT_CODE:255") == 255
+    assert parse_exit_code(b"EXIT_CODE: ") is None

@@ -81,6 +81,7 @@ def start_session(
     parameters: dict[str, list[str]],
     reason: str | None,
     is_connected: Callable[[str], bool],
+    minute_s: float = 60.0,
 ) -> Opened:
     """Write a Connecting session; TargetNotConnected, InvalidDocument or InvalidParameters
     when it cannot run."""
@@ -110,10 +111,11 @@ def start_session(
         _preferences(conn, ctx),
         document_name=name,
         run_as_tag=tags.get(RUN_AS_TAG),
+        minute_s=minute_s,
     )
     session_id = f"{user_name}-{secrets.token_hex(9)[:17]}"
     token = _new_token()
-    max_minutes = int(spec.max_duration_s // 60)
+    max_minutes = round(spec.max_duration_s / minute_s)
     repo.insert_session(
         conn,
         SessionRow(

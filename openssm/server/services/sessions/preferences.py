@@ -73,7 +73,10 @@ def agent_spec(
     *,
     document_name: str,
     run_as_tag: str | None,
+    minute_s: float = 60.0,
 ) -> AgentSpec:
+    """What the agent runs; ``minute_s`` is how long a preference's minute lasts (60, or
+    shorter in tests: openssm.config's session_minute_s)."""
     inputs = {**preferences, **spec.inputs}
     if str(inputs.get("kmsKeyId") or "").strip():
         raise InvalidDocument(
@@ -97,7 +100,7 @@ def agent_spec(
         properties=properties,
         run_as=run_as_user(inputs, run_as_tag, document_name),
         shell_profile=str(profile.get("linux") or "") if isinstance(profile, Mapping) else "",
-        idle_timeout_s=60.0 * _minutes(inputs.get("idleSessionTimeout"), DEFAULT_IDLE_MINUTES),
-        max_duration_s=60.0 * max_minutes,
+        idle_timeout_s=minute_s * _minutes(inputs.get("idleSessionTimeout"), DEFAULT_IDLE_MINUTES),
+        max_duration_s=minute_s * max_minutes,
         records_output=spec.session_type is not SessionType.PORT,
     )

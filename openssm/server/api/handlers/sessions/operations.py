@@ -94,6 +94,7 @@ async def start_session(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
             parameters=body.get("Parameters") or {},
             reason=body.get("Reason"),
             is_connected=rt.hub.__contains__,
+            minute_s=rt.settings.session_minute_s,
         )
     )
     await rt.hub.send(opened.target, opened.spec.start_frame(opened.session_id))
