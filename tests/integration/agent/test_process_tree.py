@@ -34,7 +34,7 @@ def _escaping_script(pids: Path) -> list[str]:
         f"setsid sh -c 'echo $$ >> {pids}; exec sleep 300' &",
         # A double fork: the middle process exits, the grandchild is orphaned.
         f"sh -c 'sleep 300 & echo $! >> {pids}' ",
-        # Both: an orphan in a session of its own, which only the subreaper keeps in the tree.
+        # Both: an orphan in a session of its own, found by the marker in its environment.
         f"setsid sh -c 'sleep 300 & echo $! >> {pids}' ",
         # A plain child in the script's process group.
         f"sleep 300 & echo $! >> {pids}",

@@ -108,6 +108,33 @@ def test_scripts_get_a_usual_umask_whatever_the_agents(tmp_path: Path) -> None:
     assert sink.text() == "0022\n"
 
 
+def _set_oom_score_adj(path: Path, *values: str) -> str:
+    """The first of ``values`` this process may set (lowering one takes CAP_SYS_RESOURCE)."""
+    for value in values:
+        try:
+            path.write_text(value)
+        except PermissionError:
+            continue
+        return value
+    pytest.skip("this process can change its oom_score_adj to none of " + ", ".join(values))
+
+
+def test_scripts_drop_the_agents_oom_protection_and_the_agent_keeps_it(tmp_path: Path) -> None:
+    # The agent's unit protects it from the OOM killer (OOMScoreAdjust=-500); a script and
+    # what it starts get the default, so a runaway script is killed before the agent. Where
+    # the test may not lower the value it raises it: the agent must restore any value.
+    own = Path("/proc/self/oom_score_adj")
+    previous = own.read_text().strip()
+    agents = _set_oom_score_adj(own, "-100", "100")
+    try:
+        script = "cat /proc/self/oom_score_adj; sh -c 'cat /proc/self/oom_score_adj'"
+        _, sink = run(shell_steps({"name": "oom", "runCommand": script}), context(tmp_path))
+        assert own.read_text().strip() == agents
+    finally:
+        own.write_text(previous)
+    assert sink.text() == "0\n0\n"
+
+
 def test_an_existing_working_directory_is_where_the_script_starts(tmp_path: Path) -> None:
     where = tmp_path / "app"
     where.mkdir()
