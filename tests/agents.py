@@ -9,8 +9,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,16 @@ def tag_instance(ssm: SSMClient, instance_id: str, key: str, value: str) -> None
     ssm.add_tags_to_resource(
         ResourceType="ManagedInstance", ResourceId=instance_id, Tags=[{"Key": key, "Value": value}]
     )
+
+
+def association_state(ssm: SSMClient, instance_id: str, association_id: str) -> dict[str, str]:
+    """A host's last result of an association (DescribeInstanceAssociationsStatus), or {}."""
+    for info in ssm.describe_instance_associations_status(InstanceId=instance_id)[
+        "InstanceAssociationStatusInfos"
+    ]:
+        if info["AssociationId"] == association_id:
+            return {k: str(v) for k, v in info.items()}
+    return {}
 
 
 def instance_information(
@@ -203,3 +214,13 @@ class AgentFactory:
 
     def logs(self) -> str:
         return "\n".join(f"--- agent {a.instance_id}\n{a.logs()}" for a in self.agents)
+
+
+@contextmanager
+def running_agents(server: ServerEndpoint, root: Path, count: int) -> Iterator[list[AgentProcess]]:
+    """``count`` real agents of ``server``, Online, stopped when the block ends."""
+    factory = AgentFactory(server=server, root=root)
+    try:
+        yield factory(count)
+    finally:
+        factory.stop_all()

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 Row = dict[str, str]
 SCHEMA_VERSION = "1.0"
+# Types AWS's agent reports at another schema version than 1.0 (AWS:Application gained Epoch
+# in 1.1); the server's GetInventorySchema shows the same versions.
+SCHEMA_VERSIONS = {"AWS:Application": "1.1"}
 
 
 def capture_time(at: dt.datetime) -> str:
@@ -45,11 +48,11 @@ class InventoryItem:
 
     @classmethod
     def of(
-        cls, type_name: str, rows: list[Row], at: dt.datetime, schema_version: str = SCHEMA_VERSION
+        cls, type_name: str, rows: list[Row], at: dt.datetime, schema_version: str | None = None
     ) -> InventoryItem:
         return cls(
             type_name=type_name,
-            schema_version=schema_version,
+            schema_version=schema_version or SCHEMA_VERSIONS.get(type_name, SCHEMA_VERSION),
             capture_time=capture_time(at),
             content=rows,
             content_hash=content_hash(rows),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from types_boto3_ssm.client import SSMClient
 
-from tests.agents import AgentFactory, AgentProcess, tag_instance
+from tests.agents import AgentProcess, association_state, running_agents, tag_instance
 from tests.clocked_server import ClockedServer
 from tests.support import wait_until
 
@@ -29,25 +29,13 @@ def fleet(
     clocked_fleet_server: ClockedServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[AgentProcess]]:
     """Three real agents of the module's server: two tagged Role=<role>, one not (yet)."""
-    factory = AgentFactory(server=clocked_fleet_server, root=tmp_path_factory.mktemp("agents"))
-    try:
-        yield factory(3)
-    finally:
-        factory.stop_all()
-
-
-def _host_state(ssm: SSMClient, instance_id: str, association_id: str) -> dict[str, str]:
-    for info in ssm.describe_instance_associations_status(InstanceId=instance_id)[
-        "InstanceAssociationStatusInfos"
-    ]:
-        if info["AssociationId"] == association_id:
-            return {k: str(v) for k, v in info.items()}
-    return {}
+    with running_agents(clocked_fleet_server, tmp_path_factory.mktemp("agents"), 3) as agents:
+        yield agents
 
 
 def _wait_status(ssm: SSMClient, instance_id: str, association_id: str, status: str) -> None:
     wait_until(
-        lambda: _host_state(ssm, instance_id, association_id).get("Status") == status,
+        lambda: association_state(ssm, instance_id, association_id).get("Status") == status,
         timeout_s=WAIT_S,
     )
 
@@ -128,7 +116,7 @@ def test_a_failing_script_leaves_the_host_failed(
         ComplianceSeverity="CRITICAL",
     )["AssociationDescription"]["AssociationId"]
     _wait_status(ssm, agent.instance_id, association_id, "Failed")
-    state = _host_state(ssm, agent.instance_id, association_id)
+    state = association_state(ssm, agent.instance_id, association_id)
     assert state["DetailedStatus"] == "Failed"
     assert state["ErrorCode"] == "7"
     assert state["ExecutionSummary"].startswith("1 out of 1 plugin processed, 0 success, 1 failed")

@@ -2,14 +2,14 @@
 and it is queryable through boto3 (issue 13's "done when").
 
 AWS-GatherSoftwareInventory is a Policy document, which only associations run (SendCommand
-refuses it, as AWS does); until State Manager lands, the same document's steps and parameters
-are run through SendCommand as a Command document of the test's own.
+refuses it, as AWS does; test_association.py runs it that way). Here the same document's steps
+and parameters run through SendCommand as a Command document of the test's own, so that each
+test gathers on demand with the parameters it wants and reads the step's output.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from importlib import resources
@@ -19,6 +19,7 @@ import pytest
 from types_boto3_ssm.client import SSMClient
 
 from tests.agents import AgentFactory, AgentProcess
+from tests.integration.inventory.support import entries, installed_packages
 from tests.support import ServerProcess, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -50,16 +51,6 @@ def agent(
         factory.stop_all()
 
 
-def _installed_packages() -> set[str]:
-    listed = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return {line.split()[0] for line in listed.splitlines() if line.endswith(" installed")}
-
-
 def _gather(ssm: SSMClient, agent: AgentProcess, **parameters: list[str]) -> dict[str, Any]:
     command_id = ssm.send_command(
         DocumentName=GATHER, InstanceIds=[agent.instance_id], Parameters=parameters
@@ -72,17 +63,6 @@ def _gather(ssm: SSMClient, agent: AgentProcess, **parameters: list[str]) -> dic
     result = wait_until(ended, timeout_s=90, interval_s=0.2)
     assert result["Status"] == "Success", result
     return result
-
-
-def _entries(ssm: SSMClient, instance_id: str, type_name: str) -> list[dict[str, str]]:
-    found: list[dict[str, str]] = []
-    kwargs: dict[str, Any] = {}
-    while True:
-        page = ssm.list_inventory_entries(InstanceId=instance_id, TypeName=type_name, **kwargs)
-        found += page["Entries"]
-        if "NextToken" not in page:
-            return found
-        kwargs = {"NextToken": page["NextToken"]}
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +79,8 @@ def gathered(fleet_server: ServerProcess, agent: AgentProcess) -> dict[str, Any]
 def test_list_inventory_entries_lists_this_hosts_debian_packages(
     fleet_server: ServerProcess, agent: AgentProcess, gathered: dict[str, Any]
 ) -> None:
-    apps = _entries(fleet_server.client(), agent.instance_id, "AWS:Application")
-    assert {a["Name"] for a in apps} == _installed_packages()
+    apps = entries(fleet_server.client(), agent.instance_id, "AWS:Application")
+    assert {a["Name"] for a in apps} == installed_packages()
     bash = next(a for a in apps if a["Name"] == "bash")
     assert bash["PackageId"].startswith("bash_")
     assert bash["Architecture"] == "x86_64"
@@ -124,15 +104,15 @@ def test_every_gatherer_reported(
     fleet_server: ServerProcess, agent: AgentProcess, gathered: dict[str, Any]
 ) -> None:
     ssm = fleet_server.client()
-    assert _entries(ssm, agent.instance_id, RACK) == [{"Rack": "R7"}]
-    [cpu] = _entries(ssm, agent.instance_id, "AWS:InstanceDetailedInformation")
+    assert entries(ssm, agent.instance_id, RACK) == [{"Rack": "R7"}]
+    [cpu] = entries(ssm, agent.instance_id, "AWS:InstanceDetailedInformation")
     assert int(cpu["CPUs"]) >= 1
-    assert any(n["Name"] == "lo" for n in _entries(ssm, agent.instance_id, "AWS:Network"))
-    services = _entries(ssm, agent.instance_id, "AWS:Service")
+    assert any(n["Name"] == "lo" for n in entries(ssm, agent.instance_id, "AWS:Network"))
+    services = entries(ssm, agent.instance_id, "AWS:Service")
     assert all(s["Name"].endswith(".service") for s in services)
-    [component] = _entries(ssm, agent.instance_id, "AWS:AWSComponent")
+    [component] = entries(ssm, agent.instance_id, "AWS:AWSComponent")
     assert component["Name"] == "openssm-agent"
-    [found_file] = _entries(ssm, agent.instance_id, "AWS:File")
+    [found_file] = entries(ssm, agent.instance_id, "AWS:File")
     assert found_file["Name"] == "rack.json"
 
 
@@ -152,9 +132,9 @@ def test_deleted_custom_data_is_sent_again_in_full(
 ) -> None:
     ssm = fleet_server.client()
     ssm.delete_inventory(TypeName=RACK)
-    assert _entries(ssm, agent.instance_id, RACK) == []
+    assert entries(ssm, agent.instance_id, RACK) == []
     _gather(ssm, agent, applications=["Disabled"])
-    assert _entries(ssm, agent.instance_id, RACK) == [{"Rack": "R7"}]
+    assert entries(ssm, agent.instance_id, RACK) == [{"Rack": "R7"}]
 
 
 def test_collection_cost_is_reported(gathered: dict[str, Any]) -> None:

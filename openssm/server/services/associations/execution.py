@@ -85,6 +85,7 @@ def start(
             output_s3_prefix=output.get("OutputS3KeyPrefix", ""),
             max_concurrency=settings.get("MaxConcurrency") or spec.DEFAULT_MAX_CONCURRENCY,
             max_errors=settings.get("MaxErrors") or spec.DEFAULT_MAX_ERRORS,
+            document_types=spec.RUNNABLE_TYPES,
         ),
         online_cutoff=online_cutoff,
     )

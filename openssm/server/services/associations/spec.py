@@ -5,10 +5,11 @@ the id, version and date), defaults filled in as DescribeAssociation shows them.
 JSON per version; everything an execution needs is in it.
 
 Checks beyond the model's (which the API layer has made already): the document exists and is a
-Command document, the parameters suit it, the targets are ones we resolve, the schedule is one
-State Manager accepts, the legacy InstanceId form is not mixed with what it cannot carry, and
-settings that need services openssm does not have (Change Calendar, cross-account targets,
-Automation, CloudWatch alarms) are refused by name rather than silently ignored.
+Command or Policy document, the parameters suit it, the targets are ones we resolve, the
+schedule is one State Manager accepts, the legacy InstanceId form is not mixed with what it
+cannot carry, and settings that need services openssm does not have (Change Calendar,
+cross-account targets, Automation, CloudWatch alarms) are refused by name rather than silently
+ignored.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ LONGEST_RATE = dt.timedelta(days=31)
 # When an association leaves rate control out, all its targets run at once and none stops it.
 DEFAULT_MAX_CONCURRENCY = "100%"
 DEFAULT_MAX_ERRORS = "100%"
+# What an association runs: Command documents, and Policy documents, which only associations
+# run (AWS-GatherSoftwareInventory is one).
+RUNNABLE_TYPES = frozenset({DocumentType.COMMAND, DocumentType.POLICY})
 
 # Members an association carries from request to spec as they are.
 _KEPT = (
@@ -179,9 +183,9 @@ def _check_document(conn: Connection, ctx: RequestContext, keyring: Keyring, spe
     record, document = document_reads.resolve_for_execution(
         conn, ctx, spec["Name"], spec.get("DocumentVersion")
     )
-    if record.document_type != DocumentType.COMMAND:
+    if record.document_type not in RUNNABLE_TYPES:
         raise InvalidDocument(
-            f"Associations here run Command documents; {spec['Name']} is a "
+            f"Associations run Command and Policy documents; {spec['Name']} is a "
             f"{record.document_type} document."
         )
     # Renders once to check the parameters (names, types, allowed values, {{ssm:}} names).

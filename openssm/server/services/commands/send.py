@@ -56,6 +56,9 @@ class SendInput:
     service_role: str = ""
     notification_config: Mapping[str, Any] | None = None
     cloudwatch_output_config: Mapping[str, Any] | None = None
+    # SendCommand runs Command documents only; an association's run may also be a Policy
+    # document's (AWS-GatherSoftwareInventory is one), which AWS runs through associations only.
+    document_types: frozenset[DocumentType] = frozenset({DocumentType.COMMAND})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +122,13 @@ def _access_check(ctx: RequestContext) -> rendering.AccessCheck:
     return check
 
 
+def _wrong_type(name: str, document_type: str) -> str:
+    why = f"SendCommand runs Command documents; {name} is a {document_type} document"
+    if document_type == DocumentType.POLICY:
+        return f"{why}, which runs through a State Manager association (CreateAssociation)."
+    return f"{why}."
+
+
 def send_command(
     conn: Connection,
     ctx: RequestContext,
@@ -134,11 +144,8 @@ def send_command(
     record, document = document_reads.resolve_for_execution(
         conn, ctx, request.document_name, request.document_version
     )
-    if record.document_type != DocumentType.COMMAND:
-        raise InvalidDocument(
-            f"SendCommand runs Command documents; {request.document_name} is a "
-            f"{record.document_type} document."
-        )
+    if record.document_type not in request.document_types:
+        raise InvalidDocument(_wrong_type(request.document_name, record.document_type))
     if request.document_hash is not None and request.document_hash != record.hash:
         raise InvalidDocument(
             f"DocumentHash does not match version {record.version} of {request.document_name}."
