@@ -1,11 +1,13 @@
 """Routing: turning outbox events into deliveries, in one transaction.
 
-Each event is matched against the enabled rules of its account and region; every target of a
-matching rule gets a delivery of the event's EventBridge envelope. A Run Command status event
-whose command asked for notifications of that kind and status (SendCommand's
-NotificationConfig) also gets a delivery of AWS's notification message to the destination
-mapped to its NotificationArn. The event is then marked routed; from there each target's
-progress is its delivery row's, so a restart loses nothing and repeats nothing already sent.
+Each event is matched against the rules of its account and region that were enabled when it
+was written (EventBridge matches an event when it is put: a rule enabled later does not get
+it, a rule disabled since still does); every target of a matching rule gets a delivery of
+the event's EventBridge envelope. A Run Command status event whose command asked for
+notifications of that kind and status (SendCommand's NotificationConfig) also gets a
+delivery of AWS's notification message to the destination mapped to its NotificationArn.
+The event is then marked routed; from there each target's progress is its delivery row's,
+so a restart loses nothing and repeats nothing already sent.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def route(conn: Connection, *, now: dt.datetime, limit: int) -> int:
     rows = delivery_rows.unrouted(conn, limit=limit)
     if not rows:
         return 0
-    rules = rule_rows.enabled_rules(conn, {(r.account_id, r.region) for r in rows})
+    scopes = {(r.account_id, r.region) for r in rows}
+    rules = rule_rows.rules_covering(conn, scopes, rows[0].id)
     targets: dict[int, list[rule_rows.TargetRow]] = {}
     for target in rule_rows.targets_of(conn, [rule.id for rule in rules]):
         assert target.rule_id is not None
@@ -76,6 +79,8 @@ def route(conn: Connection, *, now: dt.datetime, limit: int) -> int:
         body = shapes.compact(envelope)
         for rule in rules:
             if (rule.account_id, rule.region) != (row.account_id, row.region):
+                continue
+            if not rule.covers(row.id):
                 continue
             pattern = _compiled(rule.event_pattern)
             if pattern is None or not pattern.matches(envelope):

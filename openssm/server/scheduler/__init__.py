@@ -1,5 +1,5 @@
-"""Background loops of the server: schedules, timeouts, parameter policies and the event
-relay."""
+"""Background loops of the server: schedules, timeouts, parameter policies, the event relay
+and the nodes that fell silent."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ from openssm.server.loops import BackgroundLoop
 from openssm.server.runtime import Runtime
 from openssm.server.scheduler.associations import AssociationLoop
 from openssm.server.scheduler.policies import PolicyLoop
+from openssm.server.scheduler.silence import SilenceLoop
 
 
 def build_loops(runtime: Runtime) -> list[BackgroundLoop]:
     """The loops a server process runs, in start order."""
-    return [PolicyLoop(runtime), EventRelay(runtime), AssociationLoop(runtime)]
+    return [
+        PolicyLoop(runtime),
+        EventRelay(runtime),
+        AssociationLoop(runtime),
+        SilenceLoop(runtime),
+    ]

@@ -139,22 +139,44 @@ def test_a_disabled_rule_or_an_unmatched_event_delivers_nothing(shared: ClockedS
         deliver_until(shared, lambda: len(rx.accepted()) >= 1)
         events.disable_rule(Name=prefix)
         ssm.put_parameter(Name=f"/{prefix}/on", Value="y", Type="String", Overwrite=True)
-        # A rule applies when the relay routes an event: enable it only once the event
-        # written while it was disabled is routed (a file target's line says so).
-        events.put_rule(
-            Name=f"{prefix}-mark",
-            EventPattern=json.dumps({"detail": {"name": [f"/{prefix}/mark"]}}),
-        )
-        events.put_targets(Rule=f"{prefix}-mark", Targets=[{"Id": "f", "Arn": f"file:{prefix}"}])
-        ssm.put_parameter(Name=f"/{prefix}/mark", Value="x", Type="String")
-        marked = shared.settings.resolved_events_file_dir / prefix
-        deliver_until(shared, marked.exists)
         events.enable_rule(Name=prefix)
         ssm.put_parameter(Name=f"/{prefix}/on", Value="z", Type="String", Overwrite=True)
         deliver_until(shared, lambda: len(rx.accepted()) >= 2)
         time.sleep(0.3)
         got = [(b["detail"]["name"], b["detail"]["operation"]) for b in rx.bodies()]
         assert got == [(f"/{prefix}/on", "Create"), (f"/{prefix}/on", "Update")]
+
+
+def test_a_rule_gets_the_events_written_while_it_was_enabled_however_late_they_are_routed(
+    tmp_path: Path,
+) -> None:
+    """EventBridge matches an event against the rules enabled when it is put. Here the relay
+    routes nothing while the rule changes state (it ticks once at start and then not for an
+    hour), and routes it all after a restart: the event written before the rule was disabled
+    still arrives, the one written while it was disabled never does."""
+    prefix = "w" + uuid.uuid4().hex[:8]
+    pattern = {"source": ["aws.ssm"], "detail": {"name": [{"prefix": f"/{prefix}/"}]}}
+
+    def put(server: ClockedServer, name: str) -> None:
+        server.client().put_parameter(Name=f"/{prefix}/{name}", Value="x", Type="String")
+
+    with receiver() as rx:
+        with clocked_server(tmp_path, events_interval_s=3600) as idle:
+            webhook_rule(events_client(idle), prefix, rx.url, pattern=pattern)
+            put(idle, "while-enabled")
+            events_client(idle).disable_rule(Name=prefix)
+            put(idle, "while-disabled")
+        with clocked_server(tmp_path, events_interval_s=0.05) as server:
+            deliver_until(server, lambda: len(rx.accepted()) >= 1)
+        with clocked_server(tmp_path, events_interval_s=3600) as idle:
+            put(idle, "still-disabled")
+            events_client(idle).enable_rule(Name=prefix)
+            put(idle, "enabled-again")
+        with clocked_server(tmp_path, events_interval_s=0.05) as server:
+            deliver_until(server, lambda: len(rx.accepted()) >= 2)
+            time.sleep(0.5)  # nothing more may come
+    names = [b["detail"]["name"] for b in rx.bodies()]
+    assert names == [f"/{prefix}/while-enabled", f"/{prefix}/enabled-again"]
 
 
 def test_a_file_target_gets_json_lines_in_the_servers_events_directory(

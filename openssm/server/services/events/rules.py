@@ -30,6 +30,7 @@ from openssm.server.events.patterns import PatternError, canonical, parse_patter
 from openssm.server.events.senders import FILE_NAME, secret_binding
 from openssm.server.secrets import Keyring
 from openssm.server.services import paging
+from openssm.server.store.events import deliveries
 from openssm.server.store.events import rules as repo
 
 DEFAULT_BUS = "default"
@@ -105,6 +106,7 @@ def put_rule(conn: Connection, ctx: RequestContext, request: RuleInput) -> str:
     if state not in ("ENABLED", "DISABLED"):
         raise ValidationException(f"State {state} is not supported; use ENABLED or DISABLED.")
     existing = repo.get_rule(conn, account_id=ctx.account_id, region=ctx.region, name=request.name)
+    enabled_after, disabled_after = _window(conn, existing, state)
     if existing is None:
         repo.insert_rule(
             conn,
@@ -117,6 +119,8 @@ def put_rule(conn: Connection, ctx: RequestContext, request: RuleInput) -> str:
                 event_pattern=pattern,
                 state=state,
                 created_at=ctx.now,
+                enabled_after=enabled_after,
+                disabled_after=disabled_after,
             ),
         )
     else:
@@ -128,15 +132,37 @@ def put_rule(conn: Connection, ctx: RequestContext, request: RuleInput) -> str:
             else existing.description,
             event_pattern=pattern,
             state=state,
+            window=(enabled_after, disabled_after),
         )
     return rule_arn(ctx, request.name)
+
+
+def _window(conn: Connection, rule: repo.RuleRow | None, state: str) -> tuple[int, int | None]:
+    """The outbox window the rule covers once its state is ``state``: enabling it opens a
+    window after the last event written so far, disabling it closes the open one there, so
+    it matches what was written while it was enabled however late the relay routes it. Only
+    the last window is kept: events of an earlier one still unrouted when the rule is
+    enabled again are not delivered to it."""
+    position = deliveries.last_event_id(conn)
+    if rule is None:
+        return position, None if state == "ENABLED" else position
+    if rule.state == state:
+        return rule.enabled_after, rule.disabled_after
+    if state == "ENABLED":
+        return position, None
+    return rule.enabled_after, position
 
 
 def set_state(conn: Connection, ctx: RequestContext, name: str, state: str) -> None:
     """EnableRule / DisableRule."""
     rule = _rule(conn, ctx, name)
     repo.update_rule(
-        conn, rule.id, description=rule.description, event_pattern=rule.event_pattern, state=state
+        conn,
+        rule.id,
+        description=rule.description,
+        event_pattern=rule.event_pattern,
+        state=state,
+        window=_window(conn, rule, state),
     )
 
 

@@ -211,6 +211,7 @@ def record_presence(conn: Connection, batch: PresenceBatch) -> set[str]:
             conn,
             connected={i for i, _, _ in batch.connections},
             disconnected={i for i, _ in batch.disconnections},
+            heard={i for i, _ in batch.pings},
             now=batch.at,
         )
     heard = {i for i, _, _ in batch.connections} | {i for i, _ in batch.pings}

@@ -28,6 +28,14 @@ class RuleRow:
     event_pattern: str
     state: str
     created_at: dt.datetime
+    enabled_after: int
+    disabled_after: int | None
+
+    def covers(self, event_id: int) -> bool:
+        """True when the outbox event was written while the rule was enabled."""
+        if event_id <= self.enabled_after:
+            return False
+        return self.disabled_after is None or event_id <= self.disabled_after
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,12 +85,24 @@ def insert_rule(conn: Connection, rule: RuleRow) -> None:
 
 
 def update_rule(
-    conn: Connection, rule_id: int, *, description: str, event_pattern: str, state: str
+    conn: Connection,
+    rule_id: int,
+    *,
+    description: str,
+    event_pattern: str,
+    state: str,
+    window: tuple[int, int | None],
 ) -> None:
     conn.execute(
         event_rules.update()
         .where(R.id == rule_id)
-        .values(description=description, event_pattern=event_pattern, state=state)
+        .values(
+            description=description,
+            event_pattern=event_pattern,
+            state=state,
+            enabled_after=window[0],
+            disabled_after=window[1],
+        )
     )
 
 
@@ -101,12 +121,19 @@ def delete_rule(conn: Connection, rule_id: int) -> None:
     conn.execute(event_rules.delete().where(R.id == rule_id))
 
 
-def enabled_rules(conn: Connection, scopes: Collection[tuple[str, str]]) -> list[RuleRow]:
-    """The enabled rules of these (account, region) pairs."""
+def rules_covering(
+    conn: Connection, scopes: Collection[tuple[str, str]], first_event_id: int
+) -> list[RuleRow]:
+    """The rules of these (account, region) pairs that were enabled when some event from
+    ``first_event_id`` on was written: the enabled ones, and those disabled since."""
     if not scopes:
         return []
     query = sa.select(event_rules).where(
-        R.state == "ENABLED", sa.tuple_(R.account_id, R.region).in_(list(scopes))
+        sa.or_(
+            R.state == "ENABLED",
+            sa.and_(R.disabled_after >= first_event_id, R.disabled_after > R.enabled_after),
+        ),
+        sa.tuple_(R.account_id, R.region).in_(list(scopes)),
     )
     return [_rule(r) for r in conn.execute(query.order_by(R.id))]
 

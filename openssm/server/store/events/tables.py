@@ -18,6 +18,11 @@ event_rules = sa.Table(
     sa.Column("event_pattern", sa.Text, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # The rule matches the outbox events with enabled_after < id <= disabled_after (no upper
+    # bound while enabled): the events written while it was last enabled, whenever the relay
+    # routes them.
+    sa.Column("enabled_after", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("disabled_after", sa.BigInteger, nullable=True),
     sa.UniqueConstraint("account_id", "region", "name", name="uq_event_rules_name"),
 )
 

@@ -53,6 +53,9 @@ managed_instances = sa.Table(
     sa.Column("computer_name", sa.String(255), nullable=True),
     sa.Column("last_ping_at", UTCDateTime, nullable=True),
     sa.Column("channel_id", sa.String(32), nullable=True),
+    # The ping status the last ping-status event said (NULL before the first): a change is
+    # reported once, by whichever transaction makes it.
+    sa.Column("ping_reported", sa.String(16), nullable=True),
     sa.Index("ix_managed_instances_scope_id", "account_id", "region", "instance_id"),
 )
 
