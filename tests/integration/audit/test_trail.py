@@ -16,7 +16,8 @@ from tests.agents import create_activation
 from tests.canary import assert_absent, put_canary
 from tests.clocked_server import ClockedServer
 from tests.integration.audit.conftest import aws_client, cloudtrail
-from tests.support import ADMIN_KEY_ID, TEST_REGION
+from tests.integration.commands.output_support import signed_get
+from tests.support import ADMIN_KEY_ID, TEST_REGION, wait_until
 
 AttributeKey = Any
 
@@ -214,3 +215,35 @@ def test_resource_groups_calls_are_recorded_too(
     assert record["eventSource"] == "resource-groups.amazonaws.com"
     assert record["eventName"] == "CreateGroup"
     assert record["requestParameters"]["name"] == name
+
+
+def test_reading_a_commands_whole_output_is_recorded_like_other_reads(
+    audit_server: ClockedServer, trail: CloudTrailClient
+) -> None:
+    """GET /output/... (StandardOutputUrl, ``openssm output --full``) is authorized as
+    ssm:GetCommandInvocation and recorded as that call, with the path it read."""
+    command_id, instance_id = str(uuid.uuid4()), "mi-0123456789abcdef0"
+    path = f"/output/{command_id}/{instance_id}/awsrunShellScript/0.awsrunShellScript/stdout"
+    status, _ = signed_get(audit_server.url + path)
+    assert status == 404  # no such command: still a call, and recorded
+    key, secret = audit_server.new_user(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "ssm:ListCommands", "Resource": "*"}],
+        }
+    )
+    assert signed_get(audit_server.url + path, key_id=key, secret=secret)[0] == 400
+
+    def reads() -> list[dict[str, Any]]:
+        records = _records(trail, "EventName", "GetCommandInvocation")
+        return [r for r in records if r.get("additionalEventData", {}).get("outputPath") == path]
+
+    wait_until(lambda: len(reads()) == 2, timeout_s=10)
+    denied, allowed = reads()  # newest first
+    assert allowed["userIdentity"]["userName"] == "admin"
+    assert allowed["eventSource"] == "ssm.amazonaws.com"
+    assert allowed["requestParameters"] == {"commandId": command_id, "instanceId": instance_id}
+    assert allowed["readOnly"] is True
+    assert allowed["errorCode"] == "InvocationDoesNotExist"
+    assert denied["userIdentity"]["accessKeyId"] == key
+    assert denied["errorCode"] == "AccessDenied"
