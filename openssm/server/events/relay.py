@@ -38,7 +38,8 @@ SENDERS = 16
 # A delivery being sent is not sent again by another replica for this long (sends time out
 # long before).
 LEASE = dt.timedelta(seconds=60)
-# Delivered and dead-lettered deliveries are kept this long, for `openssm events target list`.
+# Delivered and dead-lettered deliveries are kept this long, for `openssm events target list`,
+# and routed outbox events too.
 KEEP_FINISHED = dt.timedelta(days=7)
 _PRUNE_EVERY = dt.timedelta(hours=1)
 _STOP_TIMEOUT_S = 15.0
@@ -94,9 +95,7 @@ class EventRelay(PeriodicLoop):
         now = self._runtime.clock.now()
         if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
             self._pruned_at = now
-            await self._runtime.store.write(
-                lambda conn: deliveries.prune_finished(conn, before=now - KEEP_FINISHED)
-            )
+            await self._runtime.store.write(functools.partial(_prune, before=now - KEEP_FINISHED))
 
     async def _send_due(self) -> int:
         """Claim due deliveries in chains (one target and resource each, in order), send the
@@ -194,3 +193,8 @@ class EventRelay(PeriodicLoop):
                 next_attempt_at=None if delay is None else now + dt.timedelta(seconds=delay),
                 now=now,
             )
+
+
+def _prune(conn: Connection, *, before: dt.datetime) -> None:
+    deliveries.prune_finished(conn, before=before)
+    deliveries.prune_routed(conn, before=before)

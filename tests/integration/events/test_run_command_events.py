@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.clocked_server import ClockedServer, clocked_server
-from tests.integration.commands.driver import DrivenAgent, driven_agents
+from tests.integration.commands.driver import DrivenAgent, driven_agents, step_result
 from tests.integration.events.receiver import Receiver, receiver
 from tests.integration.events.test_delivery import deliver_until
 from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_ACCOUNT_ID, TEST_REGION
@@ -214,3 +214,30 @@ def test_a_topic_nothing_is_mapped_to_delivers_nothing_and_breaks_nothing(
     )
     agent.run_next()
     _wait_status(server, command_id, "Success")
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("Command", [("command", "Cancelled")]), ("Invocation", [("node", "Cancelled")])],
+)
+def test_a_cancelled_command_notifies_cancelled(
+    server: ClockedServer, agent: DrivenAgent, kind: str, expected: list[tuple[str, str]]
+) -> None:
+    with receiver() as rx:
+        mapped = openssm(server, "events", "topic", "set", TOPIC, "--webhook", rx.url)
+        assert mapped.returncode == 0, mapped.stderr
+        config = {"NotificationArn": TOPIC, "NotificationEvents": ["Cancelled"]}
+        command_id = _send(server, agent, NotificationConfig={**config, "NotificationType": kind})
+        agent.next_frame("invocation")
+        server.client().cancel_command(CommandId=command_id)
+        assert agent.next_frame("cancel")["command_id"] == command_id
+        agent.report(
+            command_id, "Cancelled", code=-1, steps=[step_result(status="Cancelled", code=-1)]
+        )
+        _wait_status(server, command_id, "Cancelled")
+        deliver_until(server, lambda: len(rx.accepted()) >= 1)
+        server.clock.advance(60)
+        time.sleep(0.5)
+        got = [("node" if who != "command" else who, s) for who, s in _notifications(rx)]
+        assert got == expected
+        assert rx.bodies()[0]["commandId"] == command_id

@@ -100,6 +100,15 @@ def mark_routed(conn: Connection, ids: Sequence[int], now: dt.datetime) -> None:
         conn.execute(outbox_events.update().where(O.id.in_(list(ids))).values(delivered_at=now))
 
 
+def prune_routed(conn: Connection, *, before: dt.datetime) -> int:
+    """Forget outbox events routed before ``before`` (their deliveries carry their own
+    bodies), except the newest event: outbox ids must never be handed out again, and SQLite
+    reuses the highest id once it is gone; rules' windows and the tail count on that."""
+    newest = sa.select(sa.func.max(O.id)).scalar_subquery()
+    result = conn.execute(outbox_events.delete().where(O.delivered_at < before, O.id < newest))
+    return result.rowcount
+
+
 def events_after(
     conn: Connection, *, account_id: str, region: str, after: int, limit: int
 ) -> list[OutboxRow]:
