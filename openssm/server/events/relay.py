@@ -153,6 +153,11 @@ class EventRelay(PeriodicLoop):
         settings = self._runtime.settings
         deliveries.mark_delivered(conn, [d.id for d, failure in outcomes if failure is None], now)
         deliveries.release(conn, untried)
+        # A target that took everything sent to it this time is back: what it refused before
+        # goes again now rather than at the end of its backoff (up to the cap, 30 s).
+        failing = {d.target.id for d, failure in outcomes if failure is not None}
+        back = {d.target.id for d, failure in outcomes if failure is None} - failing
+        deliveries.retry_now(conn, back, now)
         for delivery, failure in outcomes:
             if failure is None:
                 continue

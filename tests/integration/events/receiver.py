@@ -45,6 +45,12 @@ class Receiver:
         return [r.json() for r in self.accepted()]
 
 
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) overflows when the relay's 16 senders connect at once,
+    # and each connection refused that way is retried by TCP a second later.
+    request_queue_size = 128
+
+
 @contextmanager
 def receiver(fail_first: int = 0) -> Iterator[Receiver]:
     """An HTTP server on 127.0.0.1 that answers 503 to its first ``fail_first`` POSTs and
@@ -69,7 +75,7 @@ def receiver(fail_first: int = 0) -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = _Server(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}/hook"
     thread = threading.Thread(target=httpd.serve_forever, name="event-receiver", daemon=True)
     thread.start()

@@ -275,3 +275,25 @@ def test_a_burst_for_one_resource_is_delivered_in_one_pass_not_one_event_per_int
     assert [b["detail"]["operation"] for b in bodies] == ["Create"] + ["Update"] * (count - 1)
     times = [b["time"] for b in bodies]
     assert times == sorted(set(times))
+
+
+def test_a_receiver_that_is_back_gets_what_it_refused_without_waiting_out_the_backoff(
+    shared: ClockedServer,
+) -> None:
+    """Events it refused wait seconds to minutes before their next try; once a delivery to
+    the same target goes through, they go at once."""
+    prefix = "r" + uuid.uuid4().hex[:8]
+    pattern = {"source": ["aws.ssm"], "detail": {"name": [{"prefix": f"/{prefix}/"}]}}
+    with receiver() as rx:
+        rx.down = True
+        webhook_rule(events_client(shared), prefix, rx.url, pattern=pattern)
+        ssm = shared.client()
+        for name in ("a", "b"):
+            ssm.put_parameter(Name=f"/{prefix}/{name}", Value="x", Type="String")
+        deliver_until(shared, lambda: rx.refused >= 8)
+        time.sleep(0.5)  # any try due now is refused too; the clock stands still from here
+        rx.down = False
+        ssm.put_parameter(Name=f"/{prefix}/c", Value="x", Type="String")
+        wait_until(lambda: len(rx.accepted()) >= 3, timeout_s=5)
+        names = sorted(b["detail"]["name"] for b in rx.bodies())
+    assert names == [f"/{prefix}/a", f"/{prefix}/b", f"/{prefix}/c"]

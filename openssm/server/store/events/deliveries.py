@@ -173,21 +173,28 @@ def claim_due(
     claim. At most ``limit`` deliveries in all; each is leased until ``lease_until`` so no
     other replica sends it meanwhile (another replica cannot take a follower: it has an older
     one pending, the head)."""
-    older = event_deliveries.alias("older")
-    earlier_pending = sa.exists().where(
-        older.c.target_row == D.target_row,
-        older.c.ordering_key == D.ordering_key,
-        older.c.status == PENDING,
-        older.c.event_id < D.event_id,
+    # Each target and key's oldest pending delivery, read from the pending rows alone: a
+    # search for an older pending row per candidate would walk every delivered row of its key.
+    oldest = (
+        sa.select(D.target_row, D.ordering_key, sa.func.min(D.event_id).label("event_id"))
+        .where(D.status == PENDING)
+        .group_by(D.target_row, D.ordering_key)
+        .subquery("oldest")
+    )
+    is_oldest = sa.and_(
+        D.target_row == oldest.c.target_row,
+        D.ordering_key == oldest.c.ordering_key,
+        D.event_id == oldest.c.event_id,
     )
     query = (
         sa.select(*_DUE_COLUMNS, *event_targets.c)
-        .select_from(event_deliveries.join(event_targets, T.id == D.target_row))
+        .select_from(
+            event_deliveries.join(oldest, is_oldest).join(event_targets, T.id == D.target_row)
+        )
         .where(
             D.status == PENDING,
             D.next_attempt_at <= now,
             sa.or_(D.leased_until.is_(None), D.leased_until <= now),
-            ~earlier_pending,
         )
         .order_by(D.event_id, D.id)
         .limit(limit)
@@ -225,14 +232,16 @@ def _add_followers(
     per_chain: int,
     room: int,
 ) -> None:
-    heads = {d.id for ds in chains.values() for d in ds}
+    heads = [d for ds in chains.values() for d in ds]
     query = (
         sa.select(*_DUE_COLUMNS, D.next_attempt_at, D.leased_until, *event_targets.c)
         .select_from(event_deliveries.join(event_targets, T.id == D.target_row))
         .where(
             D.status == PENDING,
             sa.tuple_(D.target_row, D.ordering_key).in_(list(chains)),
-            D.id.not_in(list(heads)),
+            # Followers are younger than their head: the keys' delivered rows are not read.
+            D.event_id > min(d.event_id for d in heads),
+            D.id.not_in([d.id for d in heads]),
         )
         .order_by(D.event_id, D.id)
         .limit(room)
@@ -264,6 +273,21 @@ def release(conn: Connection, ids: Sequence[int]) -> None:
     no attempt is counted, and they wait behind the failed one as before."""
     if ids:
         conn.execute(event_deliveries.update().where(D.id.in_(list(ids))).values(leased_until=None))
+
+
+def retry_now(conn: Connection, target_rows: Collection[int], now: dt.datetime) -> None:
+    """Make the deliveries of these targets that are waiting out a backoff due now."""
+    if target_rows:
+        conn.execute(
+            event_deliveries.update()
+            .where(
+                D.target_row.in_(list(target_rows)),
+                D.status == PENDING,
+                D.attempts > 0,
+                D.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+        )
 
 
 def mark_failed(
