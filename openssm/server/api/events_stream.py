@@ -5,7 +5,9 @@ What ``openssm events tail`` reads. The request is SigV4-signed like any API cal
 optional ``pattern`` query parameter (an EventBridge event pattern) keeps only the events it
 matches. Each event is one ``data:`` line holding its EventBridge envelope; a comment line
 every few seconds keeps an idle stream open through proxies. The stream starts at the events
-written after it opened and ends when the client goes away or the server stops.
+written after it opened and ends when the client goes away or the server stops. Opening it,
+or being refused, is recorded in the audit trail as a TailEvents call (a read), its pattern in
+additionalEventData.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ from openssm.server.api.gate import Gate
 from openssm.server.context import RequestContext
 from openssm.server.events.patterns import EventPattern, PatternError, parse_pattern
 from openssm.server.runtime import Runtime
+from openssm.server.services.audit.calls import ApiCall
 from openssm.server.services.events import tail
 
 log = logging.getLogger("openssm.api")
 
 ROUTE = "/events/v1/tail"
-ACTION = "events:TailEvents"
+OPERATION = "TailEvents"
+ACTION = f"events:{OPERATION}"
 POLL_S = 0.25
 KEEPALIVE_S = 5.0
 _JSON = b"application/x-amz-json-1.1"
@@ -47,10 +51,14 @@ class EventStreamRoute:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = ids.request_id()
+        # Recorded in the audit trail once admitted or refused, as TailEvents.
+        call = self._gate.begin(scope, request_id, service="events", operation=OPERATION)
         try:
-            ctx, pattern = await self._admit(scope, request_id)
+            ctx, pattern = await self._admit(scope, request_id, call)
             cursor = await self._runtime.store.read(tail.newest_id)
         except ApiError as exc:
+            call.failed(exc)
+            self._gate.record(call)
             await answer(
                 send, exc.http_status, json.dumps(exc.to_wire()).encode(), _JSON, request_id
             )
@@ -58,8 +66,11 @@ class EventStreamRoute:
         except Exception:
             log.exception("unhandled error in request %s", request_id)
             err = InternalServerError(f"Internal error; request id {request_id}")
+            call.failed(err)
+            self._gate.record(call)
             await answer(send, 500, json.dumps(err.to_wire()).encode(), _JSON, request_id)
             return
+        self._gate.record(call)
         await send(
             {
                 "type": "http.response.start",
@@ -79,15 +90,17 @@ class EventStreamRoute:
             watcher.cancel()
 
     async def _admit(
-        self, scope: Scope, request_id: str
+        self, scope: Scope, request_id: str, call: ApiCall
     ) -> tuple[RequestContext, EventPattern | None]:
-        caller = await self._gate.admit(scope, b"", service="events")
+        query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        text = (query.get("pattern") or [None])[0]
+        if text is not None:
+            call.additional = {"pattern": text[:2048]}
+        caller = await self._gate.admit(scope, b"", service="events", call=call)
         ctx = dataclasses.replace(
             caller.context(request_id, None), endpoint_url=endpoint_url(scope)
         )
         self._gate.authorize(ctx, caller, ACTION, ["*"])
-        query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        text = (query.get("pattern") or [None])[0]
         if text is None:
             return ctx, None
         try:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from typing import Any
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from types_boto3_cloudtrail.client import CloudTrailClient
 from types_boto3_resource_groups.client import ResourceGroupsClient
@@ -17,7 +23,7 @@ from tests.canary import assert_absent, put_canary
 from tests.clocked_server import ClockedServer
 from tests.integration.audit.conftest import aws_client, cloudtrail
 from tests.integration.commands.output_support import signed_get
-from tests.support import ADMIN_KEY_ID, TEST_REGION, wait_until
+from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, wait_until
 
 AttributeKey = Any
 
@@ -245,5 +251,47 @@ def test_reading_a_commands_whole_output_is_recorded_like_other_reads(
     assert allowed["requestParameters"] == {"commandId": command_id, "instanceId": instance_id}
     assert allowed["readOnly"] is True
     assert allowed["errorCode"] == "InvocationDoesNotExist"
+    assert denied["userIdentity"]["accessKeyId"] == key
+    assert denied["errorCode"] == "AccessDenied"
+
+
+def _tail(server: ClockedServer, key: str, secret: str, pattern: str) -> int:
+    """Open the live event stream signed by this key; its HTTP status (the stream is left
+    at once)."""
+    url = f"{server.url}/events/v1/tail?pattern={urllib.parse.quote(pattern, safe='')}"
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials(key, secret), "events", TEST_REGION).add_auth(request)
+    signed = urllib.request.Request(url, headers=dict(request.headers.items()))
+    try:
+        with urllib.request.urlopen(signed, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code
+
+
+def test_opening_the_live_event_stream_is_recorded(
+    audit_server: ClockedServer, trail: CloudTrailClient
+) -> None:
+    pattern = json.dumps({"source": [f"tail-{uuid.uuid4().hex}"]})
+    assert _tail(audit_server, ADMIN_KEY_ID, ADMIN_SECRET, pattern) == 200
+    key, secret = audit_server.new_user(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "events:ListRules", "Resource": "*"}],
+        }
+    )
+    assert _tail(audit_server, key, secret, pattern) == 400
+
+    def tails() -> list[dict[str, Any]]:
+        records = _records(trail, "EventName", "TailEvents")
+        return [r for r in records if r.get("additionalEventData") == {"pattern": pattern}]
+
+    wait_until(lambda: len(tails()) == 2, timeout_s=10)
+    denied, allowed = tails()  # newest first
+    assert allowed["eventSource"] == "events.amazonaws.com"
+    assert allowed["userIdentity"]["userName"] == "admin"
+    assert allowed["readOnly"] is True
+    assert "errorCode" not in allowed
     assert denied["userIdentity"]["accessKeyId"] == key
     assert denied["errorCode"] == "AccessDenied"

@@ -16,8 +16,9 @@ from openssm import arns
 from openssm.errors import AccessDeniedException, ApiError
 
 EVENT_TYPE_API_CALL = "AwsApiCall"
-# CloudTrail counts an operation as a read when its name says it only reads.
-_READ_PREFIXES = ("Get", "Describe", "List", "Lookup", "Search")
+# CloudTrail counts an operation as a read when its name says it only reads (TailEvents,
+# openssm's live event stream, is one too).
+_READ_PREFIXES = ("Get", "Describe", "List", "Lookup", "Search", "Tail")
 MAX_USER_AGENT = 1024
 
 
