@@ -95,7 +95,8 @@ def main() -> int:
             pattern = {"source": ["aws.ssm"], "detail": {"name": [{"prefix": "/bench/"}]}}
             webhook_rule(events_client(server), "bench", rx.url, pattern=pattern)
             delivered = 0
-            for label, resources in ((f"{args.resources:,}", args.resources), ("one", 1)):
+            spread = (f"{args.resources:,} resources", args.resources)
+            for label, resources in (spread, ("one resource", 1)):
                 cpu = cpu_times(pid)
                 write(store, args.events, resources, f"t{resources}")
                 first, took = wait_for(rx, delivered + args.events, timeout_s=600)
@@ -103,7 +104,7 @@ def main() -> int:
                 ordered = in_order(rx, delivered)
                 delivered += args.events
                 print(
-                    f"throughput, {label} resources: {args.events:,} events, first after "
+                    f"throughput, {label}: {args.events:,} events, first after "
                     f"{first:.2f} s (the relay's interval), all after {took:.2f} s: "
                     f"{args.events / (took - first):,.0f} events/s once started; "
                     f"{used / args.events * 1000:.2f} server CPU s per 1,000 events; "
