@@ -21,6 +21,11 @@ def ensure_private_dir(path: Path) -> None:
     Not ``mkdir(parents=True)``: that gives the parents the umask's mode, and a parent
     others can write lets them swap the directory below it.
     """
+    # The usual case, once per command and per chunk of output: the directory is there.
+    # One lstat answers it (a directory, not a symlink to one) where the checks below make five.
+    with contextlib.suppress(OSError):
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            return
     if path.is_symlink():
         raise PermissionError(f"{path} is a symlink; refusing to use it for private state")
     missing = []

@@ -9,15 +9,33 @@ import sys
 # Loaded with the first session, never at start: most agents never open one.
 SESSION_ONLY = ("openssm.sessions", "openssm.agent.sessions.shell", "openssm.agent.sessions.ports")
 SESSION_ONLY_STDLIB = ("pty", "termios", "tty")
+# Loaded with the first step that uses them: most agents run shell scripts alone.
+FIRST_USE_PLUGINS = (
+    "openssm.agent.plugins.run_document",
+    "openssm.agent.plugins.run_ansible_playbook",
+    "openssm.agent.plugins.software_inventory",
+    "openssm.agent.inventory.collect",
+)
 
 
-def test_the_agent_starts_without_the_session_machinery() -> None:
+def _loaded_at_start() -> list[str]:
     probe = "import json, sys, openssm.agent.daemon; print(json.dumps(sorted(sys.modules)))"
-    loaded = json.loads(
+    loaded: list[str] = json.loads(
         subprocess.run(
             [sys.executable, "-c", probe], check=True, capture_output=True, text=True
         ).stdout
     )
+    return loaded
+
+
+def test_the_agent_starts_without_the_plugins_few_steps_use() -> None:
+    loaded = _loaded_at_start()
+    assert [name for name in FIRST_USE_PLUGINS if name in loaded] == []
+    assert "openssm.agent.plugins.run_shell_script" in loaded
+
+
+def test_the_agent_starts_without_the_session_machinery() -> None:
+    loaded = _loaded_at_start()
     session_modules = [
         name
         for name in loaded
