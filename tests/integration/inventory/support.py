@@ -1,13 +1,18 @@
-"""What the inventory tests share: hosts registered without agents, items, and the outbox."""
+"""What the inventory tests (and bench/inventory_query.py) share: hosts registered without
+agents, items, the outbox, and hosts written straight into a store."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import uuid
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from types_boto3_ssm.client import SSMClient
 
+from openssm.server.store.fleet import instances as fleet_repo
+from openssm.server.store.inventory import repo
 from tests.support import ServerEndpoint
 
 EVENT = "Inventory Resource State Change"
@@ -56,3 +61,37 @@ def entries(ssm: SSMClient, instance_id: str, type_name: str) -> list[dict[str, 
         if "NextToken" not in page:
             return found
         token = {"NextToken": page["NextToken"]}
+
+
+def store_host(
+    conn: Connection,
+    scope: repo.Scope,
+    instance_id: str,
+    applications: list[dict[str, str]],
+    now: dt.datetime,
+) -> None:
+    """A registered host and its AWS:Application entries, written straight into a store as
+    registration and an agent's report leave them."""
+    fleet_repo.insert_instance(
+        conn,
+        fleet_repo.InstanceRow(
+            instance_id=instance_id,
+            account_id=scope.account_id,
+            region=scope.region,
+            activation_id="simulated",
+            name=None,
+            iam_role="simulated",
+            public_key=b"",
+            fingerprint=None,
+            registered_at=now,
+        ),
+    )
+    item = repo.ItemRow(
+        instance_id=instance_id,
+        type_name="AWS:Application",
+        schema_version="1.1",
+        capture_time="2026-12-06T00:00:00Z",
+        content_hash=f"h-{instance_id}",
+        entry_count=len(applications),
+    )
+    repo.replace_item(conn, scope, item, applications, now)

@@ -154,6 +154,61 @@ def test_aggregators_count_instances_per_name_and_version(
     ]
 
 
+def _counts(ssm: SSMClient, filters: list[Any], aggregator: Any) -> list[Any]:
+    [entity] = ssm.get_inventory(Filters=filters, Aggregators=[aggregator])["Entities"]
+    return _in_order(entity["Data"][APP]["Content"])
+
+
+def _in_order(counts: list[Any]) -> list[Any]:
+    return sorted(counts, key=lambda c: sorted(c.items()))
+
+
+def test_values_too_long_to_index_are_found_and_counted_once(
+    server: ServerProcess, hosts: list[str]
+) -> None:
+    """Name and Version are answered from indexed columns (the database counts them), and a
+    value too long for its column from the entry's JSON: both parts together count each
+    instance once per value, whatever the prefixes' overlap."""
+    ssm = server.client()
+    name = "pkg-" + custom_type()[8:]
+    long_name, long_version = name + "x" * 300, "9." + "9" * 300
+    ssm.put_inventory(
+        InstanceId=hosts[0], Items=[item(APP, _apps((name, "1.0"), (long_name, "1.0")))]
+    )
+    ssm.put_inventory(InstanceId=hosts[1], Items=[item(APP, _apps((name, long_version)))])
+    ssm.put_inventory(InstanceId=hosts[2], Items=[item(APP, _apps((name, "1.0")))])
+    prefixes = {"Key": "AWS:Application.Name", "Values": [name[:10], name], "Type": "BeginWith"}
+    by_name = {"Expression": "AWS:Application.Name"}
+    assert _counts(ssm, [prefixes], by_name) == _in_order(
+        [{"Count": "1", "Name": long_name}, {"Count": "3", "Name": name}]
+    )
+    by_version = {"Expression": "AWS:Application.Version"}
+    assert _counts(ssm, [prefixes], by_version) == _in_order(
+        [{"Count": "1", "Version": long_version}, {"Count": "2", "Version": "1.0"}]
+    )
+    nested = {**by_name, "Aggregators": [by_version]}
+    assert _counts(ssm, [prefixes], nested) == _in_order(
+        [
+            {"Count": "1", "Name": long_name, "Version": "1.0"},
+            {"Count": "1", "Name": name, "Version": long_version},
+            {"Count": "2", "Name": name, "Version": "1.0"},
+        ]
+    )
+    for kind, value in (("Equal", long_name), ("BeginWith", name + "xxx")):
+        found = _entities(
+            ssm, Filters=[{"Key": "AWS:Application.Name", "Values": [value], "Type": kind}]
+        )
+        assert [e["Id"] for e in found] == [hosts[0]], kind
+    without = _entities(
+        ssm,
+        Filters=[
+            {"Key": "AWS:InstanceInformation.InstanceId", "Values": hosts},
+            {"Key": "AWS:Application.Name", "Values": [long_name], "Type": "NotEqual"},
+        ],
+    )
+    assert sorted(e["Id"] for e in without) == sorted(hosts[1:])
+
+
 def test_list_inventory_entries_filters_and_pages(server: ServerProcess, hosts: list[str]) -> None:
     ssm = server.client()
     kind = custom_type()

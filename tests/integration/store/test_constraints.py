@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy.engine import Connection
 
 from openssm.errors import ConcurrentUpdate, ConstraintViolation, DuplicateKey
-from openssm.server.store import migrate
-from openssm.server.store.engine import WRITE_ATTEMPTS, Store, create_engine
+from openssm.server.store.engine import WRITE_ATTEMPTS, Store
 from openssm.server.store.schema import access_keys, users
-from tests.postgres import database_url_for
+from tests.stores import migrated_store
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -27,12 +26,8 @@ NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 def store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Store]:
-    url = database_url_for(request) or f"sqlite:///{tmp_path_factory.mktemp('db') / 'db.sqlite'}"
-    engine = create_engine(url, pool_size=2)
-    migrate.upgrade(engine)
-    handle = Store(engine, worker_threads=1)
-    yield handle
-    handle.close()
+    with migrated_store(request, tmp_path_factory) as handle:
+        yield handle
 
 
 def _add_user(conn: Connection, name: str | None = "alice") -> None:

@@ -24,10 +24,18 @@ from openssm.server.services.inventory.filters import NOT_EQUAL, Filter
 from openssm.server.services.inventory.query import (
     checked_filters,
     filtered_entries,
+    name_range,
+    passing,
     schema_of,
     selected,
 )
-from openssm.server.services.inventory.sources import Sources
+from openssm.server.services.inventory.sources import (
+    FLEET_TYPES,
+    INDEXED_ATTRIBUTES,
+    Sources,
+    StoredEntry,
+)
+from openssm.server.store.inventory import counts as counts_repo
 from openssm.server.store.inventory.repo import Scope
 
 MAX_DEPTH = 10
@@ -77,6 +85,26 @@ def _count(
     by_type: dict[str, list[str]] = {}
     for d in chain:
         by_type.setdefault(d.type_name, []).append(d.attribute)
+    counts: Counter[tuple[str, ...]] | None = None
+    if len(by_type) == 1 and chosen is None:
+        [(type_name, attributes)] = by_type.items()
+        counts = _count_in_store(sources, type_name, attributes, filters)
+    if counts is None:
+        counts = _count_entries(sources, by_type, filters, chosen)
+    names = [a for attributes in by_type.values() for a in attributes]
+    return [
+        {COUNT: str(n), **dict(zip(names, values, strict=True))}
+        for values, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def _count_entries(
+    sources: Sources,
+    by_type: Mapping[str, list[str]],
+    filters: Sequence[Filter],
+    chosen: set[str] | None,
+) -> Counter[tuple[str, ...]]:
+    """Instances per combination of the types' attribute values, from their entries."""
     per_instance: dict[str, list[set[tuple[str, ...]]]] = {}
     for position, (type_name, attributes) in enumerate(by_type.items()):
         for instance_id, entry in filtered_entries(sources, type_name, filters, attributes):
@@ -91,11 +119,42 @@ def _count(
     for slots in per_instance.values():
         for combination in itertools.product(*slots):
             counts[tuple(v for part in combination for v in part)] += 1
-    names = [a for attributes in by_type.values() for a in attributes]
-    return [
-        {COUNT: str(n), **dict(zip(names, values, strict=True))}
-        for values, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
+    return counts
+
+
+def _count_in_store(
+    sources: Sources, type_name: str, attributes: list[str], filters: Sequence[Filter]
+) -> Counter[tuple[str, ...]] | None:
+    """What ``_count_entries`` counts for one stored type's Name and Version, counted by the
+    database from the indexed columns; None when only reading the entries answers (another
+    attribute, or a filter on the type the index cannot apply).
+
+    Entries with a column NULL (a value too long to index) are read and counted here; a value
+    too long to index cannot equal an indexed one, so they add to the database's counts
+    without counting an instance twice, unless every counted attribute of such an entry is
+    indexed (a long Name, counted by Version alone): then the entries are read after all."""
+    own = [f for f in filters if f.type_name == type_name and not f.is_type_filter]
+    names = name_range(own, type_name)
+    if (
+        type_name in FLEET_TYPES
+        or not set(attributes) <= INDEXED_ATTRIBUTES
+        or len(own) != (0 if names is None else 1)
+    ):
+        return None
+    store, scope = sources.conn, sources.scope
+    per_instance: dict[str, set[tuple[str, ...]]] = {}
+    for row in counts_repo.unindexed_entries(store, scope, type_name, attributes, names):
+        entry = StoredEntry(row)
+        values = tuple(entry.get(a) for a in attributes)
+        if not passing(entry, own) or any(v is None for v in values):
+            continue
+        if all(entry.indexed(a) for a in attributes):
+            return None
+        per_instance.setdefault(row.instance_id, set()).add(values)  # type: ignore[arg-type]
+    counts = Counter(counts_repo.instance_counts(store, scope, type_name, attributes, names))
+    for found in per_instance.values():
+        counts.update(found)
+    return counts
 
 
 def _groups(

@@ -1,7 +1,8 @@
 """Which instances a set of filters selects, and a type's entries that pass them.
 
-Filters on Name with Equal or BeginWith narrow the store's scan through its index; every
-other filter reads the type's entries and tests them one by one.
+Filters on Name with Equal or BeginWith narrow the store's scan through its index (and which
+instances such a filter selects, the database answers from the index alone); every other
+filter reads the type's entries and tests them one by one.
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from openssm.server.services.inventory.filters import (
     value_matches,
 )
 from openssm.server.services.inventory.schemas import BUILT_IN, Schema, unknown_type
-from openssm.server.services.inventory.sources import INDEXED_ATTRIBUTES, Entry, Sources
-from openssm.server.store.inventory import repo
+from openssm.server.services.inventory.sources import (
+    FLEET_TYPES,
+    INDEXED_ATTRIBUTES,
+    Entry,
+    Sources,
+)
+from openssm.server.store.inventory import counts, repo
 from openssm.server.store.inventory.repo import NameRange, Scope
 
 
@@ -105,11 +111,22 @@ def selected(
         if f.is_type_filter:
             matching = sources.holders(f.values)
         elif f.op == NOT_EQUAL:
-            positive = Filter(f.type_name, f.attribute, EQUAL, f.values)
-            excluded = {i for i, _ in filtered_entries(sources, f.type_name, [positive])}
+            excluded = _instances_with(sources, Filter(f.type_name, f.attribute, EQUAL, f.values))
             base = chosen if chosen is not None else set(sources.hosts())
             matching = base - excluded
         else:
-            matching = {i for i, _ in filtered_entries(sources, f.type_name, [f])}
+            matching = _instances_with(sources, f)
         chosen = matching if chosen is None else chosen & matching
     return chosen
+
+
+def _instances_with(sources: Sources, f: Filter) -> set[str]:
+    """The instances with an entry that the filter (not NotEqual) passes. For a Name filter on
+    a stored type the database answers from the index; only entries whose Name was too long
+    to index are read."""
+    names = name_range([f], f.type_name)
+    if names is None or f.type_name in FLEET_TYPES:
+        return {i for i, _ in filtered_entries(sources, f.type_name, [f])}
+    found = counts.instances_named(sources.conn, sources.scope, f.type_name, names)
+    unindexed = sources.entries(f.type_name, NameRange())
+    return found | {i for i, entry in unindexed if passing(entry, [f])}

@@ -27,6 +27,8 @@ _INSTANCE_STATUS = {"Online": "Active", "ConnectionLost": "ConnectionLost"}
 AGENT_TYPE = "openssm-agent"
 # Attributes a stored entry answers from its indexed columns, without its JSON.
 INDEXED_ATTRIBUTES = frozenset({"Name", "Version"})
+# Types the server fills from its fleet records rather than from stored reports.
+FLEET_TYPES = frozenset({INSTANCE_INFORMATION, TAG})
 
 
 class Entry(Protocol):
@@ -48,6 +50,11 @@ class StoredEntry:
         if attribute == "Version" and self._row.version is not None:
             return self._row.version
         return self.as_dict().get(attribute)
+
+    def indexed(self, attribute: str) -> bool:
+        """Whether the attribute's value is in its indexed column (not too long, not absent)."""
+        column = {"Name": self._row.name, "Version": self._row.version}.get(attribute)
+        return column is not None
 
     def as_dict(self) -> dict[str, str]:
         if self._decoded is None:
@@ -176,7 +183,7 @@ class Sources:
 
     def item(self, instance_id: str, type_name: str) -> ItemRow | None:
         """The type's item header for the instance (fleet types: synthesised)."""
-        if type_name in (INSTANCE_INFORMATION, TAG):
+        if type_name in FLEET_TYPES:
             host = self.hosts().get(instance_id)
             if host is None:
                 return None
@@ -193,7 +200,7 @@ class Sources:
     def holders(self, type_names: tuple[str, ...]) -> set[str]:
         """Instances holding data of any of the types."""
         found: set[str] = set()
-        stored = [t for t in type_names if t not in (INSTANCE_INFORMATION, TAG)]
+        stored = [t for t in type_names if t not in FLEET_TYPES]
         if stored:
             found |= repo.instances_with_types(self.conn, self.scope, stored)
         if INSTANCE_INFORMATION in type_names:

@@ -244,6 +244,22 @@ class NameRange:
 _TOP = "\U0010ffff"
 
 
+def name_conditions(names: NameRange) -> list[sa.ColumnElement[bool]]:
+    """Disjoint conditions on the indexed Name, each one index range, that together hold the
+    names ``names`` allows (entries without an indexed Name aside): a prefix that another
+    prefix covers, or a value one covers, is left out, so no entry is read twice."""
+    e = inventory_entries
+    prefixes = sorted(set(names.prefixes))
+    kept = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
+    values = sorted({v for v in names.values if not any(v.startswith(p) for p in kept)})
+    conditions: list[sa.ColumnElement[bool]] = [
+        sa.and_(e.c.name >= p, e.c.name < p + _TOP) for p in kept
+    ]
+    if values:
+        conditions.append(e.c.name.in_(values))
+    return conditions
+
+
 def scan_entries(
     conn: Connection,
     scope: Scope,
@@ -255,33 +271,23 @@ def scan_entries(
     """Every entry of the type (narrowed by ``names``), instance by instance.
 
     Each name range is its own query, so each reads one range of the (type, name) index; an
-    OR of them would read the whole type."""
+    OR of them would read the whole type. Without ``with_content``, an entry's JSON is read
+    only when its Name or Version column is NULL (too long to index, or absent), where the
+    JSON alone has the value."""
     e = inventory_entries
-    columns = [e.c.instance_id, e.c.position, e.c.name, e.c.version]
-    if with_content:
-        columns.append(e.c.content)
+    content: sa.ColumnElement[str] = e.c.content
+    if not with_content:
+        unindexed = sa.or_(e.c.name.is_(None), e.c.version.is_(None))
+        content = sa.case((unindexed, e.c.content), else_=sa.literal(""))
+    columns = [e.c.instance_id, e.c.name, e.c.version, content]
     select = sa.select(*columns).where(*_scope(e, scope), e.c.type_name == type_name)
     ranges: list[sa.ColumnElement[bool] | None] = [None]
     if names is not None:
-        ranges = [e.c.name.is_(None)]
-        if names.values:
-            ranges.append(e.c.name.in_(sorted(set(names.values))))
-        ranges.extend(sa.and_(e.c.name >= p, e.c.name < p + _TOP) for p in set(names.prefixes))
-    seen: set[tuple[str, int]] = set()
+        ranges = [e.c.name.is_(None), *name_conditions(names)]
     for condition in ranges:
         query = select if condition is None else select.where(condition)
         for row in conn.execute(query.execution_options(yield_per=2000)):
-            if len(ranges) > 2:  # overlapping prefixes may find an entry twice
-                key = (row[0], row[1])
-                if key in seen:
-                    continue
-                seen.add(key)
-            yield EntryRow(
-                instance_id=row[0],
-                name=row[2],
-                version=row[3],
-                content=row[4] if with_content else "",
-            )
+            yield EntryRow(instance_id=row[0], name=row[1], version=row[2], content=row[3])
 
 
 # --- custom schemas ----------------------------------------------------------------------------
