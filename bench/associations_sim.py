@@ -19,32 +19,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvloop
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from types_boto3_ssm.client import SSMClient
 
-from bench.commands_sim import DOCUMENT, TAG_KEY, InstantRunner, tag_fleet
-from bench.fleet_sim import (
-    SimAgent,
-    connect_fleet,
-    connected,
-    raise_open_file_limit,
-    register_all,
-    ssm_client,
-    start_server,
+from bench.commands_sim import (
+    DOCUMENT,
+    TAG_KEY,
+    SimFleet,
+    add_fleet_arguments,
+    run_fleet,
+    tag_fleet,
 )
 from bench.proc_cpu import cpu_times
-from tests.support import ADMIN_KEY_ID, ADMIN_SECRET
 
 
 @dataclass
@@ -102,46 +94,33 @@ def compliant_hosts(ssm: SSMClient) -> tuple[int, int]:
     return 0, 0
 
 
-async def measure(
-    url: str, agents: list[SimAgent], *, ssm: SSMClient, server_pid: int, args: argparse.Namespace
-) -> None:
-    stop = asyncio.Event()
-    runners = {a.index: InstantRunner() for a in agents}
+async def measure(fleet: SimFleet, args: argparse.Namespace) -> None:
+    ssm, agents, size = fleet.ssm, fleet.agents, len(fleet.agents)
     started = time.monotonic()
-    tasks = await connect_fleet(
-        url, agents, batch=args.connect_batch, stop=stop, commands=lambda a: runners[a.index]
+    await asyncio.to_thread(tag_fleet, ssm, agents, [size], args.register_concurrency)
+    print(f"tagged {size} agents in {time.monotonic() - started:.1f}s")
+    await asyncio.sleep(args.settle_s)
+    before, own_before = cpu_times(fleet.server_pid), cpu_times(os.getpid())
+    done = await asyncio.to_thread(
+        reach, ssm, size, args.poll_s, args.timeout_s, args.sync_compliance
     )
-    print(f"connected {connected(agents)}/{len(agents)} in {time.monotonic() - started:.1f}s")
-    size = len(agents)
-    try:
-        started = time.monotonic()
-        await asyncio.to_thread(tag_fleet, ssm, agents, [size], args.register_concurrency)
-        print(f"tagged {size} agents in {time.monotonic() - started:.1f}s")
-        await asyncio.sleep(args.settle_s)
-        before, own_before = cpu_times(server_pid), cpu_times(os.getpid())
-        done = await asyncio.to_thread(
-            reach, ssm, size, args.poll_s, args.timeout_s, args.sync_compliance
-        )
-        used, own = cpu_times(server_pid) - before, cpu_times(os.getpid()) - own_before
-        print(
-            f"association over {size} targets: every target had a compliance result in "
-            f"{done.took_s:.2f}s (CreateAssociation {1000 * done.created_s:.0f} ms; first "
-            f"{done.first_s:.2f}s, half {done.half_s:.2f}s); hosts {done.counts}; "
-            f"server CPU {used.own:.2f}s = {1000 * used.own / size:.2f} ms per target; "
-            f"simulator CPU {own.own:.2f}s"
-        )
-        compliant, non_compliant = await asyncio.to_thread(compliant_hosts, ssm)
-        print(f"ListComplianceSummaries, Association: {compliant} compliant, {non_compliant} not")
-        answered = sum(r.invocations for r in runners.values())
-        print(f"simulated agents answered {answered} invocations")
-    finally:
-        stop.set()
-        await asyncio.wait(tasks, timeout=30)
+    used, own = cpu_times(fleet.server_pid) - before, cpu_times(os.getpid()) - own_before
+    print(
+        f"association over {size} targets: every target had a compliance result in "
+        f"{done.took_s:.2f}s (CreateAssociation {1000 * done.created_s:.0f} ms; first "
+        f"{done.first_s:.2f}s, half {done.half_s:.2f}s); hosts {done.counts}; "
+        f"server CPU {used.own:.2f}s = {1000 * used.own / size:.2f} ms per target; "
+        f"simulator CPU {own.own:.2f}s"
+    )
+    compliant, non_compliant = await asyncio.to_thread(compliant_hosts, ssm)
+    print(f"ListComplianceSummaries, Association: {compliant} compliant, {non_compliant} not")
+    answered = sum(r.invocations for r in fleet.runners.values())
+    print(f"simulated agents answered {answered} invocations")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, default=10_000)
+    add_fleet_arguments(parser)
     parser.add_argument("--poll-s", type=float, default=0.1, help="DescribeAssociation interval")
     parser.add_argument("--timeout-s", type=float, default=600.0)
     parser.add_argument("--settle-s", type=float, default=5.0, help="quiet before creating it")
@@ -151,34 +130,8 @@ def main() -> int:
         default="AUTO",
         help="MANUAL leaves compliance out, to see what writing it costs",
     )
-    parser.add_argument("--heartbeat-s", type=float, default=30.0)
-    parser.add_argument("--register-concurrency", type=int, default=32)
-    parser.add_argument("--connect-batch", type=int, default=250)
     args = parser.parse_args()
-
-    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s %(message)s")
-    limit = raise_open_file_limit()
-    if limit < args.agents + 100:
-        print(f"warning: {args.agents} connections need more than {limit} open files")
-    with tempfile.TemporaryDirectory(prefix="openssm-associations-sim-") as tmp:
-        server = start_server(Path(tmp) / "server", heartbeat_s=args.heartbeat_s)
-        try:
-            print(f"server: {server.url} (pid {server.pid})")
-            ssm = ssm_client(server.url, ADMIN_KEY_ID, ADMIN_SECRET)
-            agents = [
-                SimAgent(index=i, key=Ed25519PrivateKey.generate()) for i in range(args.agents)
-            ]
-            started = time.monotonic()
-            failures = register_all(server.url, ssm, agents, args.register_concurrency)
-            print(
-                f"registered {len(agents) - failures}/{len(agents)} agents "
-                f"in {time.monotonic() - started:.1f}s"
-            )
-            agents = [a for a in agents if a.instance_id]
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                runner.run(measure(server.url, agents, ssm=ssm, server_pid=server.pid, args=args))
-        finally:
-            server.stop()
+    run_fleet(args, prefix="openssm-associations-sim-", measure=lambda f: measure(f, args))
     return 0
 
 

@@ -237,95 +237,37 @@ def profiled(pid: int, out: Path | None) -> Iterator[None]:
         print(f"  server profile: {out}")
 
 
-async def measure(
-    url: str,
-    agents: list[SimAgent],
-    *,
-    ssm: SSMClient,
-    server_pid: int,
-    args: argparse.Namespace,
-) -> None:
-    stop = asyncio.Event()
-    runners = {a.index: InstantRunner() for a in agents}
-    started = time.monotonic()
-    tasks = await connect_fleet(
-        url, agents, batch=args.connect_batch, stop=stop, commands=lambda a: runners[a.index]
-    )
-    print(f"connected {connected(agents)}/{len(agents)} in {time.monotonic() - started:.1f}s")
-    sizes = sorted(n for n in args.fanout if n <= len(agents))
-    try:
-        if sizes:
-            started = time.monotonic()
-            await asyncio.to_thread(tag_fleet, ssm, agents, sizes, args.register_concurrency)
-            print(f"tagged {max(sizes)} agents in {time.monotonic() - started:.1f}s")
-        if args.runs:
-            await asyncio.to_thread(round_trip, ssm, agents[0].instance_id, args.poll_s)  # warm
-            before = cpu_times(server_pid)
-            trips = [
-                await asyncio.to_thread(round_trip, ssm, agents[0].instance_id, args.poll_s)
-                for _ in range(args.runs)
-            ]
-            used = cpu_times(server_pid) - before
-            print(
-                f"single-target round trip over {len(trips)} runs: "
-                f"p50 {1000 * statistics.median(trips):.1f} ms, "
-                f"p99 {1000 * percentile(trips, 0.99):.1f} ms, "
-                f"max {1000 * max(trips):.1f} ms; "
-                f"server CPU {1000 * used.own / len(trips):.1f} ms per command"
-            )
-        for size in sizes:
-            await asyncio.sleep(args.settle_s)
-            out = args.profile / f"fanout-{size}.txt" if args.profile else None
-            with profiled(server_pid, out):
-                before, own_before = cpu_times(server_pid), cpu_times(os.getpid())
-                done = await asyncio.to_thread(fan_out, ssm, size, sizes, args.fanout_poll_s)
-                used, own = cpu_times(server_pid) - before, cpu_times(os.getpid()) - own_before
-            print(
-                f"fan-out to {size} targets: {done.status} in {done.took_s:.2f}s "
-                f"(SendCommand {1000 * done.sent_s:.0f} ms; first result "
-                f"{done.when(1 / size, size):.2f}s, half {done.when(0.5, size):.2f}s); "
-                f"server CPU {used.own:.2f}s = {1000 * used.own / size:.2f} ms per target; "
-                f"simulator CPU {own.own:.2f}s"
-            )
-        answered = sum(r.invocations for r in runners.values())
-        acked = sum(r.acks for r in runners.values())
-        print(f"simulated agents answered {answered} invocations; {acked} results acknowledged")
-    finally:
-        stop.set()
-        await asyncio.wait(tasks, timeout=30)
+@dataclass
+class SimFleet:
+    """A fresh server and its simulated agents, connected, each answering with an
+    InstantRunner (``runners`` by agent index)."""
+
+    url: str
+    ssm: SSMClient
+    server_pid: int
+    agents: list[SimAgent]
+    runners: dict[int, InstantRunner]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_fleet_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``run_fleet`` reads: the fleet's size and how it registers and connects."""
     parser.add_argument("--agents", type=int, default=10_000)
-    parser.add_argument(
-        "--fanout", type=int, action="append", help="targets of one command (default 1000, 10000)"
-    )
-    parser.add_argument("--runs", type=int, default=200, help="single-target round trips")
-    parser.add_argument("--poll-s", type=float, default=0.002, help="status polling interval")
-    parser.add_argument(
-        "--fanout-poll-s",
-        type=float,
-        default=0.02,
-        help="ListCommands interval during a fan-out (each poll costs the server CPU too)",
-    )
-    parser.add_argument("--settle-s", type=float, default=2.0, help="quiet before each fan-out")
     parser.add_argument("--heartbeat-s", type=float, default=30.0)
     parser.add_argument("--register-concurrency", type=int, default=32)
     parser.add_argument("--connect-batch", type=int, default=250)
-    parser.add_argument(
-        "--profile", type=Path, help="directory for py-spy profiles of the server's fan-outs"
-    )
-    args = parser.parse_args()
-    args.fanout = args.fanout or [1000, 10_000]
-    if args.profile:
-        args.profile.mkdir(parents=True, exist_ok=True)
 
+
+def run_fleet(
+    args: argparse.Namespace, *, prefix: str, measure: Callable[[SimFleet], Awaitable[None]]
+) -> None:
+    """Start a server (SQLite, in a temporary directory), register and connect ``args.agents``
+    simulated agents whose invocations succeed at once, run ``measure`` on them, and stop it
+    all (the bench scripts of Run Command and State Manager share this)."""
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s %(message)s")
     limit = raise_open_file_limit()
     if limit < args.agents + 100:
         print(f"warning: {args.agents} connections need more than {limit} open files")
-    with tempfile.TemporaryDirectory(prefix="openssm-commands-sim-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         server = start_server(Path(tmp) / "server", heartbeat_s=args.heartbeat_s)
         try:
             print(f"server: {server.url} (pid {server.pid})")
@@ -339,11 +281,103 @@ def main() -> int:
                 f"registered {len(agents) - failures}/{len(agents)} agents "
                 f"in {time.monotonic() - started:.1f}s"
             )
-            agents = [a for a in agents if a.instance_id]
+            fleet = SimFleet(
+                url=server.url,
+                ssm=ssm,
+                server_pid=server.pid,
+                agents=[a for a in agents if a.instance_id],
+                runners={},
+            )
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                runner.run(measure(server.url, agents, ssm=ssm, server_pid=server.pid, args=args))
+                runner.run(_connected(fleet, args.connect_batch, measure))
         finally:
             server.stop()
+
+
+async def _connected(
+    fleet: SimFleet, batch: int, measure: Callable[[SimFleet], Awaitable[None]]
+) -> None:
+    stop = asyncio.Event()
+    fleet.runners.update((a.index, InstantRunner()) for a in fleet.agents)
+    started = time.monotonic()
+    tasks = await connect_fleet(
+        fleet.url, fleet.agents, batch=batch, stop=stop, commands=lambda a: fleet.runners[a.index]
+    )
+    print(
+        f"connected {connected(fleet.agents)}/{len(fleet.agents)} "
+        f"in {time.monotonic() - started:.1f}s"
+    )
+    try:
+        await measure(fleet)
+    finally:
+        stop.set()
+        await asyncio.wait(tasks, timeout=30)
+
+
+async def measure(fleet: SimFleet, args: argparse.Namespace) -> None:
+    ssm, agents, server_pid, runners = fleet.ssm, fleet.agents, fleet.server_pid, fleet.runners
+    sizes = sorted(n for n in args.fanout if n <= len(agents))
+    if sizes:
+        started = time.monotonic()
+        await asyncio.to_thread(tag_fleet, ssm, agents, sizes, args.register_concurrency)
+        print(f"tagged {max(sizes)} agents in {time.monotonic() - started:.1f}s")
+    if args.runs:
+        await asyncio.to_thread(round_trip, ssm, agents[0].instance_id, args.poll_s)  # warm
+        before = cpu_times(server_pid)
+        trips = [
+            await asyncio.to_thread(round_trip, ssm, agents[0].instance_id, args.poll_s)
+            for _ in range(args.runs)
+        ]
+        used = cpu_times(server_pid) - before
+        print(
+            f"single-target round trip over {len(trips)} runs: "
+            f"p50 {1000 * statistics.median(trips):.1f} ms, "
+            f"p99 {1000 * percentile(trips, 0.99):.1f} ms, "
+            f"max {1000 * max(trips):.1f} ms; "
+            f"server CPU {1000 * used.own / len(trips):.1f} ms per command"
+        )
+    for size in sizes:
+        await asyncio.sleep(args.settle_s)
+        out = args.profile / f"fanout-{size}.txt" if args.profile else None
+        with profiled(server_pid, out):
+            before, own_before = cpu_times(server_pid), cpu_times(os.getpid())
+            done = await asyncio.to_thread(fan_out, ssm, size, sizes, args.fanout_poll_s)
+            used, own = cpu_times(server_pid) - before, cpu_times(os.getpid()) - own_before
+        print(
+            f"fan-out to {size} targets: {done.status} in {done.took_s:.2f}s "
+            f"(SendCommand {1000 * done.sent_s:.0f} ms; first result "
+            f"{done.when(1 / size, size):.2f}s, half {done.when(0.5, size):.2f}s); "
+            f"server CPU {used.own:.2f}s = {1000 * used.own / size:.2f} ms per target; "
+            f"simulator CPU {own.own:.2f}s"
+        )
+    answered = sum(r.invocations for r in runners.values())
+    acked = sum(r.acks for r in runners.values())
+    print(f"simulated agents answered {answered} invocations; {acked} results acknowledged")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_fleet_arguments(parser)
+    parser.add_argument(
+        "--fanout", type=int, action="append", help="targets of one command (default 1000, 10000)"
+    )
+    parser.add_argument("--runs", type=int, default=200, help="single-target round trips")
+    parser.add_argument("--poll-s", type=float, default=0.002, help="status polling interval")
+    parser.add_argument(
+        "--fanout-poll-s",
+        type=float,
+        default=0.02,
+        help="ListCommands interval during a fan-out (each poll costs the server CPU too)",
+    )
+    parser.add_argument("--settle-s", type=float, default=2.0, help="quiet before each fan-out")
+    parser.add_argument(
+        "--profile", type=Path, help="directory for py-spy profiles of the server's fan-outs"
+    )
+    args = parser.parse_args()
+    args.fanout = args.fanout or [1000, 10_000]
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    run_fleet(args, prefix="openssm-commands-sim-", measure=lambda f: measure(f, args))
     return 0
 
 

@@ -2,7 +2,8 @@
 by hand (the injectable clock) and recording peers standing in for agents.
 
 Duration (AWS): once a run has taken its Duration in hours, what still runs is cancelled and
-no more targets are started; here a target still waiting its turn (MaxConcurrency 1) ends
+no more targets are started; until then a target waiting its turn (MaxConcurrency 1) may
+still start, past Run Command's one-hour delivery timeout; at the Duration it ends
 Failed/Cancelled without being sent anything and keeps its compliance. ScheduleOffset: a cron
 association runs that many days after the cron's match.
 """
@@ -51,7 +52,7 @@ def test_a_run_past_its_duration_is_cancelled_and_starts_no_more_targets(
             "Targets": [{"Key": "InstanceIds", "Values": [first, second]}],
             "ScheduleExpression": DAILY_AT_13,
             "ApplyOnlyAtCronInterval": True,
-            "Duration": 1,
+            "Duration": 2,
             "MaxConcurrency": "1",
         }
         association = store.write_sync(
@@ -81,9 +82,17 @@ def test_a_run_past_its_duration_is_cancelled_and_starts_no_more_targets(
         assert execution.command_id is not None
         command_id = execution.command_id
 
-        clock.advance(3599)  # not yet an hour: nothing is cancelled
+        # Past Run Command's default delivery timeout (an hour) the waiting host still waits:
+        # within its Duration a run may start a host at any time.
+        clock.advance(3601)
+        asyncio.run(dispatcher.tick())
+        assert store.read_sync(lambda conn: command_rows.details_of(conn, command_id)) == {
+            "InProgress": 1,
+            "Pending": 1,
+        }
+        clock.advance(3598)  # not yet two hours: nothing is cancelled
         assert store.write_sync(lambda conn: _run(conn, keyring, clock.now())).cancelled == 0
-        clock.advance(1)  # the hour has passed
+        clock.advance(1)  # the two hours have passed
         assert store.write_sync(lambda conn: _run(conn, keyring, clock.now())).cancelled == 1
         assert store.write_sync(lambda conn: _run(conn, keyring, clock.now())).cancelled == 0
         asyncio.run(dispatcher.tick())

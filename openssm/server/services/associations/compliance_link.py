@@ -41,11 +41,12 @@ class HostResult:
 
 
 def record(conn: Connection, scope: EventScope, results: Sequence[HostResult]) -> None:
-    """Write each host's Association item (in the caller's transaction)."""
-    for result in results:
-        compliance.put_association_compliance(
-            conn,
-            scope,
+    """Write each host's Association item (in the caller's transaction), all hosts in a few
+    statements: a scheduler pass records up to hundreds of results at once."""
+    compliance.put_association_results(
+        conn,
+        scope,
+        [
             compliance.AssociationResult(
                 instance_id=result.instance_id,
                 association_id=result.association_id,
@@ -58,8 +59,10 @@ def record(conn: Connection, scope: EventScope, results: Sequence[HostResult]) -
                     execution_id=result.execution_id,
                     execution_type=EXECUTION_TYPE,
                 ),
-            ),
-        )
+            )
+            for result in results
+        ],
+    )
 
 
 def check_manual_upload(conn: Connection, ctx: RequestContext, item_ids: Sequence[str]) -> None:

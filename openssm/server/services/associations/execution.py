@@ -36,6 +36,9 @@ FAILED = "Failed"
 PENDING = "Pending"
 # Host results one scheduler pass records at most (each writes its compliance too).
 RECORD_BUDGET = 500
+# How long after a run's Duration its waiting hosts could still time out undelivered: longer
+# than a scheduler pass takes to come round and cancel them.
+DURATION_GRACE_S = 300
 # Never reached the host: applied again when the host is back.
 _UNREACHED = frozenset({InvocationDetail.DELIVERY_TIMED_OUT, InvocationDetail.UNDELIVERABLE})
 
@@ -86,6 +89,7 @@ def start(
             max_concurrency=settings.get("MaxConcurrency") or spec.DEFAULT_MAX_CONCURRENCY,
             max_errors=settings.get("MaxErrors") or spec.DEFAULT_MAX_ERRORS,
             document_types=spec.RUNNABLE_TYPES,
+            delivery_timeout_s=_delivery_timeout(settings),
         ),
         online_cutoff=online_cutoff,
     )
@@ -105,6 +109,15 @@ def start(
     runs.insert_targets(conn, execution_id, hosts, now)
     runs.start_on(conn, row.association_id, row.version, hosts)
     return execution_id
+
+
+def _delivery_timeout(settings: spec.Spec) -> int | None:
+    """A run with a Duration may start a host at any time within it (rate control may keep a
+    host waiting for hours), so its hosts wait that long to be delivered, and a little more:
+    the scheduler's cancel at the Duration, not a delivery timeout, ends those still waiting.
+    Without one, Run Command's default (an hour)."""
+    hours = settings.get("Duration")
+    return None if hours is None else int(hours) * 3600 + DURATION_GRACE_S
 
 
 def _summary(counts: Mapping[str, int]) -> str:

@@ -12,6 +12,7 @@ For other capabilities (the associations scheduler, patching), inside their own 
   Details DocumentName and DocumentVersion, COMPLIANT only when the run succeeded, the
   association's severity), leaving the host's other associations' items alone. A host that
   is no longer registered is skipped (returns False) rather than failing the caller.
+  ``put_association_results`` does the same for many hosts in a few statements.
 - ``delete_association_items(conn, scope, association_id, instance_id=None)`` clears an
   association's items from every host, or from one (a host untagged out of its targets).
 
@@ -143,11 +144,70 @@ def put_association_compliance(
     conn: Connection, scope: EventScope, result: AssociationResult
 ) -> bool:
     """Write the host's Association item for this association (see the module docstring)."""
-    if not fleet_repo.is_active(
-        conn, account_id=scope.account_id, region=scope.region, instance_id=result.instance_id
-    ):
-        return False
-    item = Item(
+    return put_association_results(conn, scope, [result]) == 1
+
+
+def put_association_results(
+    conn: Connection, scope: EventScope, results: Sequence[AssociationResult]
+) -> int:
+    """``put_association_compliance`` for many hosts at once (a run's results): what a
+    PARTIAL PutComplianceItems does per host, in a few statements for them all. A host
+    named twice keeps its last result. Returns how many hosts were written."""
+    latest = {(r.instance_id, r.association_id): r for r in results}
+    active = fleet_repo.active_ids(
+        conn,
+        account_id=scope.account_id,
+        region=scope.region,
+        instance_ids={host for host, _ in latest},
+    )
+    kept = [r for key, r in latest.items() if key[0] in active]
+    if not kept:
+        return 0
+    where = repo.TypeScope(scope.account_id, scope.region, MANAGED_INSTANCE, ASSOCIATION)
+    hosts = sorted({r.instance_id for r in kept})
+    previous = repo.summaries_of_many(conn, where, hosts)
+    repo.delete_items_many(conn, where, [(r.instance_id, r.association_id) for r in kept])
+    repo.insert_rows(conn, scope.account_id, scope.region, [_association_item(r) for r in kept])
+    counts = repo.item_counts_many(conn, where, hosts)
+    execution = {r.instance_id: r.execution for r in kept}
+    summaries: list[SummaryRow] = []
+    changed: list[events.StateChange] = []
+    for host in hosts:
+        rollup = resource_rollup(counts.get(host, []))
+        summaries.append(
+            SummaryRow(
+                resource_type=MANAGED_INSTANCE,
+                resource_id=host,
+                compliance_type=ASSOCIATION,
+                status=rollup.status,
+                overall_severity=rollup.overall_severity,
+                compliant=tuple(rollup.compliant.counts),
+                non_compliant=tuple(rollup.non_compliant.counts),
+                execution=execution[host],
+                content_hash="",
+            )
+        )
+        before = previous.get(host)
+        if before is None or before.status != rollup.status:
+            changed.append(
+                events.StateChange(
+                    resource_id=host,
+                    compliance_type=ASSOCIATION,
+                    status=rollup.status,
+                    overall_severity=rollup.overall_severity,
+                    execution_time=execution[host].time,
+                )
+            )
+    repo.replace_summaries(conn, where, summaries)
+    events.write_state_changes(conn, scope, changed)
+    return len(kept)
+
+
+def _association_item(result: AssociationResult) -> ItemRow:
+    return ItemRow(
+        resource_type=MANAGED_INSTANCE,
+        resource_id=result.instance_id,
+        compliance_type=ASSOCIATION,
         item_id=result.association_id,
         title=result.title,
         severity=result.severity,
@@ -156,15 +216,8 @@ def put_association_compliance(
             "DocumentName": result.document_name,
             "DocumentVersion": result.document_version,
         },
-    )
-    request = PutRequest(
-        resource_id=result.instance_id,
-        compliance_type=ASSOCIATION,
         execution=result.execution,
-        items=[item],
-        upload_type=PARTIAL,
     )
-    return put_items(conn, scope, request)
 
 
 def delete_association_items(
@@ -219,15 +272,14 @@ def _refresh(
         ),
     )
     if previous is None or previous.status != rollup.status:
-        events.write_state_change(
-            conn,
-            scope,
+        change = events.StateChange(
             resource_id=key.resource_id,
             compliance_type=compliance_type,
             status=rollup.status,
             overall_severity=rollup.overall_severity,
             execution_time=execution.time,
         )
+        events.write_state_changes(conn, scope, [change])
 
 
 def check_resource_type(resource_type: str) -> None:

@@ -23,6 +23,7 @@ from openssm.server.store.compliance.tables import (
 from openssm.server.store.fleet.tables import managed_instances
 
 _items, _sums = compliance_items, compliance_summaries
+_CHUNK = 500
 
 EQUAL, NOT_EQUAL, BEGIN_WITH = "EQUAL", "NOT_EQUAL", "BEGIN_WITH"
 LESS_THAN, GREATER_THAN = "LESS_THAN", "GREATER_THAN"
@@ -48,11 +49,19 @@ class ResourceKey:
 
     def where(self, table: sa.Table) -> list[sa.ColumnElement[bool]]:
         return [
-            table.c.account_id == self.account_id,
-            table.c.region == self.region,
-            table.c.resource_type == self.resource_type,
+            *_of_type(table, self.account_id, self.region, self.resource_type),
             table.c.resource_id == self.resource_id,
         ]
+
+
+def _of_type(
+    table: sa.Table, account_id: str, region: str, resource_type: str
+) -> list[sa.ColumnElement[bool]]:
+    return [
+        table.c.account_id == account_id,
+        table.c.region == region,
+        table.c.resource_type == resource_type,
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +143,22 @@ def delete_items(
 
 
 def insert_items(conn: Connection, key: ResourceKey, items: Sequence[ItemRow]) -> None:
+    """Insert items of the resource ``key`` names (each item's resource is that one)."""
+    insert_rows(conn, key.account_id, key.region, items)
+
+
+def insert_rows(conn: Connection, account_id: str, region: str, items: Sequence[ItemRow]) -> None:
+    """Insert items of any resources of one account and region in one statement."""
     if not items:
         return
     conn.execute(
         _items.insert(),
         [
             {
-                "account_id": key.account_id,
-                "region": key.region,
-                "resource_type": key.resource_type,
-                "resource_id": key.resource_id,
+                "account_id": account_id,
+                "region": region,
+                "resource_type": item.resource_type,
+                "resource_id": item.resource_id,
                 "compliance_type": item.compliance_type,
                 "item_id": item.item_id,
                 "title": item.title,
@@ -173,11 +188,15 @@ def item_counts(
 
 def write_summary(conn: Connection, key: ResourceKey, row: SummaryRow) -> None:
     delete_summary(conn, key, row.compliance_type)
+    conn.execute(_sums.insert().values(**_summary_values(key.account_id, key.region, row)))
+
+
+def _summary_values(account_id: str, region: str, row: SummaryRow) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "account_id": key.account_id,
-        "region": key.region,
-        "resource_type": key.resource_type,
-        "resource_id": key.resource_id,
+        "account_id": account_id,
+        "region": region,
+        "resource_type": row.resource_type,
+        "resource_id": row.resource_id,
         "compliance_type": row.compliance_type,
         "status": row.status,
         "overall_severity": row.overall_severity,
@@ -190,7 +209,85 @@ def write_summary(conn: Connection, key: ResourceKey, row: SummaryRow) -> None:
         SEVERITY_COLUMNS, row.compliant, row.non_compliant, strict=True
     ):
         values[compliant], values[non_compliant] = c, n
-    conn.execute(_sums.insert().values(**values))
+    return values
+
+
+# --- many resources of one type at once (an association run's results) -------------------------
+#
+# Each function takes one account, region, resource type and compliance type and many resource
+# ids, and costs one statement per chunk of ids (or one executemany), not one per resource.
+
+
+@dataclass(frozen=True, slots=True)
+class TypeScope:
+    """One compliance type of one resource type, in one account and region."""
+
+    account_id: str
+    region: str
+    resource_type: str
+    compliance_type: str
+
+    def where(self, table: sa.Table) -> list[sa.ColumnElement[bool]]:
+        return [
+            *_of_type(table, self.account_id, self.region, self.resource_type),
+            table.c.compliance_type == self.compliance_type,
+        ]
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+def summaries_of_many(
+    conn: Connection, scope: TypeScope, resource_ids: Sequence[str]
+) -> dict[str, SummaryRow]:
+    """Each resource's roll-up row of the type, by resource id (none when it has none)."""
+    found: dict[str, SummaryRow] = {}
+    for chunk in _chunks(resource_ids):
+        query = sa.select(_sums).where(*scope.where(_sums), _sums.c.resource_id.in_(chunk))
+        found.update((row.resource_id, _summary(row)) for row in conn.execute(query))
+    return found
+
+
+def delete_items_many(conn: Connection, scope: TypeScope, items: Sequence[tuple[str, str]]) -> None:
+    """Delete items by (resource id, item Id)."""
+    if not items:
+        return
+    conn.execute(
+        _items.delete().where(
+            *scope.where(_items),
+            _items.c.resource_id == sa.bindparam("b_resource_id"),
+            _items.c.item_id == sa.bindparam("b_item_id"),
+        ),
+        [{"b_resource_id": r, "b_item_id": i} for r, i in items],
+    )
+
+
+def item_counts_many(
+    conn: Connection, scope: TypeScope, resource_ids: Sequence[str]
+) -> dict[str, list[tuple[str, str, int]]]:
+    """Each resource's (status, severity, count) of its items of the type."""
+    found: dict[str, list[tuple[str, str, int]]] = {}
+    group = (_items.c.resource_id, _items.c.status, _items.c.severity)
+    for chunk in _chunks(resource_ids):
+        query = (
+            sa.select(*group, sa.func.count())
+            .where(*scope.where(_items), _items.c.resource_id.in_(chunk))
+            .group_by(*group)
+        )
+        for resource_id, status, severity, n in conn.execute(query):
+            found.setdefault(resource_id, []).append((status, severity, int(n)))
+    return found
+
+
+def replace_summaries(conn: Connection, scope: TypeScope, rows: Sequence[SummaryRow]) -> None:
+    """Write these roll-up rows of the type in place of the resources' current ones."""
+    if not rows:
+        return
+    for chunk in _chunks([r.resource_id for r in rows]):
+        conn.execute(_sums.delete().where(*scope.where(_sums), _sums.c.resource_id.in_(chunk)))
+    conn.execute(_sums.insert(), [_summary_values(scope.account_id, scope.region, r) for r in rows])
 
 
 def delete_summary(conn: Connection, key: ResourceKey, compliance_type: str) -> None:

@@ -200,6 +200,20 @@ def existing_ids(
     return _ids_where(conn, instance_ids, c.account_id == account_id, c.region == region)
 
 
+def active_ids(
+    conn: Connection, *, account_id: str, region: str, instance_ids: Iterable[str]
+) -> set[str]:
+    """Those of ``instance_ids`` registered in the scope and not deregistered."""
+    c = managed_instances.c
+    return _ids_where(
+        conn,
+        instance_ids,
+        c.account_id == account_id,
+        c.region == region,
+        c.deregistered_at.is_(None),
+    )
+
+
 def deregistered_among(conn: Connection, instance_ids: Iterable[str]) -> set[str]:
     """Those of ``instance_ids`` that are deregistered (instance ids are unique server-wide)."""
     return _ids_where(conn, instance_ids, managed_instances.c.deregistered_at.is_not(None))
