@@ -8,6 +8,7 @@ they change live and follow the caller's ``events:*`` permissions:
     openssm events target add RULE --webhook URL | --file NAME | --event-bus ARN | --sns-topic ARN
     openssm events target list RULE | remove RULE ID…
     openssm events tail [--pattern JSON]
+    openssm events deliveries [--json]     # on the server's host: waiting, delivered, dead
 
 A webhook target without ``--secret`` gets a generated one, printed once: the server keeps it
 sealed and signs every POST with it (``X-Openssm-Signature: sha256=<hex HMAC-SHA256>``).
@@ -91,6 +92,14 @@ def add_parser(sub: Any) -> None:
     for parser in (tset, tlist2, tremove):
         add_server_options(parser)
         parser.add_argument("--region", default="us-east-1", help="the topic's region")
+
+    status = area.add_parser(
+        "deliveries", help="each target's waiting, delivered and dead events (server's host)"
+    )
+    status.add_argument("--json", action="store_true")
+    add_server_options(status)
+    status.add_argument("--region", default="us-east-1", help="the targets' region")
+    status.set_defaults(handler=_deliveries)
 
     tail = area.add_parser("tail", help="print events as they happen")
     tail.add_argument("--pattern", help="only events this EventBridge pattern matches")
@@ -314,6 +323,12 @@ def _topic_remove(args: argparse.Namespace) -> int:
         print(f"openssm events topic remove: {args.topic_arn} is not mapped", file=sys.stderr)
         return 1
     return 0
+
+
+def _deliveries(args: argparse.Namespace) -> int:
+    from openssm.cli import events_deliveries
+
+    return events_deliveries.show(args)
 
 
 # --- tail -------------------------------------------------------------------------------------

@@ -241,3 +241,34 @@ def test_a_cancelled_command_notifies_cancelled(
         got = [("node" if who != "command" else who, s) for who, s in _notifications(rx)]
         assert got == expected
         assert rx.bodies()[0]["commandId"] == command_id
+
+
+def test_deliveries_show_what_went_and_what_was_dead_lettered_with_its_error(
+    server: ClockedServer, agent: DrivenAgent
+) -> None:
+    with receiver() as good, receiver() as bad:
+        bad.down = True
+        for name, url, retries in (("to-good", good.url, []), ("to-bad", bad.url, ["0"])):
+            made = openssm(
+                server,
+                "events", "rule", "create", "--name", name, "--pattern", FAILED_COMMANDS,
+                "--webhook", url, *(["--max-retries", *retries] if retries else []),
+            )  # fmt: skip
+            assert made.returncode == 0, made.stderr
+        command_id = _send(server, agent)
+        agent.run_next(details="Failed", code=1)
+        _wait_status(server, command_id, "Failed")
+        deliver_until(server, lambda: len(good.accepted()) >= 1 and bad.refused >= 1)
+        time.sleep(0.3)
+        shown = openssm(server, "events", "deliveries", "--json")
+        assert shown.returncode == 0, shown.stderr
+        states = {s["rule"]: s for s in json.loads(shown.stdout)}
+        table = openssm(server, "events", "deliveries").stdout
+        for name in ("to-good", "to-bad"):
+            assert openssm(server, "events", "rule", "delete", name).returncode == 0
+    assert states["to-good"]["destination"] == good.url
+    assert [states["to-good"][k] for k in ("pending", "delivered", "dead")] == [0, 1, 0]
+    assert [states["to-bad"][k] for k in ("pending", "delivered", "dead")] == [0, 0, 1]
+    assert states["to-bad"]["last_error"].endswith("HTTP 503")
+    assert "to-bad" in table
+    assert "HTTP 503" in table

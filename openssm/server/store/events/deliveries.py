@@ -326,6 +326,21 @@ def delivery_counts(conn: Connection, target_rows: Collection[int]) -> dict[int,
     return counts
 
 
+def last_errors(conn: Connection, target_rows: Collection[int]) -> dict[int, str]:
+    """Per target row: the error of its most recently created delivery that is still pending
+    or was dead-lettered after failing, if any."""
+    if not target_rows:
+        return {}
+    newest = (
+        sa.select(D.target_row, sa.func.max(D.id).label("id"))
+        .where(D.target_row.in_(list(target_rows)), D.status != DELIVERED, D.last_error != "")
+        .group_by(D.target_row)
+        .subquery()
+    )
+    query = sa.select(D.target_row, D.last_error).join(newest, D.id == newest.c.id)
+    return {row.target_row: row.last_error for row in conn.execute(query)}
+
+
 def prune_finished(conn: Connection, *, before: dt.datetime) -> int:
     """Forget deliveries that ended (delivered or dead) before ``before``."""
     result = conn.execute(

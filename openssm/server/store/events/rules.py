@@ -194,6 +194,18 @@ def remove_targets(conn: Connection, rule_id: int, target_ids: Collection[str]) 
     return found
 
 
+def targets_in(conn: Connection, *, account_id: str, region: str) -> list[tuple[str, TargetRow]]:
+    """Every target of the account and region with its rule's name (a notification topic's
+    destination: the topic ARN), rules first."""
+    query = (
+        sa.select(sa.func.coalesce(R.name, T.topic_arn).label("owner"), event_targets)
+        .select_from(event_targets.outerjoin(event_rules, R.id == T.rule_id))
+        .where(T.account_id == account_id, T.region == region)
+        .order_by(T.rule_id.is_(None), sa.literal_column("owner"), T.target_id)
+    )
+    return [(row.owner, target_from_row(row)) for row in conn.execute(query)]
+
+
 def count_targets(conn: Connection, rule_id: int) -> int:
     query = sa.select(sa.func.count()).select_from(event_targets).where(T.rule_id == rule_id)
     return int(conn.execute(query).scalar_one())
