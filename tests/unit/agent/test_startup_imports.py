@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import websockets.version
+
 # Loaded with the first session, never at start: most agents never open one.
 SESSION_ONLY = ("openssm.sessions", "openssm.agent.sessions.shell", "openssm.agent.sessions.ports")
 SESSION_ONLY_STDLIB = ("pty", "termios", "tty")
@@ -44,3 +46,24 @@ def test_the_agent_starts_without_the_session_machinery() -> None:
     ]
     assert session_modules == []
     assert "openssm.agent.sessions.manager" in loaded  # the daemon does wire sessions in
+
+
+def test_the_agent_starts_without_importlib_metadata_and_it_still_works() -> None:
+    """websockets imports importlib.metadata and never uses it; the agent defers the load
+    (openssm/agent/on_demand.py) and whoever does use it gets the real module."""
+    loaded = _loaded_at_start()
+    assert "websockets" in loaded
+    assert [m for m in ("importlib.metadata._meta", "zipfile", "csv") if m in loaded] == []
+    probes = [
+        "import importlib.metadata; print(importlib.metadata.version('websockets'))",
+        "from importlib.metadata import version; print(version('websockets'))",
+        "from importlib import metadata; print(metadata.version('websockets'))",
+    ]
+    for probe in probes:
+        out = subprocess.run(
+            [sys.executable, "-c", f"import openssm.agent.daemon; {probe}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert out.strip() == websockets.version.version, probe
