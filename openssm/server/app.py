@@ -53,9 +53,11 @@ from openssm.server.services.fleet import instances
 from openssm.server.services.sessions.transcripts import ROUTE as TRANSCRIPT_ROUTE
 from openssm.server.sessions.agent_endpoint import AgentLegEndpoint
 from openssm.server.sessions.client_endpoint import ClientEndpoint
+from openssm.server.sessions.reaper import SessionReaper
 from openssm.server.sessions.relays import SessionRelays
 from openssm.server.sessions.starter import SessionStarter
 from openssm.server.sessions.transcript_route import TranscriptRoute
+from openssm.server.store.replicas import ReplicaLease, new_replica_id
 
 log = logging.getLogger("openssm.server")
 
@@ -148,7 +150,8 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         for instance_id in sorted(instance_ids):
             await runtime.hub.revoke(instance_id, instances.deregistration_notice(instance_id))
 
-    relays = SessionRelays(runtime)
+    lease = ReplicaLease(runtime.store.engine, new_replica_id())
+    relays = SessionRelays(runtime, lease.replica_id)
     presence = Presence(
         runtime.store,
         interval_s=flush_interval_s(runtime.settings.connection_lost_after_s),
@@ -176,6 +179,7 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         dispatcher,
         collector,
         SessionStarter(runtime),
+        SessionReaper(runtime, lease),
         *loops,
     ]
 

@@ -100,7 +100,10 @@ class AgentLegEndpoint(LegEndpoint):
         await relay.attach_agent(leg)
         # Where the agent found this server: a StartSession on another replica names it.
         here = endpoint_url(scope)
-        await self._runtime.store.write(lambda conn: lifecycle.attach_relay(conn, session_id, here))
+        replica = self._relays.replica_id
+        await self._runtime.store.write(
+            lambda conn: lifecycle.attach_relay(conn, session_id, here, replica=replica)
+        )
         # Only a close the agent chose (1000, after its channel_closed) ends the session
         # cleanly; a leg that just drops (the agent was killed, the host died) fails it.
         clean = False

@@ -21,8 +21,10 @@ log = logging.getLogger("openssm.sessions")
 
 
 class SessionRelays:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, replica_id: str) -> None:
         self._runtime = runtime
+        # This process, as the sessions it relays record it (openssm.server.store.replicas).
+        self.replica_id = replica_id
         self._relays: dict[str, Relay] = {}
 
     def __len__(self) -> int:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.agents import AgentFactory, AgentProcess
-from tests.support import ServerProcess
+from tests.postgres import PostgresServer
+from tests.support import ServerProcess, server_pair
 
 
 @pytest.fixture(scope="package")
@@ -38,3 +40,12 @@ def factory(
 @pytest.fixture(scope="package")
 def agent(factory: AgentFactory) -> AgentProcess:
     return factory(1)[0]
+
+
+@pytest.fixture
+def replicas(
+    postgres: PostgresServer, tmp_path: Path
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two server processes on one PostgreSQL database."""
+    with server_pair(tmp_path / "servers", database_url=postgres.create_database()) as pair:
+        yield pair

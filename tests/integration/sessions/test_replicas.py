@@ -5,7 +5,6 @@ go through that replica's relay, never through the database."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +12,9 @@ import pytest
 
 from tests.agents import AgentFactory
 from tests.integration.sessions.driver import DrivenSession
-from tests.postgres import PostgresServer
-from tests.support import ServerProcess, server_pair, wait_until
+from tests.support import ServerProcess, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
-
-
-@pytest.fixture
-def replicas(
-    postgres: PostgresServer, tmp_path: Path
-) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    with server_pair(tmp_path / "servers", database_url=postgres.create_database()) as pair:
-        yield pair
 
 
 def test_a_session_started_on_one_replica_runs_on_the_agents(

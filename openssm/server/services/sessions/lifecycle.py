@@ -29,6 +29,7 @@ from openssm.server.services.documents import reads as documents
 from openssm.server.services.documents.rendering import render_for_execution
 from openssm.server.services.sessions.model import ACTIVE, AgentSpec, SessionStatus
 from openssm.server.services.sessions.preferences import RUN_AS_TAG, agent_spec
+from openssm.server.store import replicas
 from openssm.server.store.fleet import instances as fleet_repo
 from openssm.server.store.notify import SESSIONS_CHANNEL, notify
 from openssm.server.store.sessions import repo
@@ -248,9 +249,38 @@ def record_pieces(conn: Connection, session_id: str, pieces: int) -> None:
     repo.set_transcript_chunks(conn, session_id, pieces)
 
 
-def attach_relay(conn: Connection, session_id: str, url: str) -> None:
-    """The agent's leg is on the server at ``url`` (scheme://host)."""
-    repo.set_relay_url(conn, session_id, url)
+def attach_relay(conn: Connection, session_id: str, url: str, *, replica: str) -> None:
+    """The agent's leg is on the server at ``url`` (scheme://host), in process ``replica``."""
+    repo.set_relay(conn, session_id, url=url, replica=replica)
+
+
+SERVER_GONE = "The server relaying the session stopped"
+NEVER_OPENED = "The managed node did not open the session"
+
+
+def end_orphans(conn: Connection, *, me: str, now: dt.datetime) -> int:
+    """End as Failed the active sessions whose relaying server process is gone (``me`` is
+    this one), and those whose agent did not open its leg while their token lasted; how
+    many. On SQLite a session with no relay and past Connecting (written before relays were
+    recorded) belongs to a process that is gone too: one process owns the file."""
+    ended = 0
+    for replica in repo.active_relays(conn, ACTIVE):
+        if replica is not None and replicas.is_gone(conn, replica, me=me):
+            ended += repo.end_relayed_by(
+                conn, replica, statuses=ACTIVE, status=SessionStatus.FAILED, end_date=now,
+                details=SERVER_GONE,
+            )  # fmt: skip
+    ended += repo.end_relayed_by(
+        conn, None, statuses=(SessionStatus.CONNECTING,), status=SessionStatus.FAILED,
+        end_date=now, details=NEVER_OPENED, started_before=now - TOKEN_TTL,
+    )  # fmt: skip
+    if conn.dialect.name != "postgresql":
+        past_connecting = [s for s in ACTIVE if s != SessionStatus.CONNECTING]
+        ended += repo.end_relayed_by(
+            conn, None, statuses=past_connecting, status=SessionStatus.FAILED, end_date=now,
+            details=SERVER_GONE,
+        )  # fmt: skip
+    return ended
 
 
 def relay_url(conn: Connection, session_id: str) -> str | None:

@@ -35,6 +35,7 @@ class SessionRow:
     token_expires_at: dt.datetime | None
     transcript_chunks: int
     relay_url: str | None = None
+    relay_replica: str | None = None
 
 
 def _row(row: Any) -> SessionRow:
@@ -165,8 +166,42 @@ def set_transcript_chunks(conn: Connection, session_id: str, chunks: int) -> Non
     )
 
 
-def set_relay_url(conn: Connection, session_id: str, url: str) -> None:
-    conn.execute(sessions.update().where(sessions.c.session_id == session_id).values(relay_url=url))
+def set_relay(conn: Connection, session_id: str, *, url: str, replica: str) -> None:
+    conn.execute(
+        sessions.update()
+        .where(sessions.c.session_id == session_id)
+        .values(relay_url=url, relay_replica=replica)
+    )
+
+
+def active_relays(conn: Connection, statuses: Sequence[str]) -> list[str | None]:
+    """The server processes relaying sessions in one of ``statuses`` (None: no relay yet)."""
+    c = sessions.c
+    query = sa.select(c.relay_replica).where(c.status.in_(statuses)).distinct()
+    return [row[0] for row in conn.execute(query)]
+
+
+def end_relayed_by(
+    conn: Connection,
+    replica: str | None,
+    *,
+    statuses: Sequence[str],
+    status: str,
+    end_date: dt.datetime,
+    details: str,
+    started_before: dt.datetime | None = None,
+) -> int:
+    """End the sessions in ``statuses`` relayed by ``replica`` (None: by no process yet),
+    optionally only those started before ``started_before``; how many."""
+    c = sessions.c
+    query = sessions.update().where(c.status.in_(statuses))
+    query = query.where(
+        c.relay_replica.is_(None) if replica is None else c.relay_replica == replica
+    )
+    if started_before is not None:
+        query = query.where(c.start_date < started_before)
+    done = conn.execute(query.values(status=status, end_date=end_date, details=details))
+    return int(done.rowcount)
 
 
 def waiting_for_agents(

@@ -3,7 +3,8 @@
 ``spec`` is what the agent needs to run the session (session type, rendered properties,
 preferences, run-as user) as JSON; ``token_hash`` is the SHA-256 of the one-time token the
 client opens the data channel with (the token itself is never stored), cleared once used.
-``relay_url`` is the server holding the agent's leg (several replicas);
+``relay_url`` is the server holding the agent's leg (several replicas) and ``relay_replica``
+the process there;
 ``transcript_chunks`` counts the pieces of the transcript in the object store
 (``sessions/<session-id>/<n>``), so a reader knows where it ends.
 """
@@ -37,6 +38,9 @@ sessions = sa.Table(
     # scheme://host of the server whose relay holds the agent's leg, once it does; "" while
     # a replica that does not hold the agent waits for the one that does to start it.
     sa.Column("relay_url", sa.String(400), nullable=True),
+    # The server process whose relay holds the agent's leg (openssm.server.store.replicas):
+    # when it is gone, the session is ended.
+    sa.Column("relay_replica", sa.String(16), nullable=True),
     sa.Index("ix_sessions_scope_status", "account_id", "region", "status"),
     sa.Index("ix_sessions_scope_start", "account_id", "region", "start_date"),
 )
