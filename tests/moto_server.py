@@ -4,9 +4,14 @@ process, answering any AWS client pointed at its URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+from tests.agents import AgentFactory, AgentProcess
+from tests.support import TEST_REGION, ServerProcess
 
 # Any credentials do; moto checks none.
 MOTO_KEY_ID = "testing"
@@ -38,3 +43,32 @@ def moto_client(service: str, endpoint: str, region: str = "us-east-1") -> Any:
         aws_access_key_id=MOTO_KEY_ID,
         aws_secret_access_key=MOTO_SECRET,
     )
+
+
+@contextmanager
+def s3_world(
+    root: Path, env: Mapping[str, str]
+) -> Iterator[tuple[ServerProcess, AgentProcess, Any, str]]:
+    """A server whose S3 service is moto (and ``env``), one agent, and moto's S3 client with a
+    fresh bucket; all stopped on exit."""
+    with moto_endpoint() as endpoint:
+        s3 = moto_client("s3", endpoint, TEST_REGION)
+        bucket = f"bucket-{uuid.uuid4().hex[:8]}"
+        s3.create_bucket(Bucket=bucket)
+        server = ServerProcess(
+            data_dir=root / "server",
+            env={
+                **env,
+                "OPENSSM_S3_ENDPOINT_URL": endpoint,
+                "OPENSSM_S3_ACCESS_KEY_ID": MOTO_KEY_ID,
+                "OPENSSM_S3_SECRET_ACCESS_KEY": MOTO_SECRET,
+            },
+        )
+        server.start()
+        agents = AgentFactory(server=server, root=root)
+        try:
+            (agent,) = agents(1)
+            yield server, agent, s3, bucket
+        finally:
+            agents.stop_all()
+            server.stop()

@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import os
 import re
+import signal
 import ssl
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from openssm.errors import OpenSSMError
@@ -123,10 +124,15 @@ def run_session(
     async def main() -> int:
         channel = channel_for(ssm, session)
         await channel.open()
-        try:
-            return await body(channel, session)
-        finally:
-            await channel.close()
+        with ended_by_signals() as signalled:
+            try:
+                return await body(channel, session)
+            except asyncio.CancelledError:
+                if not signalled:
+                    raise
+                return 128 + signalled[0]
+            finally:
+                await channel.close()
 
     try:
         return asyncio.run(main())
@@ -135,6 +141,34 @@ def run_session(
         return EXIT_ERROR
     finally:
         terminate_quietly(ssm, session["SessionId"])
+
+
+# The parent went away (ssh, whose ProxyCommand this is, or the terminal) or the process is
+# asked to stop: the session is ended rather than left for the server's grace period.
+ENDING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def ended_by_signals() -> Iterator[list[int]]:
+    """While inside, SIGHUP and SIGTERM cancel the running task (so its ``finally`` blocks run
+    and the caller ends the session) instead of killing the process; yields the signals
+    received."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        if task is not None:
+            task.cancel()
+
+    for signum in ENDING_SIGNALS:
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        yield received
+    finally:
+        for signum in ENDING_SIGNALS:
+            loop.remove_signal_handler(signum)
 
 
 def add_host_argument(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,9 @@ apart, each kind is refused only when its own budget is spent:
   (``max_api_connections``);
 - channels: agents' WebSockets (``max_agent_channels``; by default whatever the open-file
   limit leaves after the others and a reserve for the database and logs);
-- sessions: clients' data channels of Session Manager, a reserve kept for them.
+- sessions: Session Manager's data channels, a reserve kept for them. The budget counts
+  sessions, as a person thinks of them: each session holds two connections here (the
+  client's leg and the agent's), so ``sessions`` sessions take twice as many connections.
 
 Pure counting; the HTTP protocol and the channel endpoint ask before they hold a connection
 and tell when they let it go.
@@ -25,8 +27,9 @@ from enum import StrEnum
 
 # Files for everything that is not a client connection: database, WAL, logs, keyring, pipes.
 RESERVED_FILES = 256
-# Session Manager's data channels: a client's socket and the agent's, for hundreds of sessions.
-SESSION_CONNECTIONS = 1_000
+# Sessions relayed at once by one server process; each holds two connections (its legs).
+MAX_SESSIONS = 1_000
+LEGS_PER_SESSION = 2
 
 
 class ConnectionKind(StrEnum):
@@ -40,20 +43,20 @@ class ConnectionKind(StrEnum):
 class ConnectionLimits:
     api: int
     channels: int
-    sessions: int = SESSION_CONNECTIONS
+    sessions: int = MAX_SESSIONS
 
     @classmethod
     def within(cls, open_files: int, *, api: int, channels: int = 0) -> ConnectionLimits:
         """Budgets that fit ``open_files``; ``channels`` 0 takes what the others leave.
 
-        Where files are scarce, pending and API connections and sessions get an eighth of
-        them each at most, so that agents always keep the larger part.
+        Where files are scarce, pending and API connections and sessions' legs get an eighth
+        of them each at most, so that agents always keep the larger part.
         """
         available = max(open_files - RESERVED_FILES, 8)
         api = min(api, available // 8)
-        sessions = min(SESSION_CONNECTIONS, available // 8)
+        sessions = min(MAX_SESSIONS, available // 8 // LEGS_PER_SESSION)
         if not channels:
-            channels = available - 2 * api - sessions
+            channels = available - 2 * api - LEGS_PER_SESSION * sessions
         return cls(api=api, channels=channels, sessions=sessions)
 
     def of(self, kind: ConnectionKind) -> int:
@@ -61,7 +64,7 @@ class ConnectionLimits:
             ConnectionKind.PENDING: self.api,
             ConnectionKind.API: self.api,
             ConnectionKind.CHANNEL: self.channels,
-            ConnectionKind.SESSION: self.sessions,
+            ConnectionKind.SESSION: LEGS_PER_SESSION * self.sessions,
         }[kind]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from openssm.server.runtime import Runtime
-from openssm.server.services.sessions import lifecycle
+from openssm.server.services.sessions import lifecycle, transcripts
 from openssm.server.services.sessions.model import AgentSpec, SessionStatus
 from openssm.server.sessions.relay import Relay
 from openssm.server.sessions.transcript import TranscriptWriter
@@ -45,7 +45,10 @@ class SessionRelays:
                 session_id,
                 book=self,
                 transcript=TranscriptWriter(
-                    self._runtime.objects.local, session_id, on_piece=on_piece
+                    transcripts.store_of(self._runtime.objects, spec),
+                    session_id,
+                    on_piece=on_piece,
+                    prefix=spec.s3_prefix,
                 ),
                 records_output=spec.records_output,
                 grace_s=self._runtime.settings.session_grace_s,

@@ -31,12 +31,14 @@ class TranscriptWriter:
         session_id: str,
         *,
         on_piece: Callable[[int], Awaitable[None]],
+        prefix: str = "",
         piece_bytes: int = PIECE_BYTES,
         flush_after_s: float = FLUSH_AFTER_S,
     ) -> None:
         self._store = store
         self._session_id = session_id
         self._on_piece = on_piece
+        self._prefix = prefix
         self._piece_bytes = piece_bytes
         self._flush_after_s = flush_after_s
         self._buffer = bytearray()
@@ -67,7 +69,7 @@ class TranscriptWriter:
             if not self._buffer:
                 return
             data, self._buffer = bytes(self._buffer), bytearray()
-            key = piece_key(self._session_id, self._pieces)
+            key = piece_key(self._session_id, self._pieces, self._prefix)
             try:
                 await asyncio.to_thread(self._store.put_bytes, key, data)
             except (ObjectStoreError, OSError):

@@ -20,7 +20,7 @@ from openssm.server.api.endpoint import SIGNING_NAME
 from openssm.server.api.gate import Gate
 from openssm.server.runtime import Runtime
 from openssm.server.services.sessions import lifecycle
-from openssm.server.services.sessions.transcripts import ROUTE, read_transcript
+from openssm.server.services.sessions.transcripts import ROUTE, read_transcript, store_of
 
 log = logging.getLogger("openssm.api")
 
@@ -42,5 +42,7 @@ class TranscriptRoute:
         ctx = caller.context(request_id, None)
         self._gate.authorize(ctx, caller, "ssm:DescribeSessions", ["*"])
         session_id = urllib.parse.unquote(str(scope["path"])[len(ROUTE) :])
-        await self._runtime.store.read(lambda conn: lifecycle.require(conn, ctx, session_id))
-        return read_transcript(self._runtime.objects.local, session_id)
+        row = await self._runtime.store.read(lambda conn: lifecycle.require(conn, ctx, session_id))
+        spec = lifecycle.spec_of(row)
+        store = store_of(self._runtime.objects, spec)
+        return read_transcript(store, session_id, spec.s3_prefix)

@@ -4,22 +4,22 @@ and a stream past the server's cap kept up to it with a marker that says so."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.agents import AgentFactory, AgentProcess
+from tests.agents import AgentProcess
 from tests.integration.commands.output_support import ended_invocation
 from tests.integration.conftest import FLEET_ENV
-from tests.moto_server import MOTO_KEY_ID, MOTO_SECRET, moto_client, moto_endpoint
-from tests.support import TEST_REGION, ServerProcess
+from tests.moto_server import s3_world as s3_world_of
+from tests.support import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
 CAP = 100_000
+CAPPED = {"OPENSSM_OUTPUT_STREAM_MAX_BYTES": str(CAP)}
 
 
 @pytest.fixture(scope="module")
@@ -27,29 +27,8 @@ def s3_world(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[ServerProcess, AgentProcess, Any, str]]:
     """A server whose S3 service is moto, one agent, and moto's client with a bucket."""
-    root = tmp_path_factory.mktemp("s3")
-    with moto_endpoint() as endpoint:
-        s3 = moto_client("s3", endpoint, TEST_REGION)
-        bucket = f"output-{uuid.uuid4().hex[:8]}"
-        s3.create_bucket(Bucket=bucket)
-        server = ServerProcess(
-            data_dir=root / "server",
-            env={
-                **FLEET_ENV,
-                "OPENSSM_S3_ENDPOINT_URL": endpoint,
-                "OPENSSM_S3_ACCESS_KEY_ID": MOTO_KEY_ID,
-                "OPENSSM_S3_SECRET_ACCESS_KEY": MOTO_SECRET,
-                "OPENSSM_OUTPUT_STREAM_MAX_BYTES": str(CAP),
-            },
-        )
-        server.start()
-        agents = AgentFactory(server=server, root=root)
-        try:
-            (agent,) = agents(1)
-            yield server, agent, s3, bucket
-        finally:
-            agents.stop_all()
-            server.stop()
+    with s3_world_of(tmp_path_factory.mktemp("s3"), {**FLEET_ENV, **CAPPED}) as world:
+        yield world
 
 
 def _object(s3: Any, bucket: str, key: str) -> bytes:

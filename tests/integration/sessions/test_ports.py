@@ -23,7 +23,7 @@ import pytest
 from tests.agents import AgentProcess
 from tests.integration.commands.output_support import signed_get
 from tests.integration.sessions.driver import DrivenSession, records
-from tests.integration.sessions.loopback import LoopbackServer, answer_sha256
+from tests.integration.sessions.loopback import LoopbackServer, answer_echo, answer_sha256
 from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -195,3 +195,38 @@ def test_ssh_goes_through_the_proxy_command(
         return any(s["DocumentName"] == "AWS-StartSSHSession" for s in found)
 
     wait_until(ssh_session_ended, timeout_s=20, interval_s=0.2)
+
+
+def test_ssh_proxy_ends_its_session_when_ssh_goes_away(
+    session_server: ServerProcess, agent: AgentProcess
+) -> None:
+    """ssh hangs up on its ProxyCommand (SIGHUP) when it exits or is killed: the proxy ends
+    the session with TerminateSession at once instead of dying and leaving it for the
+    server's grace period."""
+    echo = LoopbackServer(answer_echo)
+    proxy = subprocess.Popen(
+        [sys.executable, "-m", "openssm", "ssh-proxy", agent.instance_id, str(echo.port)],
+        env=_cli_env(session_server), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert proxy.stdin is not None
+    assert proxy.stdout is not None
+    try:
+        proxy.stdin.write(b"SSH-2.0-not-really\r\n")
+        proxy.stdin.flush()
+        assert proxy.stdout.read(len(b"SSH-2.0-not-really\r\n")) == b"SSH-2.0-not-really\r\n"
+        proxy.send_signal(signal.SIGHUP)
+        assert proxy.wait(timeout=15) == 128 + signal.SIGHUP
+    finally:
+        if proxy.poll() is None:
+            proxy.kill()
+            proxy.wait()
+        for pipe in (proxy.stdin, proxy.stdout):
+            pipe.close()
+        echo.close()
+    ssm = session_server.client()
+    found = ssm.describe_sessions(
+        State="History", Filters=[{"key": "Target", "value": agent.instance_id}]
+    )["Sessions"]
+    ssh = [s for s in found if s["DocumentName"] == "AWS-StartSSHSession"]
+    latest = max(ssh, key=lambda s: s["StartDate"])
+    assert latest["Details"] == "Terminated by TerminateSession"

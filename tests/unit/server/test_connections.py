@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from openssm.server.connections import (
+    LEGS_PER_SESSION,
+    MAX_SESSIONS,
     RESERVED_FILES,
-    SESSION_CONNECTIONS,
     ConnectionCounts,
     ConnectionKind,
     ConnectionLimits,
@@ -31,12 +32,22 @@ def test_releasing_what_was_never_admitted_is_a_bug() -> None:
 
 def test_channels_take_what_the_open_files_leave() -> None:
     limits = ConnectionLimits.within(20_000, api=1_000)
-    assert limits.channels == 20_000 - RESERVED_FILES - 2 * 1_000 - SESSION_CONNECTIONS
+    assert limits.channels == 20_000 - RESERVED_FILES - 2 * 1_000 - 2 * MAX_SESSIONS
     assert limits.channels >= 10_000  # a 10,000-agent fleet fits the usual 20,000 files
     assert ConnectionLimits.within(20_000, api=1_000, channels=500).channels == 500
 
 
 def test_where_files_are_scarce_agents_keep_the_larger_part() -> None:
     limits = ConnectionLimits.within(1_024, api=1_000)
-    assert (limits.api, limits.sessions) == (96, 96)  # an eighth of the 768 left each
+    # An eighth of the 768 left each: 96 API connections, 96 legs for 48 sessions.
+    assert (limits.api, limits.sessions) == (96, 48)
     assert limits.channels == 768 - 3 * 96
+
+
+def test_the_session_budget_counts_sessions_of_two_legs_each() -> None:
+    """Each session holds a client leg and an agent leg: 1,000 sessions are 2,000 legs."""
+    counts = ConnectionCounts(ConnectionLimits(api=1, channels=1))
+    legs = [counts.admit(ConnectionKind.SESSION) for _ in range(LEGS_PER_SESSION * MAX_SESSIONS)]
+    assert all(legs)
+    assert not counts.admit(ConnectionKind.SESSION)
+    assert ConnectionLimits(api=1, channels=1).sessions == MAX_SESSIONS == 1_000

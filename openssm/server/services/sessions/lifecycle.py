@@ -83,6 +83,7 @@ def start_session(
     reason: str | None,
     is_connected: Callable[[str], bool],
     minute_s: float = 60.0,
+    has_s3: bool = False,
 ) -> Opened:
     """Write a Connecting session; TargetNotConnected, InvalidDocument or InvalidParameters
     when it cannot run."""
@@ -114,6 +115,12 @@ def start_session(
         run_as_tag=tags.get(RUN_AS_TAG),
         minute_s=minute_s,
     )
+    if spec.s3_bucket and not has_s3:
+        raise InvalidDocument(
+            f"The session preferences name the S3 bucket {spec.s3_bucket} for transcripts, but "
+            "this server has no S3-compatible service configured (--s3-endpoint-url): "
+            "configure one, or leave s3BucketName empty to keep transcripts on the server."
+        )
     session_id = f"{user_name}-{secrets.token_hex(9)[:17]}"
     token = _new_token()
     max_minutes = round(spec.max_duration_s / minute_s)

@@ -43,6 +43,10 @@ class AgentSpec:
     # Whether the server keeps the session's output as its transcript (shells and
     # commands); port sessions keep per-connection records instead.
     records_output: bool = True
+    # The preferences' s3BucketName and s3KeyPrefix: where the transcript goes ("" for the
+    # server's local store). The server's to use; the agent is never told.
+    s3_bucket: str = ""
+    s3_prefix: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

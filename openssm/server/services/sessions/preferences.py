@@ -9,6 +9,9 @@ document's own inputs override them. What AWS does and we do alike:
   the agent's default user, ``ssm-user`` (never root).
 - ``idleSessionTimeout`` (minutes, 1-60, default 20) and ``maxSessionDuration`` (minutes,
   1-1440, none by default).
+- ``s3BucketName`` and ``s3KeyPrefix``: the transcript is written to that bucket, under that
+  prefix, on the S3-compatible service the server is configured with; a bucket named where
+  no service is configured is refused at StartSession, never dropped later.
 - ``kmsKeyId``: AWS would encrypt the stream with a KMS data key; openssm has no KMS, and
   half-doing it would tell the user their data is encrypted when it is not, so a document
   asking for it is refused.
@@ -59,6 +62,25 @@ def run_as_user(inputs: Mapping[str, Any], tag_value: str | None, document_name:
     return user
 
 
+# S3's rules for a bucket name (3-63 lower-case letters, digits, dots and dashes).
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_MAX_PREFIX = 512
+
+
+def transcript_place(inputs: Mapping[str, Any], document_name: str) -> tuple[str, str]:
+    """(bucket, prefix) of the preferences; InvalidDocument when they cannot name one."""
+    bucket = str(inputs.get("s3BucketName") or "").strip()
+    prefix = str(inputs.get("s3KeyPrefix") or "").strip().strip("/")
+    if bucket and not _BUCKET.fullmatch(bucket):
+        raise InvalidDocument(
+            f"s3BucketName {bucket[:80]!r} of {document_name} is not a bucket name: 3 to 63 "
+            "lower-case letters, digits, dots and dashes."
+        )
+    if len(prefix) > _MAX_PREFIX:
+        raise InvalidDocument(f"s3KeyPrefix of {document_name} is over {_MAX_PREFIX} characters.")
+    return bucket, prefix if bucket else ""
+
+
 def _commands(properties: Mapping[str, Any]) -> str:
     linux = properties.get("linux") or {}
     commands = linux.get("commands", "") if isinstance(linux, Mapping) else ""
@@ -93,6 +115,7 @@ def agent_spec(
         properties = {"commands": _commands(spec.properties)}
         if not properties["commands"].strip():
             raise InvalidDocument(f"{document_name} has no Linux command to run.")
+    bucket, prefix = transcript_place(inputs, document_name)
     profile = inputs.get("shellProfile") or {}
     max_minutes = _minutes(inputs.get("maxSessionDuration"), 0)
     return AgentSpec(
@@ -103,4 +126,6 @@ def agent_spec(
         idle_timeout_s=minute_s * _minutes(inputs.get("idleSessionTimeout"), DEFAULT_IDLE_MINUTES),
         max_duration_s=minute_s * max_minutes,
         records_output=spec.session_type is not SessionType.PORT,
+        s3_bucket=bucket,
+        s3_prefix=prefix,
     )

@@ -95,6 +95,7 @@ async def start_session(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
             reason=body.get("Reason"),
             is_connected=rt.hub.__contains__,
             minute_s=rt.settings.session_minute_s,
+            has_s3=rt.objects.s3 is not None,
         )
     )
     await rt.hub.send(opened.target, opened.spec.start_frame(opened.session_id))
