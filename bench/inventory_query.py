@@ -17,6 +17,7 @@ import datetime as dt
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +29,9 @@ from openssm.server.services.inventory import reads
 from openssm.server.store.engine import Store, create_engine
 from openssm.server.store.inventory import repo
 from openssm.server.store.migrate import upgrade
+
+# The simulated hosts and the PostgreSQL come from the test suite's helpers.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.integration.inventory.support import store_host
 from tests.postgres import PostgresServer
 
