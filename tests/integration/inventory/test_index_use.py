@@ -1,7 +1,7 @@
 """GetInventory's Name filters read the index, on SQLite and a real PostgreSQL: every query a
-BeginWith filter makes on inventory_entries is an index range on the indexed Name column
-(``name >= prefix AND name < prefix + U+10FFFF``), never a LIKE or a scan of the type, as
-the database's own plan for it says.
+BeginWith filter makes over a type's entries is an index range on the indexed Name column
+(``name >= prefix AND name < prefix + U+10FFFF``), never a LIKE or a scan of the type, and one
+host's entries are read through its key, as the database's own plan for each query says.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 NOW = dt.datetime(2026, 12, 6, tzinfo=dt.UTC)
 INDEX = "ix_inventory_entries_name"
 PREFIX = [{"Key": "AWS:Application.Name", "Values": ["libssl"], "Type": "BeginWith"}]
+EQUAL = [{"Key": "AWS:Application.Name", "Values": ["libssl7"], "Type": "Equal"}]
 
 
 @pytest.fixture(
@@ -56,7 +57,7 @@ def _statements(store: Store, request: reads.GetInventoryInput) -> list[tuple[st
 
     def record(*args: Any) -> None:
         statement, parameters = args[2], args[3]
-        if "inventory_entries" in statement and ">=" in statement:
+        if "FROM inventory_entries" in statement and "inventory_entries.name " in statement:
             seen.append((statement, parameters))
 
     ctx = RequestContext(
@@ -91,10 +92,14 @@ def _plan(store: Store, statement: str, parameters: Any) -> str:
         reads.GetInventoryInput(
             filters=PREFIX, result_attributes=[{"TypeName": "AWS:Application"}]
         ),
+        reads.GetInventoryInput(filters=EQUAL),
+        reads.GetInventoryInput(
+            filters=EQUAL, aggregators=[{"Expression": "AWS:Application.Version"}]
+        ),
     ],
-    ids=["hosts", "aggregated", "with-entries"],
+    ids=["hosts", "aggregated", "with-entries", "equal-hosts", "equal-aggregated"],
 )
-def test_a_begin_with_filter_reads_an_index_range(
+def test_a_name_filter_reads_an_index_range(
     store: Store, request_: reads.GetInventoryInput
 ) -> None:
     statements = _statements(store, request_)
@@ -102,8 +107,13 @@ def test_a_begin_with_filter_reads_an_index_range(
     for statement, parameters in statements:
         assert " LIKE " not in statement.upper()
         plan = _plan(store, statement, parameters)
+        if "inventory_entries.instance_id = " in statement:
+            # One host's entries, narrowed by name: read through the primary key, never all.
+            assert "SCAN inventory_entries\n" not in plan + "\n", plan
+            assert "Seq Scan" not in plan, plan
+            continue
         assert INDEX in plan, plan
         if store.engine.dialect.name == "sqlite":
-            assert "name>? AND name<?" in plan, plan
+            assert "type_name=? AND name" in plan, plan
         else:
             assert any("Index Cond" in line and "name" in line for line in plan.splitlines()), plan

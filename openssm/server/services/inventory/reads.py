@@ -25,7 +25,13 @@ from openssm.server.context import RequestContext
 from openssm.server.services import paging
 from openssm.server.services.inventory.aggregate import aggregate
 from openssm.server.services.inventory.filters import parse_entry_filter
-from openssm.server.services.inventory.query import checked_filters, passing, schema_of, selected
+from openssm.server.services.inventory.query import (
+    checked_filters,
+    name_range,
+    passing,
+    schema_of,
+    selected,
+)
 from openssm.server.services.inventory.schemas import BUILT_IN, INSTANCE_INFORMATION, Schema
 from openssm.server.services.inventory.sources import Sources
 from openssm.server.store.fleet import instances as fleet_repo
@@ -104,9 +110,8 @@ def _data(
         if item is None:
             continue
         own = [f for f in filters if f.type_name == type_name and not f.is_type_filter]
-        content = [
-            e.as_dict() for e in sources.instance_entries(instance_id, type_name) if passing(e, own)
-        ]
+        entries = sources.instance_entries(instance_id, type_name, name_range(own, type_name))
+        content = [e.as_dict() for e in entries if passing(e, own)]
         data[type_name] = {
             "TypeName": type_name,
             "SchemaVersion": item.schema_version,
@@ -155,9 +160,8 @@ def list_inventory_entries(
     offset = _offset(next_token, kind, bound)
     sources = Sources(conn, scope, online_cutoff)
     item = sources.item(instance_id, type_name)
-    entries = [
-        e.as_dict() for e in sources.instance_entries(instance_id, type_name) if passing(e, parsed)
-    ]
+    listed = sources.instance_entries(instance_id, type_name, name_range(parsed, type_name))
+    entries = [e.as_dict() for e in listed if passing(e, parsed)]
     page_size = max_results or DEFAULT_PAGE_SIZE
     page = entries[offset : offset + page_size]
     token = None

@@ -164,7 +164,11 @@ class Sources:
             for row in rows:
                 yield row.instance_id, StoredEntry(row)
 
-    def instance_entries(self, instance_id: str, type_name: str) -> list[Entry]:
+    def instance_entries(
+        self, instance_id: str, type_name: str, names: NameRange | None = None
+    ) -> list[Entry]:
+        """The instance's entries of the type; ``names`` may narrow stored ones (a caller
+        still applies its filters: the range is a superset)."""
         if type_name == INSTANCE_INFORMATION:
             host = self.hosts().get(instance_id)
             return [] if host is None else [PlainEntry(instance_information(host))]
@@ -177,9 +181,8 @@ class Sources:
                 resource_id=instance_id,
             )
             return [PlainEntry({"Key": k, "Value": v}) for k, v in tags.items()]
-        return [
-            StoredEntry(r) for r in repo.entries_of(self.conn, self.scope, instance_id, type_name)
-        ]
+        rows = repo.entries_of(self.conn, self.scope, instance_id, type_name, names)
+        return [StoredEntry(r) for r in rows]
 
     def item(self, instance_id: str, type_name: str) -> ItemRow | None:
         """The type's item header for the instance (fleet types: synthesised)."""

@@ -36,8 +36,10 @@ def instances_named(conn: Connection, scope: Scope, type_name: str, names: NameR
     e = inventory_entries
     found: set[str] = set()
     for condition in name_conditions(names):
-        query = sa.select(e.c.instance_id).where(*_where(scope, type_name), condition).distinct()
-        found.update(r[0] for r in conn.execute(query))
+        # Not DISTINCT: SQLite would then walk the primary key, in instance order, over every
+        # entry of the scope instead of the name range.
+        query = sa.select(e.c.instance_id).where(*_where(scope, type_name), condition)
+        found.update(r[0] for r in conn.execute(query.execution_options(yield_per=5000)))
     return found
 
 
