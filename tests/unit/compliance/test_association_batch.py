@@ -113,3 +113,47 @@ def test_many_hosts_results_are_written_as_one_put_per_host_would(tmp_path: Path
             0,
         )
         assert (failing, "compliant") in store.read_sync(_statuses_in_events)
+
+
+def test_an_associations_items_are_cleared_from_many_hosts_at_once(tmp_path: Path) -> None:
+    with open_store(tmp_path) as (store, _keyring):
+        both, only, spared = register_nodes(store, context(), 3)
+        store.write_sync(
+            lambda conn: writes.put_association_results(
+                conn,
+                SCOPE,
+                [
+                    _result(both, "assoc-1", succeeded=False),
+                    _result(both, "assoc-2", succeeded=True),
+                    _result(only, "assoc-1", succeeded=True),
+                    _result(spared, "assoc-1", succeeded=True),
+                ],
+            )
+        )
+        before = store.read_sync(_statuses_in_events)
+
+        cleared = store.write_sync(
+            lambda conn: writes.delete_association_items(conn, SCOPE, "assoc-1", [both, only])
+        )
+        assert cleared == 2
+        # The host with another association's item keeps a roll-up of that one alone, and
+        # its status changed (an event); the host left with no items has no roll-up.
+        rest = store.read_sync(lambda conn: _summary(conn, both))
+        assert rest is not None
+        assert (rest.status, sum(rest.compliant), sum(rest.non_compliant)) == ("COMPLIANT", 1, 0)
+        assert store.read_sync(lambda conn: _summary(conn, only)) is None
+        kept = store.read_sync(lambda conn: _summary(conn, spared))
+        assert kept is not None
+        assert kept.status == "COMPLIANT"
+        assert store.read_sync(_statuses_in_events) == sorted([*before, (both, "compliant")])
+
+        # Without hosts named, from every host that has it.
+        assert (
+            store.write_sync(lambda conn: writes.delete_association_items(conn, SCOPE, "assoc-1"))
+            == 1
+        )
+        assert store.read_sync(lambda conn: _summary(conn, spared)) is None
+        assert (
+            store.write_sync(lambda conn: writes.delete_association_items(conn, SCOPE, "assoc-1"))
+            == 0
+        )

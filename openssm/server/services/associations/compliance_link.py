@@ -89,8 +89,4 @@ def clear(
     conn: Connection, scope: EventScope, association_id: str, instance_ids: Sequence[str] | None
 ) -> None:
     """Remove the association's items from these hosts (all hosts when None)."""
-    if instance_ids is None:
-        compliance.delete_association_items(conn, scope, association_id)
-        return
-    for instance_id in instance_ids:
-        compliance.delete_association_items(conn, scope, association_id, instance_id)
+    compliance.delete_association_items(conn, scope, association_id, instance_ids)

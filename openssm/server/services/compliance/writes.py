@@ -13,8 +13,9 @@ For other capabilities (the associations scheduler, patching), inside their own 
   association's severity), leaving the host's other associations' items alone. A host that
   is no longer registered is skipped (returns False) rather than failing the caller.
   ``put_association_results`` does the same for many hosts in a few statements.
-- ``delete_association_items(conn, scope, association_id, instance_id=None)`` clears an
-  association's items from every host, or from one (a host untagged out of its targets).
+- ``delete_association_items(conn, scope, association_id, instance_ids=None)`` clears an
+  association's items from every host, or from those named (hosts untagged out of its
+  targets), in a few statements however many hosts.
 
 Agents never choose whose compliance they write: a caller on an agent's behalf passes the
 instance id its authenticated channel belongs to, never one read from the agent's frame.
@@ -168,22 +169,37 @@ def put_association_results(
     previous = repo.summaries_of_many(conn, where, hosts)
     repo.delete_items_many(conn, where, [(r.instance_id, r.association_id) for r in kept])
     repo.insert_rows(conn, scope.account_id, scope.region, [_association_item(r) for r in kept])
+    _refresh_many(conn, scope, where, previous, {r.instance_id: r.execution for r in kept})
+    return len(kept)
+
+
+def _refresh_many(
+    conn: Connection,
+    scope: EventScope,
+    where: repo.TypeScope,
+    previous: Mapping[str, SummaryRow],
+    executions: Mapping[str, Execution],
+) -> None:
+    """``_refresh`` for many resources of one type (those ``executions`` names, each with the
+    execution its roll-up row shows), in a few statements for them all."""
+    hosts = sorted(executions)
     counts = repo.item_counts_many(conn, where, hosts)
-    execution = {r.instance_id: r.execution for r in kept}
     summaries: list[SummaryRow] = []
     changed: list[events.StateChange] = []
     for host in hosts:
         rollup = resource_rollup(counts.get(host, []))
+        if rollup.is_empty:
+            continue  # no items of the type left: no roll-up row, and no event
         summaries.append(
             SummaryRow(
-                resource_type=MANAGED_INSTANCE,
+                resource_type=where.resource_type,
                 resource_id=host,
-                compliance_type=ASSOCIATION,
+                compliance_type=where.compliance_type,
                 status=rollup.status,
                 overall_severity=rollup.overall_severity,
                 compliant=tuple(rollup.compliant.counts),
                 non_compliant=tuple(rollup.non_compliant.counts),
-                execution=execution[host],
+                execution=executions[host],
                 content_hash="",
             )
         )
@@ -192,15 +208,14 @@ def put_association_results(
             changed.append(
                 events.StateChange(
                     resource_id=host,
-                    compliance_type=ASSOCIATION,
+                    compliance_type=where.compliance_type,
                     status=rollup.status,
                     overall_severity=rollup.overall_severity,
-                    execution_time=execution[host].time,
+                    execution_time=executions[host].time,
                 )
             )
-    repo.replace_summaries(conn, where, summaries)
+    repo.replace_summaries(conn, where, hosts, summaries)
     events.write_state_changes(conn, scope, changed)
-    return len(kept)
 
 
 def _association_item(result: AssociationResult) -> ItemRow:
@@ -221,24 +236,24 @@ def _association_item(result: AssociationResult) -> ItemRow:
 
 
 def delete_association_items(
-    conn: Connection, scope: EventScope, association_id: str, instance_id: str | None = None
+    conn: Connection,
+    scope: EventScope,
+    association_id: str,
+    instance_ids: Sequence[str] | None = None,
 ) -> int:
-    """Remove the association's Association items (from one host when named); returns how
-    many hosts lost one. Their roll-ups follow, with an event where a status changed."""
-    keys = repo.resources_with_item(
-        conn,
-        account_id=scope.account_id,
-        region=scope.region,
-        compliance_type=ASSOCIATION,
-        item_id=association_id,
-        resource_id=instance_id,
-    )
-    for key in keys:
-        previous = repo.summaries_of(conn, key).get(ASSOCIATION)
-        repo.delete_items(conn, key, ASSOCIATION, [association_id])
-        if previous is not None:
-            _refresh(conn, scope, key, ASSOCIATION, previous, previous.execution, "")
-    return len(keys)
+    """Remove the association's Association items (from these hosts only, when named);
+    returns how many hosts lost one. Their roll-ups follow, with an event where a status
+    changed; all hosts in a few statements (deleting an association over a large fleet)."""
+    where = repo.TypeScope(scope.account_id, scope.region, MANAGED_INSTANCE, ASSOCIATION)
+    hosts = repo.resources_with_item(conn, where, item_id=association_id, resource_ids=instance_ids)
+    if not hosts:
+        return 0
+    previous = repo.summaries_of_many(conn, where, hosts)
+    repo.delete_items_many(conn, where, [(host, association_id) for host in hosts])
+    # A roll-up row keeps the execution it showed; a host without one has nothing to refresh.
+    kept = {h: previous[h].execution for h in hosts if h in previous}
+    _refresh_many(conn, scope, where, previous, kept)
+    return len(hosts)
 
 
 def _refresh(

@@ -281,13 +281,17 @@ def item_counts_many(
     return found
 
 
-def replace_summaries(conn: Connection, scope: TypeScope, rows: Sequence[SummaryRow]) -> None:
-    """Write these roll-up rows of the type in place of the resources' current ones."""
-    if not rows:
-        return
-    for chunk in _chunks([r.resource_id for r in rows]):
+def replace_summaries(
+    conn: Connection, scope: TypeScope, resource_ids: Sequence[str], rows: Sequence[SummaryRow]
+) -> None:
+    """Replace the resources' roll-up rows of the type with ``rows`` (a resource without one
+    in ``rows`` is left with none)."""
+    for chunk in _chunks(resource_ids):
         conn.execute(_sums.delete().where(*scope.where(_sums), _sums.c.resource_id.in_(chunk)))
-    conn.execute(_sums.insert(), [_summary_values(scope.account_id, scope.region, r) for r in rows])
+    if rows:
+        conn.execute(
+            _sums.insert(), [_summary_values(scope.account_id, scope.region, r) for r in rows]
+        )
 
 
 def delete_summary(conn: Connection, key: ResourceKey, compliance_type: str) -> None:
@@ -298,23 +302,20 @@ def delete_summary(conn: Connection, key: ResourceKey, compliance_type: str) -> 
 
 def resources_with_item(
     conn: Connection,
+    scope: TypeScope,
     *,
-    account_id: str,
-    region: str,
-    compliance_type: str,
     item_id: str,
-    resource_id: str | None = None,
-) -> list[ResourceKey]:
-    """The resources holding an item of this type and Id (one resource when named)."""
-    query = sa.select(_items.c.resource_type, _items.c.resource_id).where(
-        _items.c.account_id == account_id,
-        _items.c.region == region,
-        _items.c.compliance_type == compliance_type,
-        _items.c.item_id == item_id,
-    )
-    if resource_id is not None:
-        query = query.where(_items.c.resource_id == resource_id)
-    return [ResourceKey(account_id, region, t, r) for t, r in conn.execute(query)]
+    resource_ids: Sequence[str] | None = None,
+) -> list[str]:
+    """The ids of the resources holding an item of the type with this Id (among
+    ``resource_ids`` when given)."""
+    base = sa.select(_items.c.resource_id).where(*scope.where(_items), _items.c.item_id == item_id)
+    if resource_ids is None:
+        return sorted(r[0] for r in conn.execute(base))
+    found: list[str] = []
+    for chunk in _chunks(sorted(set(resource_ids))):
+        found.extend(r[0] for r in conn.execute(base.where(_items.c.resource_id.in_(chunk))))
+    return sorted(found)
 
 
 # --- reads -------------------------------------------------------------------------------------
