@@ -186,10 +186,12 @@ async def _forward_stream(run: SessionRun, destination: Destination, stream: Mux
     try:
         await asyncio.wait({inbound, outbound}, return_when=asyncio.FIRST_COMPLETED)
         if inbound.done() and not outbound.done():
-            # The client closed its side: pass the half-close on, read what is left.
+            # The client closed its side: pass the half-close on and carry the answer back
+            # until the destination closes too, however long it takes (a TCP half-close).
+            # The session's own limits end a destination that never does.
             with contextlib.suppress(OSError):
                 writer.write_eof()
-            await asyncio.wait({outbound}, timeout=5.0)
+            await asyncio.wait({outbound})
     except (OSError, SessionEnded):
         pass
     finally:

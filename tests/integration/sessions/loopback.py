@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 
@@ -44,3 +45,15 @@ def answer_echo(conn: socket.socket) -> None:
     """What the connection sends, sent back."""
     while chunk := conn.recv(1 << 16):
         conn.sendall(chunk)
+
+
+LATE_ANSWER_S = 6.0
+
+
+def answer_late(conn: socket.socket) -> None:
+    """What the connection sent, sent back some seconds after the client closed its side."""
+    received = b""
+    while chunk := conn.recv(1 << 16):
+        received += chunk
+    time.sleep(LATE_ANSWER_S)
+    conn.sendall(received)

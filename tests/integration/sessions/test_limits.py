@@ -23,9 +23,9 @@ import pytest
 
 from tests.agents import AgentFactory, AgentProcess
 from tests.integration.sessions.driver import DrivenSession, history
+from tests.integration.sessions.forwarding import cli_env, start_port_forward
 from tests.integration.sessions.loopback import LoopbackServer, answer_echo
-from tests.integration.sessions.test_ports import _cli_env, _connects, _free_port
-from tests.support import ServerProcess, wait_until
+from tests.support import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -100,16 +100,10 @@ def test_a_busy_tunnel_outlives_the_idle_timeout_and_an_idle_one_ends(
     server: ServerProcess, agent: AgentProcess, tmp_path: Path
 ) -> None:
     echo = LoopbackServer(answer_echo)
-    local = _free_port()
     log_path = tmp_path / "port-forward.log"
     with log_path.open("wb") as log:
-        forward = subprocess.Popen(
-            [sys.executable, "-m", "openssm", "port-forward", agent.instance_id, str(echo.port),
-             "--local-port", str(local)],
-            env=_cli_env(server), stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        forward, local = start_port_forward(server, agent.instance_id, echo.port, log)
     try:
-        wait_until(lambda: _connects(local), timeout_s=20, interval_s=0.1)
         busy_until = time.monotonic() + 2.5 * IDLE_MINUTES * MINUTE_S
         with socket.create_connection(("127.0.0.1", local), timeout=10) as conn:
             n = 0
@@ -226,7 +220,7 @@ def test_openssm_session_exits_with_a_non_interactive_commands_status(
         [sys.executable, "-m", "openssm", "session", agent.instance_id,
          "--document", "AWS-StartNonInteractiveCommand",
          "--parameters", "command=echo from-the-node; exit 5"],
-        env=_cli_env(server), stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+        env=cli_env(server), stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
         check=False,
     )  # fmt: skip
     assert b"from-the-node" in done.stdout, done.stderr

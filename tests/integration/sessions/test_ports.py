@@ -23,8 +23,20 @@ import pytest
 from tests.agents import AgentProcess
 from tests.integration.commands.output_support import signed_get
 from tests.integration.sessions.driver import DrivenSession, records
-from tests.integration.sessions.loopback import LoopbackServer, answer_echo, answer_sha256
-from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess, wait_until
+from tests.integration.sessions.forwarding import (
+    cli_env,
+    connects,
+    free_port,
+    start_port_forward,
+)
+from tests.integration.sessions.loopback import (
+    LATE_ANSWER_S,
+    LoopbackServer,
+    answer_echo,
+    answer_late,
+    answer_sha256,
+)
+from tests.support import ServerProcess, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -41,22 +53,6 @@ def hasher() -> Iterator[LoopbackServer]:
         server.close()
 
 
-def _cli_env(server: ServerProcess) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return env | {
-        "AWS_ACCESS_KEY_ID": ADMIN_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET,
-        "AWS_DEFAULT_REGION": TEST_REGION,
-        "AWS_ENDPOINT_URL_SSM": server.url,
-    }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _send_and_hash(port: int, data: bytes) -> str:
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
         sock.sendall(data)
@@ -67,26 +63,12 @@ def _send_and_hash(port: int, data: bytes) -> str:
     return answer.decode()
 
 
-def _connects(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
 def test_port_forward_carries_parallel_connections_and_50_mb_intact(
     session_server: ServerProcess, agent: AgentProcess, hasher: LoopbackServer, tmp_path: Path
 ) -> None:
-    local = _free_port()
     log = (tmp_path / "port-forward.log").open("wb")
-    forward = subprocess.Popen(
-        [sys.executable, "-m", "openssm", "port-forward", agent.instance_id, str(hasher.port),
-         "--local-port", str(local)],
-        env=_cli_env(session_server), stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    forward, local = start_port_forward(session_server, agent.instance_id, hasher.port, log)
     try:
-        wait_until(lambda: _connects(local), timeout_s=20, interval_s=0.1)
         big = os.urandom(BIG)
         small = [os.urandom(1_000_000 + i) for i in range(4)]
 
@@ -119,6 +101,29 @@ def test_port_forward_carries_parallel_connections_and_50_mb_intact(
     assert max(r["bytes_in"] for r in closes) == BIG
 
 
+def test_an_answer_sent_long_after_the_clients_half_close_arrives(
+    session_server: ServerProcess, agent: AgentProcess, tmp_path: Path
+) -> None:
+    """The agent carried a destination's answer for 5 s after the client closed its side, then
+    cut the connection: a slow answer (or any answer on a loaded host) was lost."""
+    late = LoopbackServer(answer_late)
+    log = (tmp_path / "port-forward.log").open("wb")
+    forward, local = start_port_forward(session_server, agent.instance_id, late.port, log)
+    try:
+        with socket.create_connection(("127.0.0.1", local), timeout=LATE_ANSWER_S + 30) as sock:
+            sock.sendall(b"are you there?")
+            sock.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+        assert answer == b"are you there?"
+    finally:
+        forward.send_signal(signal.SIGINT)
+        forward.wait(timeout=15)
+        log.close()
+        late.close()
+
+
 def test_a_link_local_destination_is_refused(
     session_server: ServerProcess, agent: AgentProcess
 ) -> None:
@@ -142,7 +147,7 @@ def test_a_link_local_destination_is_refused(
 
 def _sshd(root: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
     """A real sshd on a free loopback port that lets this user in with a fresh key."""
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "host")], check=True
     )
@@ -161,7 +166,7 @@ def _sshd(root: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
     sshd = subprocess.Popen(
         ["/usr/sbin/sshd", "-D", "-f", str(config), "-E", str(root / "sshd.log")]
     )
-    wait_until(lambda: _connects(port), timeout_s=10, interval_s=0.1)
+    wait_until(lambda: connects(port), timeout_s=10, interval_s=0.1)
     return sshd, port, root / "user"
 
 
@@ -177,7 +182,7 @@ def test_ssh_goes_through_the_proxy_command(
             ["ssh", "-i", str(key), "-p", str(port), "-o", f"ProxyCommand={proxy}",
              "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={tmp_path / 'known'}",
              "-o", "BatchMode=yes", f"root@{agent.instance_id}", "echo through-ssm-$((40+2))"],
-            env=_cli_env(session_server), capture_output=True, timeout=60, check=False,
+            env=cli_env(session_server), capture_output=True, timeout=60, check=False,
         )  # fmt: skip
     finally:
         sshd.terminate()
@@ -206,7 +211,7 @@ def test_ssh_proxy_ends_its_session_when_ssh_goes_away(
     echo = LoopbackServer(answer_echo)
     proxy = subprocess.Popen(
         [sys.executable, "-m", "openssm", "ssh-proxy", agent.instance_id, str(echo.port)],
-        env=_cli_env(session_server), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        env=cli_env(session_server), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )  # fmt: skip
     assert proxy.stdin is not None
     assert proxy.stdout is not None
