@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from openssm.cli.client import add_connection_flags, ssm_client
 from openssm.cli.shorthand import ShorthandError, parse_parameters, parse_target
-from openssm.cli.tables import table_console
+from openssm.cli.tables import print_rule, table_console
 
 if TYPE_CHECKING:
     from types_boto3_ssm.client import SSMClient
@@ -200,7 +200,7 @@ def _show(command: dict[str, Any], invocations: list[dict[str, Any]], *, as_json
         table.add_row(item["InstanceId"], item["InstanceName"], item["StatusDetails"], str(code))
     console.print(table)
     for item in invocations:
-        console.rule(f"{item['InstanceId']} {item['StatusDetails']}")
+        print_rule(console, f"{item['InstanceId']} {item['StatusDetails']}")
         for plugin in item["CommandPlugins"]:
             if len(item["CommandPlugins"]) > 1:
                 console.print(f"[bold]{plugin['Name']}[/bold]")

@@ -24,3 +24,14 @@ def table_console() -> Console:
     return Console(
         width=None if terminal else UNLIMITED_WIDTH, soft_wrap=not terminal, highlight=False
     )
+
+
+# A separator off a terminal: at the unlimited width a rule would be 65,536 characters long.
+RULE_WIDTH = 80
+
+
+def print_rule(console: Console, title: str) -> None:
+    """A titled separator line: across the window on a terminal, RULE_WIDTH columns elsewhere."""
+    from rich.rule import Rule
+
+    console.print(Rule(title), width=RULE_WIDTH if console.width >= UNLIMITED_WIDTH else None)

@@ -80,6 +80,8 @@ def test_run_shows_every_node_in_json_and_fails_when_one_failed(
     assert good.instance_id in text
     assert bad.instance_id in text
     assert "up 3 days" in text
+    # ... and a separator between nodes as long as on a terminal, not 65,536 characters.
+    assert max(len(line) for line in text.splitlines()) < 200
 
     listing = _openssm(sqlite_server, "commands", "--json", home=tmp_path)
     text, err = listing.communicate(timeout=30)
