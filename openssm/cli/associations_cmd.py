@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from openssm.cli.client import add_connection_flags, ssm_client
-from openssm.cli.tables import table_console
+from openssm.cli.tables import table_console, when
 
 
 def add_parser(sub: Any) -> None:
@@ -70,7 +70,7 @@ def _associations(args: argparse.Namespace) -> int:
             a["Name"],
             _targets(a),
             a.get("ScheduleExpression") or "once",
-            str(a.get("LastExecutionDate") or "never"),
+            when(a.get("LastExecutionDate"), missing="never"),
             f"[{colour}]{status}[/{colour}]",
             str(compliant),
             str(failed),

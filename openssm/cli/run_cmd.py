@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from openssm.cli.client import add_connection_flags, ssm_client
 from openssm.cli.shorthand import ShorthandError, parse_parameters, parse_target
-from openssm.cli.tables import print_rule, table_console
+from openssm.cli.tables import print_rule, table_console, when
 
 if TYPE_CHECKING:
     from types_boto3_ssm.client import SSMClient
@@ -226,7 +226,7 @@ def _commands(args: argparse.Namespace) -> int:
         table.add_row(
             c["CommandId"],
             c["DocumentName"],
-            str(c["RequestedDateTime"]),
+            when(c["RequestedDateTime"]),
             c["StatusDetails"],
             str(c["TargetCount"]),
             str(c["CompletedCount"]),

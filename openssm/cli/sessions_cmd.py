@@ -9,12 +9,22 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from openssm.cli.client import add_connection_flags, ssm_client
-from openssm.cli.tables import table_console
+from openssm.cli.tables import table_console, when
 
 if TYPE_CHECKING:
     from types_boto3_ssm.client import SSMClient
 
-COLUMNS = ("Session", "State", "Target", "Owner", "Document", "Started", "Ended", "Reason")
+COLUMNS = (
+    "Session",
+    "State",
+    "Target",
+    "Owner",
+    "Document",
+    "Started",
+    "Ended",
+    "Reason",
+    "Details",
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -69,9 +79,10 @@ def _run(args: argparse.Namespace) -> int:
             str(s.get("Target", "")),
             str(s.get("Owner", "")),
             str(s.get("DocumentName", "")),
-            str(s.get("StartDate", "")),
-            str(s.get("EndDate", "")),
+            when(s.get("StartDate")),
+            when(s.get("EndDate")),
             str(s.get("Reason", "")),
+            str(s.get("Details", "")),
         )
     table_console().print(table)
     return 0

@@ -7,6 +7,7 @@ otherwise take COLUMNS, or 80, and shorten cells to fit.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import TYPE_CHECKING
 
@@ -35,3 +36,17 @@ def print_rule(console: Console, title: str) -> None:
     from rich.rule import Rule
 
     console.print(Rule(title), width=RULE_WIDTH if console.width >= UNLIMITED_WIDTH else None)
+
+
+def when(value: object, *, missing: str = "") -> str:
+    """A time as people read it in a table: UTC to the second (``2026-12-06 16:46:35Z``).
+
+    botocore gives local-zone datetimes with microseconds, which cost a column 32 characters
+    and say nothing more; anything that is not a datetime is shown as it is."""
+    if value is None or value == "":
+        return missing
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.strftime("%Y-%m-%d %H:%M:%SZ")
+    return str(value)

@@ -4,6 +4,7 @@ subprocess against a real server with a protocol-driven agent."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -59,6 +60,11 @@ def test_sessions_lists_active_then_history(
     assert table.returncode == 0, table.stderr
     assert live in table.stdout  # never cut when stdout is not a terminal
     assert ended not in table.stdout
+    history = _openssm(sqlite_server, "sessions", "--state", "History", home=tmp_path)
+    assert history.returncode == 0, history.stderr
+    (row,) = [line for line in history.stdout.splitlines() if ended in line]
+    assert "Terminated by TerminateSession" in row  # why it ended, from Details
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ", row)  # UTC to the second
 
 
 def test_host_is_an_instance_id_or_a_name(sqlite_server: ServerProcess, node: DrivenAgent) -> None:

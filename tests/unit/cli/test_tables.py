@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from rich.table import Table
 
 from openssm.cli import run_cmd
-from openssm.cli.tables import table_console
+from openssm.cli.tables import table_console, when
 
 LONG_ID = "0123456789abcdef-0123-4567-89ab-cdef01234567"
 
@@ -40,3 +42,13 @@ def test_openssm_runs_host_table_is_not_cut_in_a_pipe(
     out = capsys.readouterr().out
     assert "a-rather-long-host-name.example.internal" in out
     assert "mi-0123456789abcdef0" in out
+
+
+def test_times_in_tables_are_utc_to_the_second() -> None:
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert when(dt.datetime(2026, 12, 6, 17, 46, 35, 822000, tzinfo=paris)) == (
+        "2026-12-06 16:46:35Z"
+    )
+    assert when(None, missing="never") == "never"
+    assert when("", missing="-") == "-"
+    assert when("yesterday") == "yesterday"
