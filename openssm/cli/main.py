@@ -10,8 +10,10 @@ sub-command whose extra is missing says which one to install.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from openssm.errors import ConfigError
 
@@ -20,25 +22,35 @@ _EXTRA_PACKAGES = frozenset(
     {"alembic", "boto3", "botocore", "cryptography", "httptools", "psycopg", "sqlalchemy"}
     | {"aws_croniter", "starlette", "uvicorn", "uvloop", "yaml"}
 )
-# The extra each sub-command needs; `openssm agent` needs none.
-_EXTRA_OF_COMMAND = {
-    "server": "server",
-    "admin": "server",
-    "up": "server",
-    "run": "cli",
-    "commands": "cli",
-    "output": "cli",
-    "session": "cli",
-    "port-forward": "cli",
-    "ssh-proxy": "cli",
-    "sessions": "cli",
-    "compliance": "cli",
-    "associations": "cli",
-    "events": "cli",
-    "inventory": "cli",
-    "audit": "cli",
-}
-_COMMANDS = frozenset({"agent", *_EXTRA_OF_COMMAND})
+
+
+@dataclass(frozen=True)
+class SubCommands:
+    """One module of openssm.cli and the sub-commands its ``add_parser`` adds."""
+
+    module: str
+    names: tuple[str, ...]
+    extra: str | None  # the extra whose packages it needs; None for the base install
+
+
+# In the order `openssm --help` lists them. A capability's human command is one line here.
+SUB_COMMANDS = (
+    SubCommands("server_cmd", ("server",), "server"),
+    SubCommands("admin_cmd", ("admin",), "server"),
+    SubCommands("agent_cmd", ("agent",), None),
+    SubCommands("up_cmd", ("up",), "server"),
+    SubCommands("run_cmd", ("run", "commands", "output"), "cli"),
+    SubCommands("session_cmd", ("session",), "cli"),
+    SubCommands("port_forward_cmd", ("port-forward",), "cli"),
+    SubCommands("ssh_proxy_cmd", ("ssh-proxy",), "cli"),
+    SubCommands("sessions_cmd", ("sessions",), "cli"),
+    SubCommands("compliance_cmd", ("compliance",), "cli"),
+    SubCommands("associations_cmd", ("associations",), "cli"),
+    SubCommands("events_cmd", ("events",), "cli"),
+    SubCommands("inventory_cmd", ("inventory",), "cli"),
+    SubCommands("audit_cmd", ("audit",), "cli"),
+)
+_OWNER = {name: entry for entry in SUB_COMMANDS for name in entry.names}
 # A setting is wrong: systemd units do not restart on this code, since a restart would not help.
 EXIT_BAD_SETTINGS = 2
 
@@ -49,53 +61,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     options, which it would keep resident for nothing (about 0.3 MB)."""
     parser = argparse.ArgumentParser(prog="openssm", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    if command in (None, "server"):
-        from openssm.cli import server_cmd
-
-        server_cmd.add_parser(sub)
-    if command in (None, "admin"):
-        from openssm.cli import admin_cmd
-
-        admin_cmd.add_parser(sub)
-    if command in (None, "agent"):
-        from openssm.cli import agent_cmd
-
-        agent_cmd.add_parser(sub)
-    if command in (None, "up"):
-        from openssm.cli import up_cmd
-
-        up_cmd.add_parser(sub)
-    if command in (None, "run", "commands", "output"):
-        from openssm.cli import run_cmd
-
-        run_cmd.add_parser(sub)
-    if command in (None, "session", "port-forward", "ssh-proxy", "sessions"):
-        from openssm.cli import port_forward_cmd, session_cmd, sessions_cmd, ssh_proxy_cmd
-
-        session_cmd.add_parser(sub)
-        port_forward_cmd.add_parser(sub)
-        ssh_proxy_cmd.add_parser(sub)
-        sessions_cmd.add_parser(sub)
-    if command in (None, "compliance"):
-        from openssm.cli import compliance_cmd
-
-        compliance_cmd.add_parser(sub)
-    if command in (None, "associations"):
-        from openssm.cli import associations_cmd
-
-        associations_cmd.add_parser(sub)
-    if command in (None, "events"):
-        from openssm.cli import events_cmd
-
-        events_cmd.add_parser(sub)
-    if command in (None, "inventory"):
-        from openssm.cli import inventory_cmd
-
-        inventory_cmd.add_parser(sub)
-    if command in (None, "audit"):
-        from openssm.cli import audit_cmd
-
-        audit_cmd.add_parser(sub)
+    for entry in SUB_COMMANDS if command is None else (_OWNER[command],):
+        importlib.import_module(f"openssm.cli.{entry.module}").add_parser(sub)
     return parser
 
 
@@ -103,7 +70,7 @@ def missing_extra(exc: ModuleNotFoundError, command: str) -> str | None:
     """The extra to install when `command` could not import what `exc` names, or None when
     no extra brings it (a bug, not a missing install)."""
     package = (exc.name or "").partition(".")[0]
-    return _EXTRA_OF_COMMAND.get(command) if package in _EXTRA_PACKAGES else None
+    return _OWNER[command].extra if package in _EXTRA_PACKAGES else None
 
 
 def describe(error: ConfigError) -> str:
@@ -115,7 +82,7 @@ def describe(error: ConfigError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    command = words[0] if words and words[0] in _COMMANDS else None
+    command = words[0] if words and words[0] in _OWNER else None
     args = build_parser(command).parse_args(words)
     handler = args.handler
     try:
