@@ -8,11 +8,15 @@ relay between them never does (reliability is end to end).
 Sending: each ``send`` takes the next sequence number and keeps the message until its
 acknowledgement arrives. At most ``window`` messages are unacknowledged at once; past that
 ``can_send`` is False and the caller waits (backpressure; nothing is ever dropped, unlike
-the plugin, which drops its oldest unacknowledged message when its buffer is full). A
-message unacknowledged for longer than the retransmission timeout is sent again; the
-timeout follows the measured round trip (RFC 6298 smoothing, samples only from messages
-sent once). While the peer asked us to pause, nothing is sent or resent; held messages go
-out when it asks us to start again.
+the plugin, which drops its oldest unacknowledged message when its buffer is full). The
+oldest unacknowledged message, once unacknowledged for longer than the retransmission
+timeout, is sent again, and only it, as the plugin does: the link is in order, so the
+messages behind it are most likely queued, not lost, and resending every overdue one cost a
+whole window of spurious resends each time a queue grew (through the relay, three of every
+four 32 KiB messages were sent twice). Each timeout doubles the next (RFC 6298 5.5) until a
+fresh sample sets it again; the timeout follows the measured round trip (RFC 6298
+smoothing, samples only from messages sent once). While the peer asked us to pause, nothing
+is sent or resent; held messages go out when it asks us to start again.
 
 Receiving: the message with the expected sequence number is delivered with every buffered
 one that follows it; a later one is buffered (up to ``reorder_limit`` ahead) and
@@ -63,6 +67,11 @@ class RetransmissionTimer:
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - sample)
             self.srtt = 0.875 * self.srtt + 0.125 * sample
         self.rto = min(MAX_RTO_S, self.srtt + max(MIN_RTO_VARIANCE_S, 4 * self.rttvar))
+
+    def back_off(self) -> None:
+        """A timeout fired: wait twice as long before the next (RFC 6298 5.5), until a new
+        sample sets the timeout again."""
+        self.rto = min(MAX_RTO_S, 2 * self.rto)
 
 
 @dataclass(slots=True)
@@ -141,17 +150,19 @@ class ReliableStream:
         return True
 
     def due(self) -> list[ClientMessage]:
-        """The messages to put on the wire now: those held while paused, and those whose
-        acknowledgement is overdue. SessionEnded once a message was resent MAX_RESENDS times."""
+        """The messages to put on the wire now: those held while paused, and the oldest one
+        when its acknowledgement is overdue. SessionEnded once a message was resent
+        MAX_RESENDS times."""
         if self.paused:
             return []
         now = self.clock()
         out = []
+        oldest = True
         for pending in self._unacked.values():
             if pending.sent_at is None:
                 pending.sent_at = now
                 out.append(pending.message)
-            elif now - pending.sent_at >= self.timer.rto:
+            elif oldest and now - pending.sent_at >= self.timer.rto:
                 if pending.resends >= MAX_RESENDS:
                     raise SessionEnded(
                         f"message {pending.message.sequence_number} was not acknowledged "
@@ -160,7 +171,9 @@ class ReliableStream:
                 pending.resends += 1
                 pending.sent_at = now
                 self.resent_total += 1
+                self.timer.back_off()
                 out.append(pending.message)
+            oldest = False
         return out
 
     def next_due_at(self) -> float | None:

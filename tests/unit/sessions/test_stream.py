@@ -110,6 +110,27 @@ def test_unacked_messages_are_resent_after_the_timeout_and_only_then() -> None:
     assert client.resent_total == 1
 
 
+def test_only_the_oldest_overdue_message_is_resent_and_each_timeout_doubles_the_next() -> None:
+    """Messages queued behind a slow one are late, not lost: resending them all on each
+    timeout cost a window of duplicates every time a queue grew."""
+    clock = Clock()
+    client, _ = _pair(clock)
+    first, second, third = (client.send(bytes([i])) for i in range(3))
+    clock.now += INITIAL_RTO_S
+    assert client.due() == [first]
+    assert client.timer.rto == pytest.approx(2 * INITIAL_RTO_S)
+    clock.now += INITIAL_RTO_S
+    assert client.due() == []  # the others wait for the doubled timeout
+    assert client.acknowledged(0)
+    assert client.due() == [second]  # now the oldest, long overdue
+    assert client.timer.rto == pytest.approx(4 * INITIAL_RTO_S)
+    assert client.acknowledged(1)
+    assert client.acknowledged(2)  # sent once: its round trip is a fresh sample
+    assert client.timer.srtt == pytest.approx(2 * INITIAL_RTO_S)
+    assert client.resent_total == 2
+    assert third is not None
+
+
 def test_the_timeout_follows_the_round_trip_and_stays_within_its_bounds() -> None:
     timer = RetransmissionTimer()
     assert timer.rto == INITIAL_RTO_S
