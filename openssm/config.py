@@ -162,6 +162,13 @@ class ServerSettings:
         help="seconds a session waits for its client to come back (ResumeSession) after its "
         "connection dropped",
     )  # fmt: skip
+    # A new session whose agent never opens its leg (a node that is stuck, or lost the
+    # session_start) ends Failed after this, whether or not its client is waiting.
+    session_open_timeout_s: float = setting(
+        15.0, env="OPENSSM_SESSION_OPEN_TIMEOUT_S", parse=number,
+        check=between(0, 3600, above_low=True),
+        help="seconds a new session waits for its managed node to open it before it fails",
+    )  # fmt: skip
     # Session preferences count whole minutes (idleSessionTimeout 1-60, maxSessionDuration
     # 1-1440, as AWS's); tests make a minute seconds long to watch a timeout end a session.
     session_minute_s: float = setting(

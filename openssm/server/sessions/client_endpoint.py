@@ -21,13 +21,12 @@ from openssm.server.services.sessions import lifecycle
 from openssm.server.services.sessions.model import SessionStatus
 from openssm.server.sessions.leg_endpoint import LegEndpoint
 from openssm.server.sessions.legs import Leg
+from openssm.sessions import payloads, wire
 from openssm.sessions.payloads import parse_open_data_channel
 
 log = logging.getLogger("openssm.sessions")
 
 OPEN_TIMEOUT_S = 10.0
-# How long a client may wait for the agent to open its side of a new session.
-AGENT_TIMEOUT_S = 15.0
 CLOSE_POLICY = 1008  # RFC 6455: the message violates the endpoint's policy (a bad token)
 
 
@@ -56,9 +55,17 @@ class ClientEndpoint(LegEndpoint):
             await leg.close(CLOSE_POLICY, "The token is not valid, was used or has expired")
             return
         relay = self._relays.relay_for(session_id, lifecycle.spec_of(row))
-        if not await relay.wait_for_agent(AGENT_TIMEOUT_S):
-            await relay.end(SessionStatus.FAILED, "The managed node did not open the session")
-            await leg.close(CLOSE_POLICY, "The managed node did not open the session")
+        # The session's start counts, not this connection's: a client that came late waits
+        # only what is left.
+        waited = (now - row.start_date).total_seconds()
+        timeout_s = self._runtime.settings.session_open_timeout_s - max(0.0, waited)
+        if not await relay.wait_for_agent(timeout_s):
+            # Said in channel_closed, as any end of a session: the client prints it and
+            # exits instead of trying ResumeSession on a socket that just closed.
+            closing = payloads.channel_closed(session_id, lifecycle.NEVER_OPENED)
+            await leg.send_bytes(wire.encode(closing))
+            await relay.end(SessionStatus.FAILED, lifecycle.NEVER_OPENED)
+            await leg.close(CLOSE_POLICY, lifecycle.NEVER_OPENED)
             return
         await relay.attach_client(leg)
         try:

@@ -18,8 +18,8 @@ RELAY_ENV = {"OPENSSM_SESSION_GRACE_S": "30", "OPENSSM_HEARTBEAT_INTERVAL_S": "0
 
 
 @contextmanager
-def relay_server(data_dir: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(data_dir=data_dir, env=RELAY_ENV)
+def relay_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    server = ServerProcess(data_dir=data_dir, env={**RELAY_ENV, **(env or {})})
     server.start()
     try:
         yield server

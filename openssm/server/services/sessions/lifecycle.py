@@ -265,9 +265,9 @@ SERVER_GONE = "The server relaying the session stopped"
 NEVER_OPENED = "The managed node did not open the session"
 
 
-def end_orphans(conn: Connection, *, me: str, now: dt.datetime) -> int:
+def end_orphans(conn: Connection, *, me: str, now: dt.datetime, open_timeout: dt.timedelta) -> int:
     """End as Failed the active sessions whose relaying server process is gone (``me`` is
-    this one), and those whose agent did not open its leg while their token lasted; how
+    this one), and those whose agent did not open its leg within ``open_timeout``; how
     many. On SQLite a session with no relay and past Connecting (written before relays were
     recorded) belongs to a process that is gone too: one process owns the file."""
     ended = 0
@@ -279,7 +279,7 @@ def end_orphans(conn: Connection, *, me: str, now: dt.datetime) -> int:
             )  # fmt: skip
     ended += repo.end_relayed_by(
         conn, None, statuses=(SessionStatus.CONNECTING,), status=SessionStatus.FAILED,
-        end_date=now, details=NEVER_OPENED, started_before=now - TOKEN_TTL,
+        end_date=now, details=NEVER_OPENED, started_before=now - open_timeout,
     )  # fmt: skip
     if conn.dialect.name != "postgresql":
         past_connecting = [s for s in ACTIVE if s != SessionStatus.CONNECTING]
