@@ -71,8 +71,8 @@ async def _shell(channel: ClientChannel, session: dict[str, str]) -> int:
 class Terminal:
     """The local terminal (or pipes) a session talks through."""
 
-    def __init__(self, fd_in: int, fd_out: int) -> None:
-        self.fd_in, self.fd_out = fd_in, fd_out
+    def __init__(self, fd_in: int, fd_out: int, fd_err: int = 2) -> None:
+        self.fd_in, self.fd_out, self.fd_err = fd_in, fd_out, fd_err
         self.is_tty = os.isatty(fd_in)
 
     @contextlib.contextmanager
@@ -94,10 +94,13 @@ class Terminal:
             return None
         return TerminalSize(columns, lines) if columns and lines else None
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, *, error: bool = False) -> None:
+        """To standard output, or with ``error`` to standard error (a command's StdErr, when
+        its document separates the streams)."""
+        fd = self.fd_err if error else self.fd_out
         view = memoryview(data)
         while view:
-            written = os.write(self.fd_out, view)
+            written = os.write(fd, view)
             view = view[written:]
 
 
@@ -161,7 +164,7 @@ async def _downstream(peer: DataChannelPeer, terminal: Terminal) -> int | None:
         while True:
             message = await peer.receive()
             if message.payload_type in (PayloadType.OUTPUT, PayloadType.STDERR):
-                terminal.write(message.payload)
+                terminal.write(message.payload, error=message.payload_type == PayloadType.STDERR)
             elif message.payload_type == PayloadType.EXIT_CODE:
                 exit_code = parse_exit_code(message.payload)
             elif message.payload_type == PayloadType.HANDSHAKE_REQUEST:

@@ -90,7 +90,16 @@ PORT_PROPERTIES: dict[str, Check] = {
     "host": _string,
     "type": _string,
 }
-COMMAND_PROPERTIES: dict[str, Check] = {"commands": _commands, "runAsElevated": _boolean}
+# The separator members are NonInteractiveCommands' (AWS's agent reads them in no other
+# session); AWS spells the first separateOutPutStream, its agent's JSON separateOutputStream.
+COMMAND_PROPERTIES: dict[str, Check] = {
+    "commands": _commands,
+    "runAsElevated": _boolean,
+    "separateOutPutStream": _boolean,
+    "separateOutputStream": _boolean,
+    "stdOutSeparatorPrefix": _string,
+    "stdErrSeparatorPrefix": _string,
+}
 
 
 def parse_session(data: dict[str, Any]) -> SessionSpec:

@@ -19,6 +19,7 @@ import struct
 import subprocess
 import termios
 from pathlib import Path
+from typing import Any
 
 from openssm.agent.sessions.runas import RunAs
 
@@ -35,6 +36,40 @@ def _take_terminal() -> None:  # runs in the child, between fork and exec
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def argv_of(user: RunAs, command: str | None) -> list[str]:
+    """A login shell, or ``command`` run by the user's login shell."""
+    return [user.shell, "-l"] if command is None else [user.shell, "-l", "-c", command]
+
+
+def process_options(user: RunAs) -> dict[str, Any]:
+    """How a session's process starts as ``user``: the user's environment basics, home and
+    identity, in a session (and process group) of its own."""
+    other = not user.is_self
+    return {
+        "env": {
+            "HOME": user.home,
+            "USER": user.name,
+            "LOGNAME": user.name,
+            "SHELL": user.shell,
+            "PATH": _PATH,
+            "TERM": "xterm-256color",
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+        },
+        "cwd": user.home if Path(user.home).is_dir() else "/",
+        "start_new_session": True,
+        "close_fds": True,
+        "user": user.uid if other else None,
+        "group": user.gid if other else None,
+        "extra_groups": [] if other else None,
+    }
+
+
+def signal_group(pid: int, sig: int) -> None:
+    """Signal a session process's whole group (it leads one of its own), if still there."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
 class PtyShell:
     def __init__(self, master: int, process: subprocess.Popen[bytes]) -> None:
         self._master = master
@@ -49,30 +84,13 @@ class PtyShell:
         try:
             cols, rows = size or DEFAULT_SIZE
             _set_size(master, cols, rows)
-            argv = [user.shell, "-l"] if command is None else [user.shell, "-l", "-c", command]
-            env = {
-                "HOME": user.home,
-                "USER": user.name,
-                "LOGNAME": user.name,
-                "SHELL": user.shell,
-                "PATH": _PATH,
-                "TERM": "xterm-256color",
-                "LANG": os.environ.get("LANG", "C.UTF-8"),
-            }
-            other = not user.is_self
             process = subprocess.Popen(  # noqa: S603  # the session's own shell, no string built
-                argv,
+                argv_of(user, command),
                 stdin=slave,
                 stdout=slave,
                 stderr=slave,
-                cwd=user.home if Path(user.home).is_dir() else "/",
-                env=env,
-                start_new_session=True,
                 preexec_fn=_take_terminal,  # ioctl only, no locks taken
-                close_fds=True,
-                user=user.uid if other else None,
-                group=user.gid if other else None,
-                extra_groups=[] if other else None,
+                **process_options(user),
             )
         except BaseException:
             os.close(master)
@@ -131,13 +149,11 @@ class PtyShell:
 
     def hang_up(self) -> None:
         """End the shell's whole session (SIGHUP, as a closing terminal does, then KILL)."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGHUP)
+        signal_group(self.process.pid, signal.SIGHUP)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=1.0)
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        signal_group(self.process.pid, signal.SIGKILL)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

@@ -6,7 +6,8 @@ plugin sends one as soon as it connects; session-protocol.md §3.6), so the shel
 the right size; input that arrives while the shell starts waits in the data channel, never
 dropped. The shell profile is typed into the shell first, as AWS's agent does.
 NonInteractiveCommands shake hands first (session-protocol.md "Handshake"), as AWS's
-clients expect, and take no input.
+clients expect, and take no input; with separateOutPutStream they run on pipes instead of a
+terminal (openssm.agent.sessions.separated).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from openssm.agent.sessions import runas
 from openssm.agent.sessions.handshakes import shake_hands
 from openssm.agent.sessions.pty_shell import PtyShell
 from openssm.agent.sessions.run import SessionRun, until_first_ends
+from openssm.agent.sessions.separated import run_separated
 from openssm.errors import DataChannelError
 from openssm.sessions.handshake import NON_INTERACTIVE
 from openssm.sessions.payloads import Flag, exit_code_payload, parse_flag, parse_size
@@ -48,6 +50,9 @@ async def run_shell(run: SessionRun) -> str:
     first: ClientMessage | None = None
     if frame.session_type == NON_INTERACTIVE:
         await shake_hands(run, NON_INTERACTIVE, {})
+        if command is not None and frame.properties.get("separateOutputStream") == "true":
+            await run_separated(run, user, command)
+            return run.reason or f"Exiting session with sessionId: {run.session_id}."
     else:
         with contextlib.suppress(TimeoutError):
             first = await asyncio.wait_for(run.receive(), FIRST_MESSAGE_S)

@@ -4,7 +4,7 @@ minutes), a real agent, and a client through the relay. A shell idle past idleSe
 ends; a port tunnel carrying traffic past it does not, and ends once it is left idle; a
 session ends at maxSessionDuration however busy it is; AWS-StartInteractiveCommand and
 AWS-StartNonInteractiveCommand stream the command's output and end the session when it
-exits, with its exit status."""
+exits, with its exit status, and with separateOutputStream its standard error apart."""
 
 from __future__ import annotations
 
@@ -225,3 +225,26 @@ def test_openssm_session_exits_with_a_non_interactive_commands_status(
     )  # fmt: skip
     assert b"from-the-node" in done.stdout, done.stderr
     assert done.returncode == 5, done.stderr
+
+
+def test_a_commands_standard_error_comes_apart_when_its_document_asks(
+    server: ServerProcess, agent: AgentProcess
+) -> None:
+    """separateOutputStream: standard error arrives as StdErr messages (openssm session writes
+    them to its standard error), each line of a stream after that stream's prefix."""
+    parameters = {
+        "command": ["echo one; echo oops >&2; echo two; exit 3"],
+        "separateOutputStream": ["true"],
+        "stdoutSeparatorPrefix": ["OUT:"],
+        "stderrSeparatorPrefix": ["ERR:"],
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "openssm", "session", agent.instance_id,
+         "--document", "AWS-StartNonInteractiveCommand", "--parameters", json.dumps(parameters)],
+        env=cli_env(server), stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert b"OUT:one\nOUT:two\n" in done.stdout, done
+    assert b"oops" not in done.stdout
+    assert b"ERR:oops\n" in done.stderr, done
+    assert done.returncode == 3, done.stderr

@@ -64,7 +64,12 @@ EXPECTED_PARAMETERS = {
     "AWS-StartPortForwardingSessionToRemoteHost": ["host", "portNumber", "localPortNumber"],
     "AWS-StartSSHSession": ["portNumber"],
     "AWS-StartInteractiveCommand": ["command"],
-    "AWS-StartNonInteractiveCommand": ["command"],
+    "AWS-StartNonInteractiveCommand": [
+        "command",
+        "separateOutputStream",
+        "stdoutSeparatorPrefix",
+        "stderrSeparatorPrefix",
+    ],
 }
 
 

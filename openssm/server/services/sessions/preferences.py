@@ -12,6 +12,13 @@ document's own inputs override them. What AWS does and we do alike:
 - ``s3BucketName`` and ``s3KeyPrefix``: the transcript is written to that bucket, under that
   prefix, on the S3-compatible service the server is configured with; a bucket named where
   no service is configured is refused at StartSession, never dropped later.
+- ``separateOutPutStream`` (a NonInteractiveCommands document's Linux properties, with
+  ``stdOutSeparatorPrefix`` and ``stdErrSeparatorPrefix``): the command's standard error goes
+  apart from its output, as StdErr messages, each line of either stream after its prefix.
+  AWS's agent checks the prefixes (up to 30 letters, digits, ``_:-`` and line ends) when
+  the session starts and fails it; here StartSession refuses them. An interactive command
+  runs on a terminal, where the two streams are one, so asking for it there is refused too
+  (AWS's agent ignores it).
 - ``kmsKeyId``: AWS would encrypt the stream with a KMS data key; openssm has no KMS, and
   half-doing it would tell the user their data is encrypted when it is not, so a document
   asking for it is refused.
@@ -81,12 +88,56 @@ def transcript_place(inputs: Mapping[str, Any], document_name: str) -> tuple[str
     return bucket, prefix if bucket else ""
 
 
-def _commands(properties: Mapping[str, Any]) -> str:
+def _linux(properties: Mapping[str, Any]) -> Mapping[str, Any]:
     linux = properties.get("linux") or {}
-    commands = linux.get("commands", "") if isinstance(linux, Mapping) else ""
+    return linux if isinstance(linux, Mapping) else {}
+
+
+def _commands(properties: Mapping[str, Any]) -> str:
+    commands = _linux(properties).get("commands", "")
     if isinstance(commands, list):
         return "\n".join(str(c) for c in commands)
     return str(commands)
+
+
+# AWS's agent's rule for a separator prefix.
+_SEPARATOR_PREFIX = re.compile("[0-9a-zA-Z\r\n_:-]{0,30}")
+_TRUE_WORDS, _FALSE_WORDS = {"true", "t", "1"}, {"false", "f", "0", ""}
+
+
+def separate_streams(
+    properties: Mapping[str, Any], session_type: SessionType, document_name: str
+) -> dict[str, str]:
+    """The agent's properties for separateOutPutStream: empty when it is off; InvalidDocument
+    for a value that is not a boolean, a prefix AWS's agent would refuse, or a session on a
+    terminal."""
+    linux = _linux(properties)
+    # Go's JSON decoding matches names whatever their case, and AWS's own documents spell
+    # it separateOutPutStream.
+    found = {str(k).lower(): v for k, v in linux.items()}
+    value = found.get("separateoutputstream")
+    word = str(value).strip().lower() if value is not None else ""
+    if word not in _TRUE_WORDS | _FALSE_WORDS:
+        raise InvalidDocument(
+            f"separateOutPutStream of {document_name} is {str(value)[:40]!r}: true or false."
+        )
+    if word in _FALSE_WORDS:
+        return {}
+    if session_type is not SessionType.NON_INTERACTIVE_COMMANDS:
+        raise InvalidDocument(
+            f"{document_name} asks for separateOutPutStream, which only NonInteractiveCommands "
+            "sessions have: a session on a terminal has one output stream."
+        )
+    separated = {"separateOutputStream": "true"}
+    for name, key in (("stdOutSeparatorPrefix", "stdout"), ("stdErrSeparatorPrefix", "stderr")):
+        prefix = str(found.get(name.lower()) or "")
+        if not _SEPARATOR_PREFIX.fullmatch(prefix):
+            raise InvalidDocument(
+                f"{name} of {document_name} may hold up to 30 letters, digits, '_', ':', '-' "
+                "and line ends."
+            )
+        separated[f"{key}SeparatorPrefix"] = prefix
+    return separated
 
 
 def agent_spec(
@@ -115,6 +166,7 @@ def agent_spec(
         properties = {"commands": _commands(spec.properties)}
         if not properties["commands"].strip():
             raise InvalidDocument(f"{document_name} has no Linux command to run.")
+        properties |= separate_streams(spec.properties, spec.session_type, document_name)
     bucket, prefix = transcript_place(inputs, document_name)
     profile = inputs.get("shellProfile") or {}
     max_minutes = _minutes(inputs.get("maxSessionDuration"), 0)
