@@ -1,6 +1,6 @@
 """The agent: registration, the channel to the server, Run Command, sessions, inventory."""
 
-from openssm.agent.on_demand import defer_metadata
+from openssm.agent.on_demand import defer_unused
 
 # Before any agent module can import websockets (see on_demand.py).
-defer_metadata()
+defer_unused()

@@ -14,11 +14,13 @@ import asyncio
 import contextlib
 import enum
 import logging
+import os
 import ssl
+import sys
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, Literal, Protocol
 
 import websockets.exceptions
 from websockets.asyncio.client import ClientConnection, connect
@@ -66,6 +68,21 @@ def channel_url(server_url: str) -> str:
     return urllib.parse.urlunsplit(
         (scheme, parts.netloc, parts.path.rstrip("/") + CHANNEL_PATH, "", "")
     )
+
+
+def proxy_setting(
+    environ: Mapping[str, str] = os.environ, platform: str = sys.platform
+) -> Literal[True] | None:
+    """websockets' ``proxy`` argument for a connection: None (connect directly) when no
+    ``*_proxy`` variable is set on Linux, where the proxies websockets would look up are those
+    variables alone (urllib's ``getproxies_environment``), so it finds none either; True (it
+    looks the proxy up, and honours ``no_proxy``) otherwise. The look-up needs
+    ``urllib.request``, which an idle agent then never loads (on_demand.py)."""
+    if platform != "linux":
+        return True
+    if any(value and name.lower().endswith("_proxy") for name, value in environ.items()):
+        return True
+    return None
 
 
 def silence_limit_s(heartbeat_interval_s: float) -> float:
@@ -207,6 +224,7 @@ class AgentChannel:
                 compression=None,
                 max_size=1 << 20,
                 user_agent_header=None,
+                proxy=proxy_setting(),
                 **self._tls_options,
             ) as ws:
                 self.state = ChannelState.AUTHENTICATING

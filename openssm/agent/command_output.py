@@ -3,11 +3,17 @@ disk, and the part the result cannot carry on its way to the server.
 
 ``CommandOutput`` is the OutputSink of one run (``run_plan``). Each chunk of a step's output
 (already masked) is kept in the head that the result frame carries (AWS's inline limits: 24,000
-characters of standard output, 8,000 of standard error) and appended to the command's spool
-file. A stream that grows past what the result carries is sent to the server in ``output``
-frames as it is written, so most of it is there when the step ends; frames lost to a reconnect
-or a server restart are sent again from the spool when the server asks (``send_range``).
-Memory holds a chunk at a time, whatever the script prints.
+characters of standard output, 8,000 of standard error). A stream whose bytes all fit in the
+head never touches the disk: the result frame carries the whole of it, and the ledger's outbox
+keeps that frame until the server acknowledges it, so the spool would only repeat it (most
+commands print a few lines; a directory, a file, its stat and its removal were a third of the
+agent's file-system work per command). Once a stream outgrows the head, what it held and
+everything after go to the command's spool file, and the stream is sent to the server in
+``output`` frames as it is written, so most of it is there when the step ends; frames lost to
+a reconnect or a server restart are sent again from the spool when the server asks
+(``send_range``). Memory holds at most a head's worth of bytes per stream, whatever the
+script prints. A command suspended for a reboot writes what it held to the spool first
+(``persist``): the next agent process reads the heads back from there.
 """
 
 from __future__ import annotations
@@ -73,6 +79,10 @@ class CommandOutput:
         self._spool = spool
         self._sender = sender
         self._heads: dict[tuple[int, Stream], _Head] = {}
+        # Bytes of each stream so far; a stream is in the spool or held here, never both.
+        self._sizes: dict[tuple[int, Stream], int] = {}
+        self._held: dict[tuple[int, Stream], list[bytes]] = {}
+        self._spooled: set[tuple[int, Stream]] = set()
         # How far each stream went out live; what did not is sent when the server asks.
         self._sent: dict[tuple[int, Stream], int] = {}
 
@@ -81,7 +91,8 @@ class CommandOutput:
         the steps that ran before it."""
         for step_index in step_indexes:
             for stream, limit in HEAD_CHARS.items():
-                head = self._heads.setdefault((step_index, stream), _Head())
+                key = (step_index, stream)
+                head = self._heads.setdefault(key, _Head())
                 try:
                     for _, text in self._spool.read(self.command_id, step_index, stream, 0):
                         head.keep(text, limit)
@@ -89,20 +100,25 @@ class CommandOutput:
                             break
                 except FileNotFoundError:
                     continue
+                # The step may run again (exit 194): its output goes on in the file.
+                self._spooled.add(key)
+                self._sizes[key] = self._spool.size(self.command_id, step_index, stream)
+
+    def persist(self) -> None:
+        """Write every held stream to the spool (the command is suspended for a reboot)."""
+        for key in list(self._held):
+            self._spill(key)
 
     async def chunk(self, step_index: int, step_name: str, stream: Stream, text: str) -> None:
         self._heads.setdefault((step_index, stream), _Head()).keep(text, HEAD_CHARS[stream])
-        data = text.encode("utf-8", "replace")
-        end = self._spool.append(self.command_id, step_index, stream, data) + len(data)
+        end = self._add((step_index, stream), text.encode("utf-8", "replace"))
         if end > HEAD_CHARS[stream]:
             await self._stream(step_index, stream, end)
 
     def note(self, step_index: int, message: str) -> None:
         """Add the agent's own ``message`` to the step's standard error."""
         self._heads.setdefault((step_index, "stderr"), _Head()).keep(message, STDERR_HEAD)
-        self._spool.append(
-            self.command_id, step_index, "stderr", message.encode("utf-8", "replace")
-        )
+        self._add((step_index, "stderr"), message.encode("utf-8", "replace"))
 
     def text(self, step_index: int) -> tuple[str, str]:
         """The heads of the step's standard output and standard error."""
@@ -110,10 +126,30 @@ class CommandOutput:
 
     def sizes(self, step_index: int) -> tuple[int, int]:
         """Bytes of the step's whole standard output and standard error."""
-        return (
-            self._spool.size(self.command_id, step_index, "stdout"),
-            self._spool.size(self.command_id, step_index, "stderr"),
+        return self._sizes.get((step_index, "stdout"), 0), self._sizes.get(
+            (step_index, "stderr"), 0
         )
+
+    def spooled(self, step_index: int, stream: Stream) -> bool:
+        """Whether the stream went to the spool (it outgrew the head, or was persisted)."""
+        return (step_index, stream) in self._spooled
+
+    def _add(self, key: tuple[int, Stream], data: bytes) -> int:
+        """Hold or spool ``data``; the stream's size after it."""
+        end = self._sizes.get(key, 0) + len(data)
+        self._sizes[key] = end
+        if key in self._spooled:
+            self._spool.append(self.command_id, key[0], key[1], data)
+        else:
+            self._held.setdefault(key, []).append(data)
+            if end > HEAD_CHARS[key[1]]:
+                self._spill(key)
+        return end
+
+    def _spill(self, key: tuple[int, Stream]) -> None:
+        held = self._held.pop(key, [])
+        self._spool.append(self.command_id, key[0], key[1], b"".join(held))
+        self._spooled.add(key)
 
     def _head(self, step_index: int, stream: Stream) -> str:
         head = self._heads.get((step_index, stream))

@@ -274,7 +274,7 @@ class CommandRunner:
         try:
             outcome = await _resumed_run(plan, context, output, resume)
             if outcome.reboot is not None:
-                suspended = await self._suspend(command_id, outcome)
+                suspended = await self._suspend(command_id, outcome, output)
                 if suspended is None:
                     return  # the host reboots; the command resumes in the next agent process
                 frame = suspended
@@ -293,12 +293,16 @@ class CommandRunner:
             self._running.pop(command_id, None)
         await self._finish(frame)
 
-    async def _suspend(self, command_id: str, outcome: PlanOutcome) -> ResultFrame | None:
+    async def _suspend(
+        self, command_id: str, outcome: PlanOutcome, output: CommandOutput
+    ) -> ResultFrame | None:
         """A step asked for a reboot: record where the command resumes, durably, then reboot
         (unless the agent is stopping anyway). None while the reboot goes ahead; the failed
         result when the reboot command failed."""
         request = outcome.reboot
         assert request is not None
+        # The resumed run reads the earlier steps' output back from the spool.
+        output.persist()
         done = [step for step in outcome.steps if step.index < request.resume_at]
         self._ledger.record_resume(
             command_id, request.resume_at, msgspec.json.encode(done).decode()

@@ -22,6 +22,7 @@ from openssm.agent.channel import AgentChannel
 from openssm.agent.commands import CommandRunner
 from openssm.agent.inventory.reporter import InventoryReporter
 from openssm.agent.ledger import Ledger
+from openssm.agent.proc import watch_children_with_pidfd
 from openssm.agent.reboot import reboot_with
 from openssm.agent.run.executor import remove_stale_runs
 from openssm.agent.sessions.leg import LegOpener
@@ -139,6 +140,7 @@ def run_agent(settings: AgentSettings) -> int:
                 )
             ),
         )
+        watch_children_with_pidfd()
         try:
             asyncio.run(serve(channel, deadline_s=settings.shutdown_deadline_s))
         except InstanceDeregistered as exc:

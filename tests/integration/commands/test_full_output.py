@@ -85,7 +85,9 @@ def test_the_whole_output_is_kept_byte_for_byte_and_secrets_are_masked_in_it(
     assert plugin["StandardOutputUrl"] == listed["StandardOutputUrl"] == got["StandardOutputUrl"]
     assert plugin["OutputS3KeyPrefix"] == ""  # no bucket: AWS leaves it empty too
 
-    # The agent forgets its copy once the server has the result.
+    # The agent spooled it (more than a result carries), and forgets its copy once the server
+    # has the result.
+    assert (agent.state_dir / "output").is_dir()
     wait_until(lambda: not (agent.state_dir / "output" / command_id).exists(), timeout_s=10)
     for root in (fleet_server.data_dir, agent.state_dir):
         for path in root.rglob("*"):
@@ -119,6 +121,9 @@ def test_short_output_is_served_from_its_result_and_needs_a_signed_caller(
     assert got["StandardErrorUrl"] == ""  # nothing written there
     folder = fleet_server.data_dir / "output" / command_id
     assert not folder.exists()  # short output lives in the result alone
+    # On the agent too: the result (in its ledger's outbox) carried all of it, so it never
+    # went to the spool.
+    assert not (agent.state_dir / "output").exists()
 
     assert signed_get(got["StandardOutputUrl"], secret="wrong-secret-key-000000000000")[0] == 400
     with pytest.raises(urllib.error.HTTPError) as refused:

@@ -21,13 +21,29 @@ FIRST_USE_PLUGINS = (
 
 
 def _loaded_at_start() -> list[str]:
-    probe = "import json, sys, openssm.agent.daemon; print(json.dumps(sorted(sys.modules)))"
+    """The modules really loaded (a stand-in of on_demand.py is not)."""
+    probe = (
+        "import json, sys, openssm.agent.daemon; print(json.dumps(sorted(name for name, m in"
+        " sys.modules.items() if type(m).__name__ != '_OnDemand')))"
+    )
     loaded: list[str] = json.loads(
         subprocess.run(
             [sys.executable, "-c", probe], check=True, capture_output=True, text=True
         ).stdout
     )
     return loaded
+
+
+def _assert_prints(probes: list[str], expected: str) -> None:
+    """Each probe, run after the agent's start-up imports, prints ``expected``."""
+    for probe in probes:
+        out = subprocess.run(
+            [sys.executable, "-c", f"import openssm.agent.daemon; {probe}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert out.strip() == expected, probe
 
 
 def test_the_agent_starts_without_the_plugins_few_steps_use() -> None:
@@ -59,11 +75,22 @@ def test_the_agent_starts_without_importlib_metadata_and_it_still_works() -> Non
         "from importlib.metadata import version; print(version('websockets'))",
         "from importlib import metadata; print(metadata.version('websockets'))",
     ]
-    for probe in probes:
-        out = subprocess.run(
-            [sys.executable, "-c", f"import openssm.agent.daemon; {probe}"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        assert out.strip() == websockets.version.version, probe
+    _assert_prints(probes, websockets.version.version)
+
+
+def test_the_agent_starts_without_urllib_request_or_the_compressors_and_they_still_work() -> None:
+    """websockets' proxy module imports urllib.request (http.client, the email package) and
+    shutil probes bz2 and lzma; the idle agent uses none of them (on_demand.py)."""
+    loaded = _loaded_at_start()
+    assert "websockets.proxy" in loaded
+    unused = ("urllib.request", "http.client", "email", "email.parser", "_bz2", "_lzma")
+    assert [m for m in unused if m in loaded] == []
+    probes = [
+        "import urllib.request; print(urllib.request.Request('http://h/').host)",
+        "from urllib.request import Request; print(Request('http://h/').host)",
+        "import urllib.request as r; print(r.Request('http://h/').host)",
+        "import bz2; print(bz2.decompress(bz2.compress(b'h')).decode())",
+        "import lzma; print(lzma.decompress(lzma.compress(b'h')).decode())",
+        "import shutil; print('h' if 'bztar' in dict(shutil.get_archive_formats()) else '')",
+    ]
+    _assert_prints(probes, "h")
