@@ -7,16 +7,22 @@ full, pauses on ``pause_publication`` and goes on at ``start_publication``. The 
 and a new one be attached (after ResumeSession): sequence numbers and unacknowledged
 messages carry over, so nothing is lost and nothing is delivered twice.
 
-Backpressure, end to end: at most ``max_undelivered`` in-order messages wait for ``receive``;
-past that, new stream data is neither taken nor acknowledged, so the sender's window fills
-and its writer waits. Nothing is dropped.
+Backpressure, end to end: a message is acknowledged as it arrives while fewer than
+``max_undelivered - DEFAULT_WINDOW`` wait for ``receive``, and past that only once
+``receive`` takes it, so a sender's window (ours is DEFAULT_WINDOW) fills and its writer
+waits before the receiver's queue does. A sender with a larger window, or none, still meets
+a full queue: at ``max_undelivered`` new stream data is neither taken nor acknowledged
+(``refused`` counts it), and the sender resends it. Nothing is dropped. Acknowledging
+everything on arrival let a fast sender fill a slower reader's queue, and each message
+refused then waited for its sender's timeout, doubled at each resend (through the relay,
+stalls of up to a second).
 
 The caller sends the OpenDataChannel text frame itself before attaching (its content differs
 between client and agent). What cannot be decoded is skipped (lenient, as real peers need);
 ``channel_closed`` ends the peer with its reason.
 
 Module API: ``DataChannelPeer`` (``attach``, ``send``, ``receive``, ``drain``, ``close``,
-``link_lost``, ``closed``, ``reason``), ``Link``, ``MAX_PAYLOAD``.
+``link_lost``, ``closed``, ``reason``, ``refused``), ``Link``, ``MAX_PAYLOAD``.
 """
 
 from __future__ import annotations
@@ -37,8 +43,9 @@ log = logging.getLogger(__name__)
 
 # Stream data we put in one message: 32 KiB, where the plugin sends 1 KiB (its 0.6 MB/s) and
 # some clients refuse messages above 128 KiB. A mux frame of smux's 32 KiB maximum fits it.
-# Measured through the relay (bench/session_throughput.py): 16 KiB messages gave ~35 MB/s,
-# 32 KiB ~40-49 MB/s, on this shared 2-core machine.
+# Measured through the relay (bench/session_throughput.py), on this shared 2-core machine:
+# 16 KiB messages gave ~35 MB/s, 32 KiB ~40-49 MB/s; with resends of the oldest message only
+# and acknowledgements held for a reader that falls behind, 32 KiB gives 125-237 MB/s.
 MAX_PAYLOAD = 32768
 DEFAULT_MAX_UNDELIVERED = 256
 # How long a closing peer waits for what it queued (channel_closed last) to be written.
@@ -67,6 +74,10 @@ class DataChannelPeer:
         """``outgoing_type``: input_stream_data for a client, output_stream_data for an agent."""
         self.stream = ReliableStream(outgoing_type, clock, window=window)
         self._max_undelivered = max_undelivered
+        self._ack_on_arrival = max(0, max_undelivered - DEFAULT_WINDOW)
+        # Acknowledgements held until ``receive`` takes their message, by sequence number.
+        self._held_acks: dict[int, ClientMessage] = {}
+        self.refused = 0
         self._delivered: asyncio.Queue[ClientMessage] = asyncio.Queue()
         self._link: Link | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -142,6 +153,9 @@ class DataChannelPeer:
             self._arrived.clear()
             await self._arrived.wait()
         message = self._delivered.get_nowait()
+        ack = self._held_acks.pop(message.sequence_number, None)
+        if ack is not None:
+            self._put(ack)
         self._wake()
         return message
 
@@ -196,14 +210,23 @@ class DataChannelPeer:
     async def _take(self, message: ClientMessage) -> None:
         kind = message.message_type
         if message.is_sequenced:
-            if self._delivered.qsize() >= self._max_undelivered:
+            sequence = message.sequence_number
+            if sequence in self._held_acks:
+                return  # a resend of what waits for ``receive``: acknowledged when taken
+            waiting = self._delivered.qsize()
+            if waiting >= self._max_undelivered and sequence >= self.stream.expected:
+                self.refused += 1
                 return  # not taken, not acknowledged: the sender resends once we caught up
             receipt = self.stream.receive(message)
             for item in receipt.deliver:
                 self._delivered.put_nowait(item)
             if receipt.deliver:
                 self._arrived.set()
-            if receipt.ack is not None:
+            if receipt.ack is None:
+                return
+            if receipt.deliver and waiting >= self._ack_on_arrival:
+                self._held_acks[sequence] = receipt.ack
+            else:
                 self._put(receipt.ack)
         elif kind == MessageType.ACKNOWLEDGE:
             try:

@@ -12,7 +12,8 @@ import pytest
 
 from openssm.errors import SessionEnded
 from openssm.sessions.payloads import channel_closed
-from openssm.sessions.peer import MAX_PAYLOAD, DataChannelPeer
+from openssm.sessions.peer import DEFAULT_MAX_UNDELIVERED, MAX_PAYLOAD, DataChannelPeer
+from openssm.sessions.stream import DEFAULT_WINDOW
 from openssm.sessions.wire import ClientMessage, MessageType, decode, encode
 from tests.unit.sessions.links import End, link
 
@@ -133,6 +134,28 @@ def test_a_slow_reader_holds_the_sender_back_and_loses_nothing() -> None:
         await sender
         await client.close()
         await agent.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_reader_that_falls_behind_a_sender_within_its_buffer_refuses_nothing() -> None:
+    """Past its first messages waiting, the reader acknowledges only what it takes, so the
+    sender's window fills before the reader's queue does: nothing is refused and waits for a
+    resend (acknowledged on arrival, the queue filled and each refused message cost the
+    sender's timeout, doubled at each resend)."""
+
+    async def scenario() -> None:
+        client = DataChannelPeer(MessageType.INPUT_STREAM_DATA)
+        agent = DataChannelPeer(MessageType.OUTPUT_STREAM_DATA)
+        size = MAX_PAYLOAD * (DEFAULT_WINDOW + DEFAULT_MAX_UNDELIVERED + 64)
+        async with _joined(client, agent):
+            sender = asyncio.create_task(client.send(b"y" * size))
+            await asyncio.sleep(0.3)  # the reader is away
+            assert not sender.done()
+            assert agent.refused == 0
+            assert await _read_all(agent, size) == b"y" * size
+            await sender
+            assert agent.refused == 0
 
     asyncio.run(scenario())
 
