@@ -5,8 +5,9 @@ Starts a fresh server (SQLite) and one real agent on this machine, then, with ou
 library in this process (the same code as `openssm port-forward` and `openssm session`):
 
 - throughput: a port session (AWS-StartPortForwardingSession) to a local TCP sink, one
-  connection pushing --megabytes; MB/s in steady state (the first 10 % left out), beside a
-  direct loopback copy of the same bytes to the same sink;
+  connection pushing --megabytes in the pieces openssm port-forward reads its local
+  connections in; MB/s in steady state (the first 10 % left out), beside a direct loopback
+  copy of the same bytes to the same sink;
 - echo latency: a shell session; each key is timed from its send until the pty's echo of it
   comes back; p50 and p99 of --keys keys;
 - memory: the server's RSS before and after --sessions port sessions are opened (handshake
@@ -37,6 +38,7 @@ from types_boto3_ssm.client import SSMClient
 
 from openssm.errors import SessionEnded
 from openssm.sessions.client import ClientChannel, shake_hands
+from openssm.sessions.forward import MUX_READ_SIZE
 from openssm.sessions.mux import MuxSession
 from openssm.sessions.wire import PayloadType
 from tests.agents import AgentProcess, create_activation, register_cli, wait_ping_status
@@ -75,12 +77,12 @@ class Sink:
         return self.expected * 0.9 / MB / (self.marks[-1] - self.marks[0])
 
 
-async def _push(write: Callable[[bytes], Awaitable[None]], total: int) -> None:
-    block = bytes(CHUNK)
+async def _push(write: Callable[[bytes], Awaitable[None]], total: int, chunk: int = CHUNK) -> None:
+    block = bytes(chunk)
     sent = 0
     while sent < total:
-        await write(block[: min(CHUNK, total - sent)])
-        sent += CHUNK
+        await write(block[: min(chunk, total - sent)])
+        sent += chunk
 
 
 async def direct_copy(total: int) -> float:
@@ -132,7 +134,7 @@ async def relay_copy(ssm: SSMClient, target: str, total: int) -> float:
 
     feeder = asyncio.create_task(feed())
     stream = await mux.open_stream()
-    await _push(stream.write, total)
+    await _push(stream.write, total, MUX_READ_SIZE)
     await sink.done.wait()
     await stream.close()
     await asyncio.wait_for(sink.closed.wait(), 10)

@@ -22,13 +22,15 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from openssm.errors import DataChannelError, SessionEnded
-from openssm.sessions.mux import MuxSession, MuxStream
+from openssm.sessions.mux import SEND_FRAME_DATA, MuxSession, MuxStream
 from openssm.sessions.payloads import Flag, flag_payload, parse_flag
-from openssm.sessions.peer import DataChannelPeer
+from openssm.sessions.peer import MAX_PAYLOAD, DataChannelPeer
 from openssm.sessions.wire import ClientMessage, PayloadType
 
-# What one local read takes; the peer cuts it into 32 KiB messages.
-READ_SIZE = 65536
+# What one local read takes, in whole messages: two smux frames' data when multiplexed (a
+# 64 KiB read cost two full messages and a third of 16 bytes), two payloads when not.
+MUX_READ_SIZE = 2 * SEND_FRAME_DATA
+READ_SIZE = 2 * MAX_PAYLOAD
 Listener = Callable[
     [Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]],
     Awaitable[asyncio.Server],
@@ -91,7 +93,7 @@ async def _pump_stream(
 ) -> None:
     async def upstream() -> None:
         with contextlib.suppress(OSError, SessionEnded):
-            while data := await reader.read(READ_SIZE):
+            while data := await reader.read(MUX_READ_SIZE):
                 await stream.write(data)
         with contextlib.suppress(SessionEnded):
             await stream.close()

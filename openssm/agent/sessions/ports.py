@@ -26,11 +26,16 @@ from openssm.agent.sessions.handshakes import shake_hands
 from openssm.agent.sessions.run import SessionRun
 from openssm.errors import DataChannelError, OpenSSMError, SessionEnded
 from openssm.sessions.handshake import AGENT_VERSION, PORT_SESSION, uses_mux
-from openssm.sessions.mux import MuxSession, MuxStream
+from openssm.sessions.mux import SEND_FRAME_DATA, MuxSession, MuxStream
 from openssm.sessions.payloads import Flag, flag_payload, parse_flag
+from openssm.sessions.peer import MAX_PAYLOAD
 from openssm.sessions.wire import ClientMessage, PayloadType
 
-READ_BYTES = 32768
+# A read of a forwarded connection fills whole messages: one smux frame's data in a
+# multiplexed session (32 KiB read, one message was 32,760 bytes and the next 8), one
+# message's payload in a basic one.
+MUX_READ_BYTES = SEND_FRAME_DATA
+BASIC_READ_BYTES = MAX_PAYLOAD
 # Cloud metadata services answer on these; with the link-local ranges they are never reached.
 _METADATA = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
@@ -181,7 +186,7 @@ async def _forward_stream(run: SessionRun, destination: Destination, stream: Mux
 
     inbound = asyncio.create_task(_pump(stream.read, to_destination, received))
     outbound = asyncio.create_task(
-        _pump(functools.partial(reader.read, READ_BYTES), stream.write, sent)
+        _pump(functools.partial(reader.read, MUX_READ_BYTES), stream.write, sent)
     )
     try:
         await asyncio.wait({inbound, outbound}, return_when=asyncio.FIRST_COMPLETED)
@@ -245,7 +250,7 @@ async def _one_at_a_time(run: SessionRun, destination: Destination) -> None:
                         counted.bytes_out += size
 
                     reading = asyncio.create_task(
-                        _pump(functools.partial(reader.read, READ_BYTES), run.send, sent)
+                        _pump(functools.partial(reader.read, BASIC_READ_BYTES), run.send, sent)
                     )
                     connection = (writer, reading, counted)
                 writer, _reading, counted = connection

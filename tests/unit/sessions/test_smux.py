@@ -8,8 +8,11 @@ import random
 
 import pytest
 
+from openssm.agent.sessions import ports
 from openssm.errors import DataChannelError, SessionEnded
+from openssm.sessions import forward
 from openssm.sessions.mux import MuxSession
+from openssm.sessions.peer import MAX_PAYLOAD
 from openssm.sessions.smux import Cmd, Frame, FrameReader, WindowUpdate, encode_frame
 
 
@@ -202,3 +205,25 @@ async def _closing_the_session_ends_every_stream_and_accept() -> None:
     with pytest.raises(SessionEnded):
         await wire.agent.open_stream()
     await stream.close()
+
+
+@pytest.mark.parametrize("read_size", [forward.MUX_READ_SIZE, ports.MUX_READ_BYTES])
+def test_a_forwarded_connections_read_goes_out_as_whole_messages(read_size: int) -> None:
+    """What the client (forward.py) and the agent (ports.py) read from a forwarded connection
+    at once fills data-channel messages exactly: a 64 KiB read was two full messages and a
+    third of 16 bytes, a 32 KiB read one full and one of 8."""
+
+    async def scenario() -> list[int]:
+        sizes: list[int] = []
+
+        async def write(frame: bytes) -> None:
+            sizes.append(len(frame))
+
+        mux = MuxSession(write, client=True)
+        stream = await mux.open_stream()
+        sizes.clear()  # the SYN
+        await stream.write(bytes(read_size))
+        return sizes
+
+    sizes = asyncio.run(scenario())
+    assert sizes == [MAX_PAYLOAD] * len(sizes)

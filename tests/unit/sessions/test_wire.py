@@ -7,6 +7,7 @@ import hashlib
 import random
 import struct
 import uuid
+from typing import Any
 
 import pytest
 
@@ -115,6 +116,25 @@ def test_a_wrong_digest_is_kept_and_reported_never_refused() -> None:
     assert message.payload == b"ls -la\r"
     assert not message.digest_ok
     assert decode(encode(message)).digest_ok  # what we send again is always right
+
+
+def test_decoding_does_not_hash_the_payload_until_its_digest_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No peer refuses a wrong digest, so a receiver need not hash every message."""
+    data = encode(_message())
+    hashed: list[bytes] = []
+    real = hashlib.sha256
+
+    def counting(payload: bytes = b"") -> Any:
+        hashed.append(payload)
+        return real(payload)
+
+    monkeypatch.setattr(hashlib, "sha256", counting)
+    message = decode(data)
+    assert hashed == []
+    assert message.digest_ok
+    assert hashed == [b"ls -la\r"]
 
 
 def test_the_payload_is_what_follows_the_header_whatever_its_length_says() -> None:
