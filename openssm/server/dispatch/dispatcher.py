@@ -164,7 +164,8 @@ class Dispatcher(PeriodicLoop):
     ) -> _Pass:
         decided = _Pass()
         active = repo.active_commands(conn)  # locked first: see active_commands
-        progress.record_results(conn, results)
+        locked = {command.command_id: command for command in active}
+        progress.record_results(conn, results, known=locked)
         # Every result is acknowledged, a dropped one too: the agent may forget it.
         decided.acks.extend((result.instance_id, result.command_id) for result in results)
         changed = {result.command_id for result in results}
@@ -191,17 +192,19 @@ class Dispatcher(PeriodicLoop):
                     changed.add(command.command_id)
         # Only the commands whose invocations moved are rolled up again, those that had
         # already finished (a late or repeated result) too.
-        locked = {command.command_id: command for command in active}
         for command_id in sorted(changed):
             moved = locked.get(command_id) or repo.get_command_by_id(conn, command_id)
             if moved is not None:
                 progress.refresh(conn, moved, now)
-        # A cancel asked through another replica reaches the agents delivered from here.
-        decided.cancels = [
-            pair
-            for pair in repo.cancelling_claimed_by(conn, self.replica_id)
-            if pair[1] in reachable
-        ]
+        # A cancel asked through another replica reaches the agents delivered from here. Only
+        # a cancelled command has invocations being cancelled (CancelCommand marks the command
+        # in the transaction that marks them), and until they end it is unfinished, so active.
+        if any(command.cancel_requested for command in active):
+            decided.cancels = [
+                pair
+                for pair in repo.cancelling_claimed_by(conn, self.replica_id)
+                if pair[1] in reachable
+            ]
         if results or ended:
             notify(conn, COMMANDS_CHANNEL)  # rate control may start more on other replicas
         if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:

@@ -42,6 +42,27 @@ class Scope:
     now: dt.datetime
 
 
+_INSERT = outbox_events.insert()
+
+
+def _row(
+    scope: EventScope,
+    source: str,
+    detail_type: str,
+    resources: Sequence[str],
+    detail: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
+        "account_id": scope.account_id,
+        "region": scope.region,
+        "created_at": scope.now,
+        "source": source,
+        "detail_type": detail_type,
+        "resources": json.dumps(list(resources), separators=(",", ":")),
+        "detail": json.dumps(dict(detail), separators=(",", ":"), sort_keys=True),
+    }
+
+
 def write_event(
     conn: Connection,
     scope: EventScope,
@@ -51,17 +72,8 @@ def write_event(
     detail: Mapping[str, Any],
 ) -> int:
     """Add one event to the outbox in the caller's transaction; returns its id."""
-    result = conn.execute(
-        outbox_events.insert().values(
-            account_id=scope.account_id,
-            region=scope.region,
-            created_at=scope.now,
-            source=source,
-            detail_type=detail_type,
-            resources=json.dumps(list(resources), separators=(",", ":")),
-            detail=json.dumps(dict(detail), separators=(",", ":"), sort_keys=True),
-        )
-    )
+    # Values bound at execution, not built into the statement: one compiled insert serves all.
+    result = conn.execute(_INSERT, _row(scope, source, detail_type, resources, detail))
     pk = result.inserted_primary_key
     assert pk is not None
     return int(pk[0])
@@ -79,17 +91,6 @@ def write_events(
     if not events:
         return
     conn.execute(
-        outbox_events.insert(),
-        [
-            {
-                "account_id": scope.account_id,
-                "region": scope.region,
-                "created_at": scope.now,
-                "source": source,
-                "detail_type": detail_type,
-                "resources": json.dumps(list(resources), separators=(",", ":")),
-                "detail": json.dumps(dict(detail), separators=(",", ":"), sort_keys=True),
-            }
-            for resources, detail in events
-        ],
+        _INSERT,
+        [_row(scope, source, detail_type, resources, detail) for resources, detail in events],
     )

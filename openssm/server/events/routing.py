@@ -71,17 +71,20 @@ def route(conn: Connection, *, now: dt.datetime, limit: int) -> int:
         targets.setdefault(target.rule_id, []).append(target)
     deliveries: list[delivery_rows.NewDelivery] = []
     notices: list[tuple[tuple[str, str, str], delivery_rows.NewDelivery]] = []
-    commands: dict[str, commands_repo.CommandRow | None] = {}
+    commands: dict[str, shapes.CommandFacts | None] = {}
     for row in rows:
         event = stored_event(row)
         key = shapes.ordering_key(event)
-        envelope = shapes.envelope(event)
-        body = shapes.compact(envelope)
-        for rule in rules:
-            if (rule.account_id, rule.region) != (row.account_id, row.region):
-                continue
-            if not rule.covers(row.id):
-                continue
+        # Most events match no rule (most scopes have none): the envelope is made for a rule.
+        in_scope = [
+            rule
+            for rule in rules
+            if (rule.account_id, rule.region) == (row.account_id, row.region)
+            and rule.covers(row.id)
+        ]
+        envelope = shapes.envelope(event) if in_scope else {}
+        body = shapes.compact(envelope) if in_scope else ""
+        for rule in in_scope:
             pattern = _compiled(rule.event_pattern)
             if pattern is None or not pattern.matches(envelope):
                 continue
@@ -111,19 +114,20 @@ def route(conn: Connection, *, now: dt.datetime, limit: int) -> int:
 def _notification(
     conn: Connection,
     event: shapes.StoredEvent,
-    commands: dict[str, commands_repo.CommandRow | None],
+    commands: dict[str, shapes.CommandFacts | None],
 ) -> tuple[str, str] | None:
-    """(NotificationArn, message) when the event's command asked to be notified of it."""
+    """(NotificationArn, message) when the event's command asked to be notified of it;
+    ``commands`` keeps each command's facts for the events after (a fan-out's are many)."""
     kind = _RUN_COMMAND_KINDS.get(event.detail_type)
     command_id = event.detail.get("command-id")
     if kind is None or not isinstance(command_id, str) or event.source != SSM_SOURCE:
         return None
     if command_id not in commands:
-        commands[command_id] = commands_repo.get_command_by_id(conn, command_id)
-    command = commands[command_id]
-    if command is None:
+        command = commands_repo.get_command_by_id(conn, command_id)
+        commands[command_id] = None if command is None else runcommand.facts(command)
+    facts = commands[command_id]
+    if facts is None:
         return None
-    facts = runcommand.facts(command)
     config = facts.notification_config
     status = str(event.detail.get("status", ""))
     if not shapes.notification_wanted(config, kind, status):

@@ -9,7 +9,7 @@ agent: the dispatcher sends what these functions decided after the transaction c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
@@ -88,10 +88,16 @@ def refresh(conn: Connection, command: repo.CommandRow, now: dt.datetime) -> rol
     return rolled
 
 
-def record_results(conn: Connection, results: Sequence[InvocationResult]) -> int:
+def record_results(
+    conn: Connection,
+    results: Sequence[InvocationResult],
+    *,
+    known: Mapping[str, repo.CommandRow] | None = None,
+) -> int:
     """Store agents' results, however many, in a few batched statements; a result for an
     invocation that had already ended (a re-sent result, or one that arrived after the
-    invocation timed out and was counted) is dropped. Returns how many were stored."""
+    invocation timed out and was counted) is dropped. Returns how many were stored.
+    ``known``: commands the caller has already read in this transaction, by id."""
     by_command: dict[str, list[InvocationResult]] = {}
     for result in results:
         by_command.setdefault(result.command_id, []).append(result)
@@ -119,7 +125,7 @@ def record_results(conn: Connection, results: Sequence[InvocationResult]) -> int
         ],
         only_if=_REPLACEABLE,
     )
-    _ended_events(conn, stored)
+    _ended_events(conn, stored, known or {})
     repo.replace_plugins(
         conn,
         [(r.command_id, r.instance_id) for r in stored],
@@ -167,12 +173,14 @@ def is_due(command: repo.CommandRow, work: OpenWork, now: dt.datetime) -> bool:
     )
 
 
-def _ended_events(conn: Connection, stored: Sequence[InvocationResult]) -> None:
+def _ended_events(
+    conn: Connection, stored: Sequence[InvocationResult], known: Mapping[str, repo.CommandRow]
+) -> None:
     """One event per stored result, written in a statement per command and status."""
     changes: dict[tuple[str, str], list[InvocationResult]] = {}
     for result in stored:
         changes.setdefault((result.command_id, result.details), []).append(result)
-    commands: dict[str, repo.CommandRow | None] = {}
+    commands: dict[str, repo.CommandRow | None] = dict(known)
     for (command_id, details), results in changes.items():
         if command_id not in commands:
             commands[command_id] = repo.get_command_by_id(conn, command_id)

@@ -20,7 +20,7 @@ from openssm.errors import (
 )
 from openssm.server.context import RequestContext
 from openssm.server.services import paging
-from openssm.server.store.commands import repo
+from openssm.server.store.commands import listing, repo
 from openssm.statuses import INVOCATION_STATUS
 
 CommandRow = repo.CommandRow
@@ -175,8 +175,6 @@ def _listing(
         at = paging.decode_token(next_token, kind, bound_to=bound)
         ids = tuple(str(at[key]) for key in _ID_KEYS if key in at)
         before = (dt.datetime.fromisoformat(at["t"]), *ids)
-    if command_id is not None:
-        _command_or_error(conn, ctx, command_id)
     size = _page_size(max_results)
     query = repo.ListingQuery(
         account_id=ctx.account_id,
@@ -191,6 +189,10 @@ def _listing(
         before=before,
     )
     rows = fetch(query, size + 1)
+    if command_id is not None and not rows:
+        # Rows are the account's own, so any row shows the command exists; only an empty page
+        # asks (pollers of a command's status call this many times a second).
+        _command_or_error(conn, ctx, command_id)
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]
@@ -219,7 +221,7 @@ def list_commands(
         filters=filters,
         max_results=max_results,
         next_token=next_token,
-        fetch=lambda query, limit: repo.list_commands(conn, query, limit=limit),
+        fetch=lambda query, limit: listing.list_commands(conn, query, limit=limit),
         position=lambda row: (row.requested_at, (row.command_id,)),
     )
 

@@ -24,26 +24,28 @@ _WAITING = ("Pending", "Delayed")
 _DELIVERED = ("InProgress", "Cancelling")
 
 
+_i = command_invocations.c
+# Built once: every dispatcher pass runs it, and building it cost more than running it.
+_OPEN = (
+    sa.select(
+        _i.command_id,
+        _i.status_details,
+        sa.func.count(),
+        sa.func.min(_i.requested_at),
+        sa.func.min(_i.delivered_at),
+    )
+    .join(commands, commands.c.command_id == _i.command_id)
+    .where(commands.c.finished == sa.false(), _i.status_details.in_(_WAITING + _DELIVERED))
+    .group_by(_i.command_id, _i.status_details)
+)
+
+
 def open_work(conn: Connection) -> dict[str, OpenWork]:
     """Command id → its open invocations, for every unfinished command that has any, in one
     statement: a pass then works only on the commands with something to start or to time out,
     however many others wait for a node that is away."""
-    i = command_invocations.c
-    c = commands.c
-    select = (
-        sa.select(
-            i.command_id,
-            i.status_details,
-            sa.func.count(),
-            sa.func.min(i.requested_at),
-            sa.func.min(i.delivered_at),
-        )
-        .join(commands, c.command_id == i.command_id)
-        .where(c.finished == sa.false(), i.status_details.in_(_WAITING + _DELIVERED))
-        .group_by(i.command_id, i.status_details)
-    )
     found: dict[str, OpenWork] = {}
-    for command_id, details, count, requested_at, delivered_at in conn.execute(select):
+    for command_id, details, count, requested_at, delivered_at in conn.execute(_OPEN):
         work = found.setdefault(command_id, OpenWork())
         if details in _WAITING:
             work.waiting += count

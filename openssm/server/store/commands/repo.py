@@ -1,14 +1,15 @@
 """Rows of Run Command: commands, invocations and plugin results, read and written in SQL.
 
 Every function runs inside the caller's transaction. Listing functions page by keyset
-(requested time, then id) so a page never skips or repeats a row while commands arrive.
+(requested time, then id) so a page never skips or repeats a row while commands arrive;
+ListCommands' statements are in listing.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -114,24 +115,34 @@ def _invocation(row: Any) -> InvocationRow:
 # --- commands --------------------------------------------------------------------------------
 
 
+# Statements run for every command or dispatcher pass are built once: building one (each
+# column compared, each value bound) and keying it for the compiled cache cost more than
+# running it. Their values are bound at execution.
+_COMMAND_FIELDS = tuple(column.name for column in commands.columns)
+_INSERT_COMMAND = commands.insert()
+_COMMAND_BY_ID = sa.select(commands).where(commands.c.command_id == sa.bindparam("b_command_id"))
+_COMMAND_IN_SCOPE = _COMMAND_BY_ID.where(
+    commands.c.account_id == sa.bindparam("b_account_id"),
+    commands.c.region == sa.bindparam("b_region"),
+)
+
+
 def insert_command(conn: Connection, row: CommandRow) -> None:
-    conn.execute(commands.insert().values(asdict(row)))
+    conn.execute(_INSERT_COMMAND, _values(row, _COMMAND_FIELDS))
 
 
 def get_command(
     conn: Connection, *, account_id: str, region: str, command_id: str
 ) -> CommandRow | None:
-    c = commands.c
     found = conn.execute(
-        sa.select(commands).where(
-            c.command_id == command_id, c.account_id == account_id, c.region == region
-        )
+        _COMMAND_IN_SCOPE,
+        {"b_command_id": command_id, "b_account_id": account_id, "b_region": region},
     ).first()
     return None if found is None else _command(found)
 
 
 def get_command_by_id(conn: Connection, command_id: str) -> CommandRow | None:
-    found = conn.execute(sa.select(commands).where(commands.c.command_id == command_id)).first()
+    found = conn.execute(_COMMAND_BY_ID, {"b_command_id": command_id}).first()
     return None if found is None else _command(found)
 
 
@@ -156,36 +167,6 @@ class ListingQuery:
     before: tuple[Any, ...] | None = None
 
 
-def list_commands(conn: Connection, query: ListingQuery, *, limit: int) -> list[CommandRow]:
-    c = commands.c
-    select = sa.select(commands).where(c.account_id == query.account_id, c.region == query.region)
-    if query.command_id is not None:
-        select = select.where(c.command_id == query.command_id)
-    if query.instance_id is not None:
-        i = command_invocations.c
-        select = select.where(
-            sa.exists().where(i.command_id == c.command_id, i.instance_id == query.instance_id)
-        )
-    if query.invoked_after is not None:
-        select = select.where(c.requested_at >= query.invoked_after)
-    if query.invoked_before is not None:
-        select = select.where(c.requested_at <= query.invoked_before)
-    if query.document_name is not None:
-        select = select.where(c.document_name == query.document_name)
-    if query.statuses is not None:
-        wanted = sorted(query.statuses)
-        select = select.where(sa.or_(c.status.in_(wanted), c.status_details.in_(wanted)))
-    if query.finished is not None:
-        select = select.where(c.finished == query.finished)
-    if query.before is not None:
-        at, command_id = query.before
-        select = select.where(
-            sa.or_(c.requested_at < at, sa.and_(c.requested_at == at, c.command_id < command_id))
-        )
-    select = select.order_by(c.requested_at.desc(), c.command_id.desc()).limit(limit)
-    return [_command(r) for r in conn.execute(select)]
-
-
 def active_commands(conn: Connection) -> list[CommandRow]:
     """Every command not yet finished, oldest first: the dispatcher's work.
 
@@ -194,14 +175,15 @@ def active_commands(conn: Connection) -> list[CommandRow]:
     writers are serialized anyway). Every pass locks in this one order, so passes never
     deadlock each other.
     """
-    c = commands.c
-    select = (
-        sa.select(commands)
-        .where(c.finished == sa.false())
-        .order_by(c.requested_at, c.command_id)
-        .with_for_update()
-    )
-    return [_command(r) for r in conn.execute(select)]
+    return [_command(r) for r in conn.execute(_ACTIVE)]
+
+
+_ACTIVE = (
+    sa.select(commands)
+    .where(commands.c.finished == sa.false())
+    .order_by(commands.c.requested_at, commands.c.command_id)
+    .with_for_update()
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,10 +197,17 @@ class RolledUp:
     finished: bool
 
 
+_ROLLUP_FIELDS = tuple(f.name for f in fields(RolledUp))
+_UPDATE_ROLLUP = (
+    commands.update()
+    .where(commands.c.command_id == sa.bindparam("b_command_id"))
+    .values({name: sa.bindparam(f"b_{name}") for name in _ROLLUP_FIELDS})
+)
+
+
 def update_rollup(conn: Connection, command_id: str, rolled: RolledUp) -> None:
-    conn.execute(
-        commands.update().where(commands.c.command_id == command_id).values(asdict(rolled))
-    )
+    values = {f"b_{name}": getattr(rolled, name) for name in _ROLLUP_FIELDS}
+    conn.execute(_UPDATE_ROLLUP, {"b_command_id": command_id, **values})
 
 
 def request_cancel(conn: Connection, command_id: str) -> None:
@@ -252,15 +241,16 @@ def insert_invocations(conn: Connection, rows: Sequence[InvocationRow]) -> None:
         conn.execute(command_invocations.insert(), [_values(r, _INVOCATION_FIELDS) for r in rows])
 
 
+_DETAILS_OF = (
+    sa.select(command_invocations.c.status_details, sa.func.count())
+    .where(command_invocations.c.command_id == sa.bindparam("b_command_id"))
+    .group_by(command_invocations.c.status_details)
+)
+
+
 def details_of(conn: Connection, command_id: str) -> dict[str, int]:
     """StatusDetails → how many of the command's invocations have it."""
-    i = command_invocations.c
-    select = (
-        sa.select(i.status_details, sa.func.count())
-        .where(i.command_id == command_id)
-        .group_by(i.status_details)
-    )
-    return {row[0]: row[1] for row in conn.execute(select)}
+    return {row[0]: row[1] for row in conn.execute(_DETAILS_OF, {"b_command_id": command_id})}
 
 
 def invocations_of(conn: Connection, command_id: str) -> list[InvocationRow]:
@@ -521,6 +511,10 @@ def overdue(
 
 
 _PLUGIN_FIELDS = tuple(column.name for column in command_plugins.columns)
+_DELETE_PLUGINS = command_plugins.delete().where(
+    command_plugins.c.command_id == sa.bindparam("b_command_id"),
+    command_plugins.c.instance_id == sa.bindparam("b_instance_id"),
+)
 
 
 def replace_plugins(
@@ -530,14 +524,7 @@ def replace_plugins(
     in two batched statements whatever their number."""
     if not invocations:
         return
-    p = command_plugins.c
-    conn.execute(
-        command_plugins.delete().where(
-            p.command_id == sa.bindparam("b_command_id"),
-            p.instance_id == sa.bindparam("b_instance_id"),
-        ),
-        [{"b_command_id": c, "b_instance_id": i} for c, i in invocations],
-    )
+    conn.execute(_DELETE_PLUGINS, [{"b_command_id": c, "b_instance_id": i} for c, i in invocations])
     if rows:
         conn.execute(command_plugins.insert(), [_values(r, _PLUGIN_FIELDS) for r in rows])
 
