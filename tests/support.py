@@ -194,7 +194,13 @@ class ServerProcess(ServerEndpoint):
                 raise RuntimeError(f"server exited with {process.returncode}:\n{self.logs()}")
             return ready.exists() and ready.stat().st_size > 0
 
-        wait_until(is_ready, timeout_s=timeout_s)
+        try:
+            wait_until(is_ready, timeout_s=timeout_s)
+        except TimeoutError:
+            # Not left running: a later test would fail on its ResourceWarning instead.
+            process.kill()
+            process.wait()
+            raise
         self.url = ready.read_text().strip()
 
     def restart(
