@@ -39,7 +39,7 @@ class SessionManager:
         elif isinstance(frame, SessionEndFrame):
             run = self._runs.get(frame.session_id)
             if run is not None:
-                run.end(frame.reason or f"Session {frame.session_id} was terminated.")
+                run.end(frame.reason or f"Session {frame.session_id} was terminated.", drain=False)
         else:
             return False
         return True

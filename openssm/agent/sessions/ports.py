@@ -154,7 +154,7 @@ async def _multiplexed(run: SessionRun, destination: Destination) -> None:
             if message.payload_type == PayloadType.OUTPUT:
                 await mux.feed(message.payload)
             elif _terminates(message):
-                run.end(f"Session {run.session_id} was terminated by the client.")
+                run.end_by_client()
                 return
     finally:
         mux.close()
@@ -260,7 +260,7 @@ async def _one_at_a_time(run: SessionRun, destination: Destination) -> None:
                     await writer.drain()
             elif message.payload_type == PayloadType.FLAG:
                 if _terminates(message):
-                    run.end(f"Session {run.session_id} was terminated by the client.")
+                    run.end_by_client()
                     return
                 if _flag(message) == Flag.DISCONNECT_TO_PORT:
                     await hang_up()

@@ -62,6 +62,8 @@ class SessionRun:
         self.open_connections = 0
         self._ended = asyncio.Event()
         self.reason = ""
+        # Whether the client gets the last output before channel_closed says why.
+        self._drain = True
 
     # --- what the session's work uses ---------------------------------------------------------
 
@@ -79,10 +81,19 @@ class SessionRun:
         with contextlib.suppress(Exception):
             await self._leg.send(json.dumps(record, separators=(",", ":")))
 
-    def end(self, reason: str) -> None:
+    def end(self, reason: str, *, drain: bool = True) -> None:
+        """End the session (the first reason wins). ``drain=False`` when the end was asked
+        for (the client's TerminateSession flag, TerminateSession): waiting for the client to
+        acknowledge the last output could only delay it, by up to DRAIN_S with a client that
+        left."""
         if not self._ended.is_set():
             self.reason = reason
+            self._drain = drain
             self._ended.set()
+
+    def end_by_client(self) -> None:
+        """The client's TerminateSession flag."""
+        self.end(f"Session {self.session_id} was terminated by the client.", drain=False)
 
     # --- the whole session --------------------------------------------------------------------
 
@@ -101,7 +112,8 @@ class SessionRun:
             self.reason or self.peer.reason or f"Exiting session with sessionId: {self.session_id}."
         )
         if self.peer.attached and not self.peer.closed.is_set():
-            await self.peer.drain(DRAIN_S)
+            if self._drain:
+                await self.peer.drain(DRAIN_S)
             await self.peer.close(reason, session_id=self.session_id, notify=True)
         else:
             await self.peer.close(reason)

@@ -110,4 +110,4 @@ async def _take(run: SessionRun, shell: PtyShell, message: ClientMessage) -> Non
     elif kind == PayloadType.FLAG:
         with contextlib.suppress(DataChannelError):
             if parse_flag(message.payload) == Flag.TERMINATE_SESSION:
-                run.end(f"Session {run.session_id} was terminated by the client.")
+                run.end_by_client()

@@ -3,9 +3,12 @@
 The agent is the client's protocol peer (sequence numbers, acknowledgements and resends are
 end to end); the relay only carries each message to the other leg, one at a time, so
 backpressure reaches from a slow reader back to the writer and nothing is ever buffered
-beyond one message a direction. A message read from the agent while the client is away
-waits for the client; if the client's socket dies under it, it is dropped, and the agent
-sends it again because the client never acknowledged it.
+beyond one message a direction. A message read from the agent before the first client
+arrives waits for it (the shell's first prompt goes out at once). Once a client has come and
+gone, what the agent still sends is dropped, and so is a message whose client's socket dies
+under it: the agent holds its output from the PAUSE_PUBLICATION on and sends again what the
+client never acknowledged. Waiting there instead would stop the relay reading the agent's leg,
+and a session the agent ends while the client is away would last the whole grace period.
 
     (agent leg + client leg) ──client gone──▶ waiting for ResumeSession (grace period)
              ▲                                    │ client back       │ grace over
@@ -70,6 +73,7 @@ class Relay:
         self._client: Leg | None = None
         self._agent_here = asyncio.Event()
         self._client_here = asyncio.Event()
+        self._client_came = False
         self._ended = asyncio.Event()
         self._grace: asyncio.Task[None] | None = None
         # The next output sequence number the transcript expects from the agent.
@@ -96,6 +100,7 @@ class Relay:
 
     async def attach_client(self, leg: Leg) -> None:
         old, self._client = self._client, leg
+        self._client_came = True
         self._client_here.set()
         if self._grace is not None:
             self._grace.cancel()
@@ -154,12 +159,15 @@ class Relay:
     # --- bytes -------------------------------------------------------------------------------
 
     async def from_agent(self, data: bytes) -> None:
-        """Carry one agent message to the client, waiting for a client while there is none."""
+        """Carry one agent message to the client: waiting for the first client, dropped while
+        a client that came is away."""
         if self._records_output:
             await self._record_output(data)
         while not self.is_ended:
             client = self._client
             if client is None:
+                if self._client_came:
+                    return  # the client left: the agent sends it again if it comes back
                 await self._wait(self._client_here)
                 continue
             # A client that dies under the send loses this message; the agent resends it.
