@@ -27,6 +27,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.deployed import AS_DEPLOYED
 from tests.agents import (
     OPENSSM,
     AgentProcess,
@@ -117,7 +118,7 @@ def main() -> int:
         env = {
             "OPENSSM_HEARTBEAT_INTERVAL_S": str(args.heartbeat_s),
             "OPENSSM_CONNECTION_LOST_AFTER_S": str(max(120.0, args.heartbeat_s * 4)),
-            "OPENSSM_LOG_LEVEL": "warning",
+            **AS_DEPLOYED,
         }
         register_flags: tuple[str, ...] = ()
         ca_file = None

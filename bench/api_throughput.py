@@ -31,6 +31,7 @@ from botocore.credentials import Credentials
 from types_boto3_ssm.literals import ParameterTypeType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.deployed import AS_DEPLOYED
 from tests.postgres import PostgresServer
 from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerProcess
 
@@ -124,7 +125,7 @@ def main() -> int:
         server = ServerProcess(
             data_dir=data_dir,
             database_url=database_url,
-            env={"OPENSSM_STRICT_OUTPUT": "0", "OPENSSM_LOG_LEVEL": "warning"},
+            env=AS_DEPLOYED,
         )
         server.start()
         url = server.url

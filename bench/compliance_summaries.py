@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.deployed import AS_DEPLOYED
 from openssm.server.events.outbox import Scope
 from openssm.server.services.compliance import writes
 from openssm.server.store.engine import Store, create_engine
@@ -129,9 +130,7 @@ def main() -> int:
         postgres = PostgresServer(root=Path(tempfile.mkdtemp(prefix="openssm-bench-pg-")))
         postgres.start()
         database_url = postgres.create_database()
-    server = ServerProcess(
-        data_dir=data_dir, database_url=database_url, env={"OPENSSM_LOG_LEVEL": "warning"}
-    )
+    server = ServerProcess(data_dir=data_dir, database_url=database_url, env=AS_DEPLOYED)
     server.start()
     try:
         populate(

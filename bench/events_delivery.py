@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.deployed import AS_DEPLOYED
 from bench.proc_cpu import cpu_times
 from openssm import arns
 from openssm.server.events.outbox import SSM_SOURCE, Scope, write_events
@@ -85,7 +86,7 @@ def main() -> int:
     parser.add_argument("--down-s", type=float, default=60.0)
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="openssm-bench-")) / "server"
-    server = ServerProcess(data_dir=data_dir, env={"OPENSSM_LOG_LEVEL": "warning"})
+    server = ServerProcess(data_dir=data_dir, env=AS_DEPLOYED)
     server.start()
     store = Store(create_engine(f"sqlite:///{data_dir / 'openssm.db'}"))
     assert server.process is not None

@@ -35,6 +35,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from types_boto3_ssm.client import SSMClient
 
+from bench.deployed import AS_DEPLOYED
 from bench.proc_cpu import CpuTimes, total_cpu
 from tests.agents import AgentProcess, create_activation, register_cli
 from tests.support import ServerProcess, wait_until
@@ -44,7 +45,7 @@ MB = 1024 * 1024
 SALT_WALL_S = {50: 2.9, 200: 23.8}
 SALT_CPU_PER_TARGET_MS = 100.0
 _ENDED = frozenset({"Success", "Failed", "Cancelled", "TimedOut"})
-_QUIET = {"OPENSSM_LOG_LEVEL": "warning"}
+_QUIET = AS_DEPLOYED
 
 
 def register_agents(

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from types_boto3_ssm.client import SSMClient
 
+from bench.deployed import AS_DEPLOYED
 from openssm.agent.channel import AgentChannel, ChannelState, CommandHandler
 from openssm.backoff import Backoff
 from openssm.protocol.frames import InstanceInfoFrame
@@ -143,7 +144,7 @@ def start_server(data_dir: Path, *, heartbeat_s: float) -> ServerProcess:
     env = {
         "OPENSSM_HEARTBEAT_INTERVAL_S": str(heartbeat_s),
         "OPENSSM_CONNECTION_LOST_AFTER_S": str(max(120.0, 4 * heartbeat_s)),
-        "OPENSSM_LOG_LEVEL": "warning",
+        **AS_DEPLOYED,
     }
     server = ServerProcess(data_dir=data_dir, env=env)
     server.start()

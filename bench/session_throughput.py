@@ -36,6 +36,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from types_boto3_ssm.client import SSMClient
 
+from bench.deployed import AS_DEPLOYED
 from openssm.errors import SessionEnded
 from openssm.sessions.client import ClientChannel, shake_hands
 from openssm.sessions.forward import MUX_READ_SIZE
@@ -47,7 +48,7 @@ from tests.support import ServerProcess
 MB = 1_000_000
 MIB = 1 << 20
 CHUNK = 256 * 1024
-_QUIET = {"OPENSSM_LOG_LEVEL": "warning"}
+_QUIET = AS_DEPLOYED
 
 
 class Sink:

@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.deployed import AS_DEPLOYED
 from tests.support import ServerProcess, closed_by_peer
 
 HALF_SENT = b"POST / HTTP/1.1\r\nHost: openssm\r\nX-Amz-Target: AmazonSSM.GetParam"
@@ -31,7 +32,7 @@ def main() -> int:
     server = ServerProcess(
         data_dir=Path(tempfile.mkdtemp(prefix="openssm-bench-")) / "server",
         env={
-            "OPENSSM_LOG_LEVEL": "warning",
+            **AS_DEPLOYED,
             "OPENSSM_MAX_API_CONNECTIONS": str(args.max_api_connections),
         },
     )
