@@ -85,8 +85,29 @@ class ServerEndpoint:
         validate: bool = True,
     ) -> SSMClient:
         """A boto3 SSM client; ``validate=False`` sends what botocore would refuse to."""
-        return boto3.client(
+        ssm: SSMClient = self.aws_client(
             "ssm",
+            access_key_id=access_key_id,
+            secret_access_key=secret_access_key,
+            region=region,
+            validate=validate,
+        )
+        return ssm
+
+    def aws_client(
+        self,
+        service: str,
+        *,
+        access_key_id: str = ADMIN_KEY_ID,
+        secret_access_key: str = ADMIN_SECRET,
+        region: str = TEST_REGION,
+        validate: bool = True,
+    ) -> Any:
+        """A boto3 client of any service the server speaks (ssm, events, resource-groups,
+        cloudtrail, or one it refuses) on its one URL, retrying nothing, so a test sees each
+        answer."""
+        return boto3.client(
+            service,  # type: ignore[call-overload]  # any service name
             endpoint_url=self.url,
             region_name=region,
             aws_access_key_id=access_key_id,

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import botocore.parsers
 import pytest
 
 from tests.aws_errors import error_of
-from tests.support import TEST_REGION, ServerProcess
+from tests.support import ServerProcess
 
 ALLOW_ALL = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 READ_ONLY = {
@@ -26,13 +25,7 @@ READ_ONLY = {
 
 
 def _iam(server: ServerProcess, key_id: str, secret: str) -> Any:  # no IAM stubs are installed
-    return boto3.client(
-        "iam",
-        endpoint_url=server.url,
-        region_name=TEST_REGION,
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-    )
+    return server.aws_client("iam", access_key_id=key_id, secret_access_key=secret)
 
 
 def _user_of(server: ServerProcess, key_id: str) -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from types_boto3_cloudtrail.client import CloudTrailClient
 
 from tests.clocked_server import ClockedServer, clocked_server
-from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerEndpoint
+from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, ServerEndpoint
 
 
 def aws_client(
@@ -21,12 +20,8 @@ def aws_client(
     secret_access_key: str = ADMIN_SECRET,
 ) -> Any:
     """A boto3 client of ``service`` on the server's URL."""
-    return boto3.client(
-        service,  # type: ignore[call-overload]  # any service the server speaks
-        endpoint_url=server.url,
-        region_name=TEST_REGION,
-        aws_access_key_id=access_key_id,
-        aws_secret_access_key=secret_access_key,
+    return server.aws_client(
+        service, access_key_id=access_key_id, secret_access_key=secret_access_key
     )
 
 

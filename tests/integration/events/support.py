@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from types_boto3_events.client import EventBridgeClient
 
-from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, TEST_REGION, ServerEndpoint
+from tests.support import ADMIN_KEY_ID, ADMIN_SECRET, ServerEndpoint
 
 PARAMETER_CHANGES = {"source": ["aws.ssm"], "detail-type": ["Parameter Store Change"]}
 
@@ -21,14 +19,10 @@ def events_client(
     access_key_id: str = ADMIN_KEY_ID,
     secret_access_key: str = ADMIN_SECRET,
 ) -> EventBridgeClient:
-    return boto3.client(
-        "events",
-        endpoint_url=server.url,
-        region_name=TEST_REGION,
-        aws_access_key_id=access_key_id,
-        aws_secret_access_key=secret_access_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    events: EventBridgeClient = server.aws_client(
+        "events", access_key_id=access_key_id, secret_access_key=secret_access_key
     )
+    return events
 
 
 def webhook_rule(

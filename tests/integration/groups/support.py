@@ -6,10 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
 import botocore.auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from types_boto3_resource_groups.client import ResourceGroupsClient
 from types_boto3_resource_groups.type_defs import ResourceQueryTypeDef
@@ -28,16 +26,14 @@ def groups_client(
 ) -> ResourceGroupsClient:
     """The client a user points at the server's one URL; ``validate=False`` sends what
     botocore would refuse to."""
-    return boto3.client(
+    groups: ResourceGroupsClient = server.aws_client(
         "resource-groups",
-        endpoint_url=server.url,
-        region_name=region,
-        aws_access_key_id=access_key_id,
-        aws_secret_access_key=secret_access_key,
-        config=Config(
-            retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=validate
-        ),
+        access_key_id=access_key_id,
+        secret_access_key=secret_access_key,
+        region=region,
+        validate=validate,
     )
+    return groups
 
 
 def tag_query(

@@ -25,6 +25,8 @@ from openssm.sessions.peer import DataChannelPeer
 from openssm.sessions.wire import ClientMessage, MessageType, PayloadType
 from tests.support import wait_until
 
+PROMPT = r"[$#] $"
+
 
 async def open_channel(started: dict[str, Any]) -> ClientConnection:
     """The WebSocket of a StartSession or ResumeSession answer, with OpenDataChannel sent."""
@@ -115,6 +117,19 @@ class DrivenSession:
         await self.peer.close(self.peer.reason)
         if self.ws is not None:
             await self.ws.close()
+
+
+async def shell_at_prompt(
+    started: dict[str, Any], *, size: tuple[int, int] | None = (80, 24)
+) -> DrivenSession:
+    """A client attached to a started shell session (its terminal sized first, unless
+    ``size`` is None), past the shell's first prompt."""
+    session = DrivenSession()
+    await session.attach(started)
+    if size is not None:
+        await session.resize(*size)
+    await session.expect(PROMPT)
+    return session
 
 
 def history(ssm: SSMClient, session_id: str) -> dict[str, Any]:

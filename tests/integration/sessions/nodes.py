@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.agents import AgentFactory, AgentProcess
 from tests.integration.channel_client import activate, register
 from tests.integration.commands.driver import DrivenAgent
 from tests.support import ServerProcess
@@ -25,6 +26,17 @@ def relay_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def real_agent(server: ServerProcess, root: Path) -> Iterator[AgentProcess]:
+    """One real `openssm agent` registered to ``server`` and running, its state under
+    ``root``; stopped on the way out."""
+    factory = AgentFactory(server=server, root=root)
+    try:
+        yield factory(1)[0]
+    finally:
+        factory.stop_all()
 
 
 @contextmanager

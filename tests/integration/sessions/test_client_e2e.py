@@ -34,8 +34,8 @@ import pytest
 from openssm.cli.session_api import channel_for
 from openssm.sessions.client import shake_hands
 from openssm.sessions.forward import forward_multiplexed
-from tests.agents import AgentFactory, AgentProcess
-from tests.integration.sessions.nodes import relay_server
+from tests.agents import AgentProcess
+from tests.integration.sessions.nodes import real_agent, relay_server
 from tests.support import ServerProcess, cli_env, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -54,11 +54,8 @@ def _relay_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
 def node(
     relay_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AgentProcess]:
-    factory = AgentFactory(server=relay_server, root=tmp_path_factory.mktemp("client-agents"))
-    try:
-        yield factory(1)[0]
-    finally:
-        factory.stop_all()
+    with real_agent(relay_server, tmp_path_factory.mktemp("client-agents")) as made:
+        yield made
 
 
 class _Echo(socketserver.BaseRequestHandler):

@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 
-from tests.agents import AgentFactory, AgentProcess
-from tests.integration.sessions.driver import DrivenSession, history
-from tests.integration.sessions.nodes import relay_server
+from tests.agents import AgentProcess
+from tests.integration.sessions.driver import history, shell_at_prompt
+from tests.integration.sessions.nodes import real_agent, relay_server
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
-PROMPT = r"[$#] $"
 GRACE_EXPIRED = "The client did not reconnect in time"
 
 
@@ -36,11 +35,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def agent(
     server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AgentProcess]:
-    factory = AgentFactory(server=server, root=tmp_path_factory.mktemp("agents"))
-    try:
-        yield factory(1)[0]
-    finally:
-        factory.stop_all()
+    with real_agent(server, tmp_path_factory.mktemp("agents")) as made:
+        yield made
 
 
 def test_the_clients_terminate_flag_ends_a_busy_session_at_once(
@@ -50,10 +46,7 @@ def test_the_clients_terminate_flag_ends_a_busy_session_at_once(
     started: dict[str, Any] = dict(ssm.start_session(Target=agent.instance_id))
 
     async def flood_then_leave() -> None:
-        session = DrivenSession()
-        await session.attach(started)
-        await session.resize(80, 24)
-        await session.expect(PROMPT)
+        session = await shell_at_prompt(started)
         await session.type("yes openssm\n")  # output until the session ends
         await session.expect("openssm\r\nopenssm\r\n")
         await session.terminate()

@@ -12,12 +12,11 @@ import pytest
 from types_boto3_ssm.client import SSMClient
 
 from tests.agents import AgentFactory, AgentProcess
-from tests.integration.sessions.driver import DrivenSession, history
+from tests.integration.sessions.driver import DrivenSession, history, shell_at_prompt
 from tests.support import ServerProcess, wait_until
 
 pytestmark = pytest.mark.e2e
 
-PROMPT = r"[$#] $"
 GONE = "The server relaying the session stopped"
 
 
@@ -30,10 +29,7 @@ def _status(ssm: SSMClient, session_id: str) -> str:
 
 async def _connected(server: ServerProcess, agent: AgentProcess) -> tuple[str, DrivenSession]:
     started: dict[str, Any] = dict(server.client().start_session(Target=agent.instance_id))
-    session = DrivenSession()
-    await session.attach(started)
-    await session.resize(80, 24)
-    await session.expect(PROMPT)
+    session = await shell_at_prompt(started)
     ssm = server.client()
     await asyncio.to_thread(
         wait_until,

@@ -21,15 +21,15 @@ from typing import Any
 
 import pytest
 
-from tests.agents import AgentFactory, AgentProcess
-from tests.integration.sessions.driver import DrivenSession, history
+from tests.agents import AgentProcess
+from tests.integration.sessions.driver import PROMPT, DrivenSession, history, shell_at_prompt
 from tests.integration.sessions.forwarding import cli_env, start_port_forward
 from tests.integration.sessions.loopback import LoopbackServer, answer_echo
+from tests.integration.sessions.nodes import real_agent
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
-PROMPT = r"[$#] $"
 # One minute of a session preference lasts this long on the test server.
 MINUTE_S = 1.0
 IDLE_MINUTES = 3
@@ -67,11 +67,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def agent(
     server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AgentProcess]:
-    factory = AgentFactory(server=server, root=tmp_path_factory.mktemp("limits-agents"))
-    try:
-        yield factory(1)[0]
-    finally:
-        factory.stop_all()
+    with real_agent(server, tmp_path_factory.mktemp("limits-agents")) as made:
+        yield made
 
 
 def test_an_idle_shell_ends_at_the_idle_timeout(server: ServerProcess, agent: AgentProcess) -> None:
@@ -79,10 +76,7 @@ def test_an_idle_shell_ends_at_the_idle_timeout(server: ServerProcess, agent: Ag
     started: dict[str, Any] = dict(ssm.start_session(Target=agent.instance_id))
 
     async def drive() -> tuple[str, float]:
-        session = DrivenSession()
-        await session.attach(started)
-        await session.resize(80, 24)
-        await session.expect(PROMPT)
+        session = await shell_at_prompt(started)
         await session.type("echo typed\r")
         await session.expect(r"[\r\n]typed\r\n")
         await session.expect(PROMPT)
@@ -149,10 +143,7 @@ def test_a_busy_session_ends_at_its_maximum_duration(
     opened = time.monotonic()
 
     async def drive() -> str:
-        session = DrivenSession()
-        await session.attach(started)
-        await session.resize(80, 24)
-        await session.expect(PROMPT)
+        session = await shell_at_prompt(started)
         # Output all the time: the maximum duration counts no matter the traffic.
         await session.type("while :; do echo tick; sleep 0.2; done\r")
         await session.expect("tick")

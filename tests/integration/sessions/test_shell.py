@@ -19,20 +19,16 @@ from types_boto3_ssm.client import SSMClient
 
 from tests.agents import AgentFactory, AgentProcess
 from tests.integration.commands.output_support import signed_get
-from tests.integration.sessions.driver import DrivenSession, history, open_channel
+from tests.integration.sessions.driver import (
+    PROMPT,
+    DrivenSession,
+    history,
+    open_channel,
+    shell_at_prompt,
+)
 from tests.support import ServerProcess, wait_until
 
 pytestmark = pytest.mark.e2e
-
-PROMPT = r"[$#] $"
-
-
-async def _shell(started: dict[str, Any]) -> DrivenSession:
-    """A client attached to a started shell session, past its first prompt."""
-    session = DrivenSession()
-    await session.attach(started)
-    await session.expect(PROMPT)
-    return session
 
 
 def _start(server: ServerProcess, target: str) -> tuple[SSMClient, dict[str, Any]]:
@@ -88,7 +84,7 @@ def test_a_token_opens_the_channel_once(session_server: ServerProcess, agent: Ag
     ssm, started = _start(session_server, agent.instance_id)
 
     async def drive() -> None:
-        session = await _shell(started)
+        session = await shell_at_prompt(started, size=None)
         second = await open_channel(started)  # the same token again
         async with asyncio.timeout(10):
             await second.wait_closed()
@@ -108,7 +104,7 @@ def test_a_cut_client_resumes_with_nothing_lost(
     ssm, started = _start(session_server, agent.instance_id)
 
     async def drive() -> None:
-        session = await _shell(started)
+        session = await shell_at_prompt(started, size=None)
         await session.type("sleep 1; seq 1 3000 | tr '\\n' ' '; echo; echo done-counting\r")
         await session.drop()
 
@@ -138,7 +134,7 @@ def test_the_transcript_survives_the_agent_killed_mid_session(
     ssm, started = _start(session_server, doomed.instance_id)
 
     async def drive() -> str:
-        session = await _shell(started)
+        session = await shell_at_prompt(started, size=None)
         await session.type("echo before-the-crash\r")
         await session.expect(r"[\r\n]before-the-crash\r\n")
         await asyncio.sleep(1.5)  # the transcript's piece is written within a second

@@ -16,13 +16,12 @@ from botocore.exceptions import ClientError
 
 from tests.agents import AgentProcess
 from tests.integration.commands.output_support import signed_get
-from tests.integration.sessions.driver import DrivenSession, history
+from tests.integration.sessions.driver import history, shell_at_prompt
 from tests.moto_server import s3_world as s3_world_of
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
-PROMPT = r"[$#] $"
 PREFIX = "audit/shells"
 
 
@@ -57,10 +56,7 @@ def test_a_shells_transcript_goes_to_the_preferences_bucket_and_prefix(
     started: dict[str, Any] = dict(ssm.start_session(Target=agent.instance_id))
 
     async def drive() -> None:
-        session = DrivenSession()
-        await session.attach(started)
-        await session.resize(80, 24)
-        await session.expect(PROMPT)
+        session = await shell_at_prompt(started)
         await session.type("echo into-the-$((1+1))-bucket\r")
         await session.expect(r"[\r\n]into-the-2-bucket\r\n")
         await session.type("exit\r")

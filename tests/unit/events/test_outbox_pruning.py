@@ -6,28 +6,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from openssm.server.events.outbox import Scope, write_event
-from openssm.server.store import migrate
-from openssm.server.store.engine import Store, create_engine
+from openssm.server.store.engine import Store
 from openssm.server.store.events import deliveries
 from openssm.server.store.schema import outbox_events
+from tests.stores import migrated_store
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 WEEK = dt.timedelta(days=7)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}", pool_size=2)
-    migrate.upgrade(engine)
-    store = Store(engine, worker_threads=2)
-    yield store
-    store.close()
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    with migrated_store(request, tmp_path_factory) as handle:
+        yield handle
 
 
 def _write(store: Store, count: int) -> list[int]:

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Connection
 
-from openssm.server.store import generations, migrate
-from openssm.server.store.engine import Store, create_engine
+from openssm.server.store import generations
+from openssm.server.store.engine import Store
 from openssm.server.store.generations import Generation
+from tests.stores import migrated_store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}", pool_size=2)
-    migrate.upgrade(engine)
-    handle = Store(engine, worker_threads=1)
-    yield handle
-    handle.close()
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    with migrated_store(request, tmp_path_factory) as handle:
+        yield handle
 
 
 def test_every_kind_starts_at_zero_and_its_sql_reads_it(store: Store) -> None:
