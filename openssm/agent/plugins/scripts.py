@@ -71,11 +71,23 @@ def working_directory(raw: object, *, run_dir: Path, default: Path) -> Path:
     return relative if relative.is_dir() else default
 
 
+_agent_environment: dict[str, str] | None = None
+
+
+def agent_environment() -> dict[str, str]:
+    """The agent's own environment, read at the first script: nothing in the agent changes it
+    while it runs, and copying ``os.environ`` (decoding every variable) for every script cost
+    more than the rest of building its environment."""
+    global _agent_environment
+    if _agent_environment is None:
+        _agent_environment = dict(os.environ)
+    return _agent_environment
+
+
 def script_environment(env: StepEnv) -> dict[str, str]:
     """The agent's environment, the caller's additions, and what AWS's agent sets."""
     context = env.context
-    variables = dict(os.environ)
-    variables.update(context.environment)
+    variables = {**agent_environment(), **context.environment}
     variables["AWS_SSM_INSTANCE_ID"] = context.instance_id
     variables["AWS_SSM_REGION_NAME"] = context.region
     if context.command_id:

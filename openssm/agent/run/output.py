@@ -15,11 +15,12 @@ import codecs
 from collections.abc import Iterable
 
 from openssm.agent.run.context import OutputSink, Stream
-from openssm.agent.run.masking import SecretMasker
+from openssm.agent.run.masking import masker_for
 
 CHUNK_CHARS = 64 * 1024
 FLUSH_INTERVAL_S = 0.1
 _STREAMS: tuple[Stream, Stream] = ("stdout", "stderr")
+_UTF8 = codecs.getincrementaldecoder("utf-8")
 
 
 class StreamWriter:
@@ -39,8 +40,8 @@ class StreamWriter:
         self._step_index = step_index
         self._step_name = step_name
         self._stream: Stream = stream
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._masker = SecretMasker(secrets)
+        self._decoder = _UTF8(errors="replace")
+        self._masker = masker_for(secrets)
         self._flush_interval_s = flush_interval_s
         self._buffer: list[str] = []
         self._buffered = 0
@@ -122,7 +123,7 @@ class StepOutput:
         secrets = tuple(secrets)
         self.step_index = step_index
         self.step_name = step_name
-        self._masker = SecretMasker(secrets)
+        self._masker = masker_for(secrets)
         self.stdout, self.stderr = (
             StreamWriter(
                 sink,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from openssm.agent import proc
 from openssm.agent.run.outcome import StepStatus
 from openssm.documents.catalog import load_catalog
 from openssm.statuses import InvocationStatus
@@ -119,10 +120,15 @@ def _set_oom_score_adj(path: Path, *values: str) -> str:
     pytest.skip("this process can change its oom_score_adj to none of " + ", ".join(values))
 
 
-def test_scripts_drop_the_agents_oom_protection_and_the_agent_keeps_it(tmp_path: Path) -> None:
+def test_scripts_drop_the_agents_oom_protection_and_the_agent_keeps_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The agent's unit protects it from the OOM killer (OOMScoreAdjust=-500); a script and
     # what it starts get the default, so a runaway script is killed before the agent. Where
     # the test may not lower the value it raises it: the agent must restore any value.
+    # The agent reads its value at its first spawn; this test changes it after earlier tests
+    # spawned, as no agent does, so it starts from a protection that has read nothing yet.
+    monkeypatch.setattr(proc, "_unprotected", proc._OomProtection())
     own = Path("/proc/self/oom_score_adj")
     previous = own.read_text().strip()
     agents = _set_oom_score_adj(own, "-100", "100")

@@ -84,3 +84,17 @@ def test_a_suspended_command_writes_what_it_held_and_the_resumed_run_reads_it_ba
     assert after.text(1) == ("asking for a reboot\nback\n", "")
     assert after.sizes(1) == (len("asking for a reboot\nback\n"), 0)
     assert (spool.root / COMMAND_ID / "1.stdout").read_bytes() == b"asking for a reboot\nback\n"
+
+
+def test_removing_a_commands_spool_takes_its_files_and_is_quiet_when_there_are_none(
+    tmp_path: Path,
+) -> None:
+    spool = OutputSpool(tmp_path / "output")
+    spool.append(COMMAND_ID, 0, "stdout", b"kept until acknowledged")
+    other = "1f8fad5b-d9cb-469f-a165-70867728950e"
+    spool.append(other, 0, "stderr", b"another command")
+    spool.remove(COMMAND_ID)
+    spool.remove(COMMAND_ID)  # acknowledged again: nothing left, nothing raised
+    assert not spool.has(COMMAND_ID)
+    assert spool.has(other)
+    spool.remove("2f8fad5b-d9cb-469f-a165-70867728950e")  # never spooled anything

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from openssm.agent.run.masking import MASK, SecretMasker
+from openssm.agent.run.masking import MASK, SecretMasker, masker_for
 
 SECRET = "s3cret-value"
 
@@ -79,3 +79,14 @@ def test_every_split_of_two_adjacent_secrets_is_masked() -> None:
 def test_mask_replaces_every_occurrence_in_a_whole_string() -> None:
     masker = SecretMasker([SECRET])
     assert masker.mask(f"{SECRET}/{SECRET}") == f"{MASK}/{MASK}"
+
+
+def test_maskers_of_no_secrets_are_one_and_keep_nothing_back() -> None:
+    shared = masker_for(())
+    assert masker_for(["", ""]) is shared
+    assert _through(shared, [SECRET[:3], "x"]) == SECRET[:3] + "x"
+    assert shared.held == 0
+    first, second = masker_for([SECRET]), masker_for([SECRET])
+    assert first is not second
+    assert first.feed(SECRET[:3]) == ""  # held back: it may be the start of a secret
+    assert (first.held, second.held) == (3, 0)
