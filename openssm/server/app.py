@@ -160,6 +160,7 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
     )
     dispatcher = Dispatcher(runtime.store, runtime.keyring, runtime.hub, runtime.clock)
     runtime.commands_doorbell.listen(dispatcher.wake)
+    runtime.command_starter.attach(dispatcher.start_new)
     collector = OutputCollector(
         runtime.store,
         runtime.objects,
@@ -170,6 +171,7 @@ def build_app(runtime: Runtime, loops: Sequence[BackgroundLoop] = ()) -> Starlet
         ),
         ready=dispatcher.result_ready,
         connected=dispatcher.agent_connected,
+        delivered=dispatcher.delivered_command,
     )
     # The audit writer stops last of all, then the presence flusher: by then the server has
     # closed every agent connection, and their disconnections are written and recorded.

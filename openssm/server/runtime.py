@@ -12,6 +12,7 @@ from openssm.server.loops import Doorbell
 from openssm.server.objects.stores import OutputStores
 from openssm.server.secrets import Keyring
 from openssm.server.services.audit.trail import AuditTrail
+from openssm.server.services.commands.starter import CommandStarter
 from openssm.server.services.parameters.cache import CurrentVersionCache
 from openssm.server.store.engine import Store
 
@@ -34,6 +35,8 @@ class Runtime:
     )
     # Rung when a command was sent or cancelled: the dispatcher looks for work at once.
     commands_doorbell: Doorbell = field(default_factory=Doorbell)
+    # SendCommand's way to this server's dispatcher (its first deliveries in its transaction).
+    command_starter: CommandStarter = field(default_factory=CommandStarter)
     # Rung when an association was created, updated or asked to run: the scheduler acts now.
     associations_doorbell: Doorbell = field(default_factory=Doorbell)
     # API calls and agent events waiting to be written to the audit trail.

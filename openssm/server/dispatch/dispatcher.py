@@ -12,8 +12,11 @@ One pass (``tick``) runs in one write transaction, whatever the fleet's size:
 3. the roll-up is rewritten for the commands whose invocations changed in the pass.
 
 After the commit the results are acknowledged (the agent may then forget them) and the
-claimed invocations are sent. A pass runs at once when something happens (a command sent, an
-agent connected, a result arrived) and every ``interval_s`` to catch up with timeouts.
+claimed invocations are sent. A pass runs at once when something happens (an agent connected,
+a result arrived, a command cancelled or sent by a schedule) and every ``interval_s`` to catch
+up with timeouts; a pass for a result waits a moment (RESULT_SETTLE_S) for the other results
+of its command still awaited from agents served here. SendCommand needs no pass: the command
+starts on the agents connected here in the transaction that writes it (``start_new``).
 
 Delivery is at least once: an invocation is claimed before it is sent, and a claimed one whose
 agent reconnects is sent again (``agent_connected``); the agent runs a command id once and
@@ -27,7 +30,7 @@ import datetime as dt
 import functools
 import logging
 import secrets as token_source
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
@@ -51,6 +54,14 @@ DEFAULT_INTERVAL_S = 1.0
 HISTORY = dt.timedelta(days=30)
 _PRUNE_EVERY = dt.timedelta(hours=1)
 _STOP_TIMEOUT_S = 10.0
+# How many recently delivered commands a dispatcher remembers (see ``delivered_command``).
+_DELIVERED_KEPT = 4096
+# How long a pass waits for more results of a command it delivered while its other agents'
+# are still to come. Agents that ran the same command report within a few milliseconds of
+# each other, but the server reads them one after another: a pass for the first one alone
+# would cost as much again as the one for the rest. Only intermediate statuses wait; the last
+# awaited result starts the pass at once.
+RESULT_SETTLE_S = 0.002
 
 
 @dataclass(slots=True)
@@ -60,6 +71,7 @@ class _Pass:
     acks: list[tuple[str, str]] = field(default_factory=list)  # (instance id, command id)
     cancels: list[tuple[str, str]] = field(default_factory=list)  # (command id, instance id)
     deliveries: list[tuple[repo.CommandRow, tuple[str, ...]]] = field(default_factory=list)
+    active: set[str] = field(default_factory=set)  # ids of the commands still unfinished
 
 
 class Dispatcher(PeriodicLoop):
@@ -86,6 +98,13 @@ class Dispatcher(PeriodicLoop):
         self._listener = Listener(store.engine, COMMANDS_CHANNEL, self._woken_by_database)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pruned_at: dt.datetime | None = None
+        # Commands delivered from here lately: their results come back here, and what of them
+        # never changes (where their output goes) need not be read again for each result.
+        self._delivered: dict[str, repo.CommandRow] = {}
+        # Command id → the instances it was sent to from here whose results have not come.
+        self._awaited: dict[str, set[str]] = {}
+        # Resolved by the next result while a pass waits for more (``_settle_results``).
+        self._arrival: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -102,6 +121,11 @@ class Dispatcher(PeriodicLoop):
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self.wake)
 
+    def delivered_command(self, command_id: str) -> repo.CommandRow | None:
+        """The command as it was when this dispatcher last delivered it, if it did lately; its
+        status fields may be stale, the rest of it never changes."""
+        return self._delivered.get(command_id)
+
     # --- events from the channel --------------------------------------------------------------
 
     def result_received(self, instance_id: str, frame: ResultFrame) -> None:
@@ -112,6 +136,13 @@ class Dispatcher(PeriodicLoop):
     def result_ready(self, result: progress.InvocationResult) -> None:
         """A checked result (its output collected): record it on the next pass (soon)."""
         self._results.append(result)
+        awaited = self._awaited.get(result.command_id)
+        if awaited is not None:
+            awaited.discard(result.instance_id)
+            if not awaited:
+                del self._awaited[result.command_id]
+        if self._arrival is not None and not self._arrival.done():
+            self._arrival.set_result(None)
         self.wake()
 
     async def agent_connected(self, instance_id: str) -> None:
@@ -131,9 +162,37 @@ class Dispatcher(PeriodicLoop):
                 await self._send_invocation(command, (instance_id,))
         self.wake()
 
+    async def start_new(self, write: Callable[[Connection], repo.CommandRow]) -> repo.CommandRow:
+        """SendCommand: ``write`` the command and, in the same transaction, claim what rate
+        control starts at once on the agents connected here; they are sent it once that
+        committed. Returns the command as written (Pending). Its invocations left waiting
+        are for the passes (the results of these, other replicas woken by its NOTIFY)."""
+        reachable = self._hub.connected()
+
+        def started(conn: Connection) -> tuple[repo.CommandRow, tuple[str, ...]]:
+            command = write(conn)
+            if not reachable or command.finished:
+                return command, ()
+            # Nobody else sees the command before this commits: no lock is needed to claim.
+            now = command.requested_at
+            advanced = progress.advance(
+                conn, command, reachable=reachable, replica=self.replica_id, now=now
+            )
+            if advanced.claimed or advanced.ended:
+                progress.refresh(conn, command, now)
+            return command, advanced.claimed
+
+        command, claimed = await self._store.write(started)
+        if claimed:
+            await self._send_invocation(command, claimed)
+        else:
+            self.wake()
+        return command
+
     # --- one pass -----------------------------------------------------------------------------
 
     async def tick(self) -> None:
+        await self._settle_results()
         results, self._results = self._results, []
         reachable = self._hub.connected()
         now = self._clock.now()
@@ -148,6 +207,10 @@ class Dispatcher(PeriodicLoop):
             await self._hub.send(instance_id, ResultAckFrame(command_id=command_id))
         for command, instance_ids in decided.deliveries:
             await self._send_invocation(command, instance_ids)
+        # Results that never come (an agent gone, a command timed out) are not awaited past
+        # the command's end.
+        for command_id in self._awaited.keys() - decided.active:
+            del self._awaited[command_id]
         # Those no longer Cancelling are forgotten, so the set stays as small as the work.
         self._cancels_sent &= set(decided.cancels)
         for command_id, instance_id in decided.cancels:
@@ -164,6 +227,7 @@ class Dispatcher(PeriodicLoop):
     ) -> _Pass:
         decided = _Pass()
         active = repo.active_commands(conn)  # locked first: see active_commands
+        decided.active = {command.command_id for command in active}
         locked = {command.command_id: command for command in active}
         progress.record_results(conn, results, known=locked)
         # Every result is acknowledged, a dropped one too: the agent may forget it.
@@ -214,7 +278,27 @@ class Dispatcher(PeriodicLoop):
                 log.info("dropped %d commands older than %d days", dropped, HISTORY.days)
         return decided
 
+    async def _settle_results(self) -> None:
+        """Wait (RESULT_SETTLE_S at most) while results of the commands whose results are in
+        are still awaited from agents served here, so that one pass records them together."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RESULT_SETTLE_S
+        while any(result.command_id in self._awaited for result in self._results):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            self._arrival = loop.create_future()
+            try:
+                await asyncio.wait_for(self._arrival, remaining)
+            except TimeoutError:
+                return
+            finally:
+                self._arrival = None
+
     async def _send_invocation(self, command: repo.CommandRow, instance_ids: Sequence[str]) -> None:
+        if command.command_id not in self._delivered and len(self._delivered) >= _DELIVERED_KEPT:
+            self._delivered.clear()
+        self._delivered[command.command_id] = command
         sealed = send.open_plan(self._keyring, command.command_id, command.sealed_plan)
         frame = InvocationFrame(
             command_id=command.command_id,
@@ -225,7 +309,9 @@ class Dispatcher(PeriodicLoop):
             region=command.region,
         )
         for instance_id in instance_ids:
-            if not await self._hub.send(instance_id, frame):
+            if await self._hub.send(instance_id, frame):
+                self._awaited.setdefault(command.command_id, set()).add(instance_id)
+            else:
                 # Claimed but not sent: it goes out when the agent reconnects.
                 log.info(
                     "invocation %s for %s waits for its agent", command.command_id, instance_id

@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -73,15 +74,25 @@ def route(conn: Connection, *, now: dt.datetime, limit: int) -> int:
     notices: list[tuple[tuple[str, str, str], delivery_rows.NewDelivery]] = []
     commands: dict[str, shapes.CommandFacts | None] = {}
     for row in rows:
-        event = stored_event(row)
-        key = shapes.ordering_key(event)
-        # Most events match no rule (most scopes have none): the envelope is made for a rule.
         in_scope = [
             rule
             for rule in rules
             if (rule.account_id, rule.region) == (row.account_id, row.region)
             and rule.covers(row.id)
         ]
+        kind = _RUN_COMMAND_KINDS.get(row.detail_type) if row.source == SSM_SOURCE else None
+        if not in_scope and kind is None:
+            continue  # nothing can want it: no rule of its scope, no notification
+        notice = (
+            None
+            if kind is None
+            else _notification(conn, row.detail, row.created_at, kind, commands)
+        )
+        if not in_scope and notice is None:
+            continue  # most Run Command events: their command asked for no notification
+        event = stored_event(row)
+        key = shapes.ordering_key(event)
+        # The envelope is made for a rule only.
         envelope = shapes.envelope(event) if in_scope else {}
         body = shapes.compact(envelope) if in_scope else ""
         for rule in in_scope:
@@ -94,7 +105,6 @@ def route(conn: Connection, *, now: dt.datetime, limit: int) -> int:
                 )
                 for t in targets.get(rule.id, ())
             )
-        notice = _notification(conn, event, commands)
         if notice is not None:
             topic, message = notice
             notices.append(
@@ -113,14 +123,16 @@ def route(conn: Connection, *, now: dt.datetime, limit: int) -> int:
 
 def _notification(
     conn: Connection,
-    event: shapes.StoredEvent,
+    detail: dict[str, Any],
+    created_at: dt.datetime,
+    kind: str,
     commands: dict[str, shapes.CommandFacts | None],
 ) -> tuple[str, str] | None:
-    """(NotificationArn, message) when the event's command asked to be notified of it;
-    ``commands`` keeps each command's facts for the events after (a fan-out's are many)."""
-    kind = _RUN_COMMAND_KINDS.get(event.detail_type)
-    command_id = event.detail.get("command-id")
-    if kind is None or not isinstance(command_id, str) or event.source != SSM_SOURCE:
+    """(NotificationArn, message) when a Run Command event of ``kind`` (Command or Invocation)
+    with this detail is one its command asked to be notified of; ``commands`` keeps each
+    command's facts for the events after (a fan-out's are many)."""
+    command_id = detail.get("command-id")
+    if not isinstance(command_id, str):
         return None
     if command_id not in commands:
         command = commands_repo.get_command_by_id(conn, command_id)
@@ -129,14 +141,14 @@ def _notification(
     if facts is None:
         return None
     config = facts.notification_config
-    status = str(event.detail.get("status", ""))
+    status = str(detail.get("status", ""))
     if not shapes.notification_wanted(config, kind, status):
         return None
     if kind == "Command":
-        message = shapes.command_message(facts, status, event.created_at)
+        message = shapes.command_message(facts, status, created_at)
     else:
-        instance_id = str(event.detail.get("instance-id", ""))
-        message = shapes.invocation_message(facts, instance_id, status, event.created_at)
+        instance_id = str(detail.get("instance-id", ""))
+        message = shapes.invocation_message(facts, instance_id, status, created_at)
     return str(config["NotificationArn"]), shapes.compact(message)
 
 

@@ -6,6 +6,7 @@ command when the relay routes these events, so nothing else is written here."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable
 
@@ -19,16 +20,43 @@ from openssm.statuses import INVOCATION_STATUS, InvocationDetail
 
 
 def facts(command: repo.CommandRow) -> shapes.CommandFacts:
+    return _facts(
+        command.command_id,
+        command.document_name,
+        command.requested_at,
+        command.expires_at,
+        command.parameters,
+        command.instance_ids,
+        command.output_s3_bucket,
+        command.output_s3_prefix,
+        command.notification_config,
+    )
+
+
+# A command's facts never change, and every status change of its invocations and of itself
+# (a dozen and more per command) needs them: its JSON is parsed once, not per event.
+@functools.lru_cache(maxsize=256)
+def _facts(
+    command_id: str,
+    document_name: str,
+    requested_at: dt.datetime,
+    expires_at: dt.datetime,
+    parameters: str,
+    instance_ids: str,
+    output_s3_bucket: str,
+    output_s3_prefix: str,
+    notification_config: str,
+) -> shapes.CommandFacts:
     return shapes.CommandFacts(
-        command_id=command.command_id,
-        document_name=command.document_name,
-        requested_at=command.requested_at,
-        expires_at=command.expires_at,
-        parameters=json.loads(command.parameters or "{}"),
-        instance_ids=json.loads(command.instance_ids or "[]"),
-        output_s3_bucket=command.output_s3_bucket,
-        output_s3_prefix=command.output_s3_prefix,
-        notification_config=json.loads(command.notification_config or "{}"),
+        command_id=command_id,
+        document_name=document_name,
+        requested_at=requested_at,
+        expires_at=expires_at,
+        parameters=json.loads(parameters or "{}"),
+        instance_ids=json.loads(instance_ids or "[]"),
+        output_s3_bucket=output_s3_bucket,
+        output_s3_prefix=output_s3_prefix,
+        notification_config=json.loads(notification_config or "{}"),
     )
 
 
@@ -60,11 +88,12 @@ def invocations_changed(
     """These invocations' StatusDetails became ``details``: one event each, with the Status
     it shows (ExecutionTimedOut shows TimedOut, and so on)."""
     status = INVOCATION_STATUS[InvocationDetail(details)]
-    known = facts(command)
+    # One detail made for the command; each invocation's differs in its instance id only.
+    common = shapes.invocation_detail(facts(command), "", status)
     events = [
         (
             [arns.managed_instance_arn(command.region, command.account_id, instance_id)],
-            shapes.invocation_detail(known, instance_id, status),
+            {**common, "instance-id": instance_id},
         )
         for instance_id in instance_ids
     ]

@@ -95,6 +95,7 @@ class OutputCollector:
         staging: OutputStaging,
         ready: Callable[[progress.InvocationResult], None],
         connected: Callable[[str], Awaitable[None]],
+        delivered: Callable[[str], repo.CommandRow | None] = lambda _command_id: None,
     ) -> None:
         self._store = store
         self._connected = connected
@@ -102,6 +103,7 @@ class OutputCollector:
         self._hub = hub
         self._staging = staging
         self._ready = ready
+        self._delivered = delivered
         self._destinations: dict[str, _Destination | None] = {}
         self._running: dict[tuple[str, str], bool] = {}
         self._publishing: dict[tuple[str, str], asyncio.Task[None]] = {}
@@ -263,7 +265,9 @@ class OutputCollector:
     async def _destination(self, command_id: str) -> _Destination | None:
         if command_id in self._destinations:
             return self._destinations[command_id]
-        command = await self._store.read(
+        # A command delivered from here need not be read again: where its output goes is
+        # fixed when it is sent.
+        command = self._delivered(command_id) or await self._store.read(
             functools.partial(repo.get_command_by_id, command_id=command_id)
         )
         found = (

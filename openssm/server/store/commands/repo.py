@@ -8,6 +8,7 @@ ListCommands' statements are in listing.py.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -319,25 +320,51 @@ def _command_from(mapping: Any) -> CommandRow:
     return CommandRow(**{col.name: mapping[commands.c[col.name]] for col in commands.columns})
 
 
+_WAITING_FOR = (
+    sa.select(command_invocations.c.instance_id)
+    .where(
+        command_invocations.c.command_id == sa.bindparam("b_command_id"),
+        command_invocations.c.status_details == "Pending",
+        command_invocations.c.instance_id.in_(sa.bindparam("b_instance_ids", expanding=True)),
+    )
+    .order_by(command_invocations.c.instance_id)
+    .limit(sa.bindparam("b_limit"))
+)
+
+
 def waiting_for(
     conn: Connection, command_id: str, instance_ids: Iterable[str], *, limit: int
 ) -> list[str]:
     """Up to ``limit`` Pending invocations of the command on these instances, by instance id."""
-    i = command_invocations.c
     ids = sorted(set(instance_ids))
     found: list[str] = []
     for chunk in _chunks(ids):
         if len(found) >= limit:
             break
-        select = (
-            sa.select(i.instance_id)
-            .where(i.command_id == command_id, i.status_details == "Pending")
-            .where(i.instance_id.in_(chunk))
-            .order_by(i.instance_id)
-            .limit(limit - len(found))
-        )
-        found.extend(r[0] for r in conn.execute(select))
+        values = {
+            "b_command_id": command_id,
+            "b_instance_ids": chunk,
+            "b_limit": limit - len(found),
+        }
+        found.extend(r[0] for r in conn.execute(_WAITING_FOR, values))
     return found
+
+
+_CLAIM = (
+    command_invocations.update()
+    .where(
+        command_invocations.c.command_id == sa.bindparam("b_command_id"),
+        command_invocations.c.instance_id.in_(sa.bindparam("b_instance_ids", expanding=True)),
+        command_invocations.c.status_details == "Pending",
+    )
+    .values(
+        status_details="InProgress",
+        claimed_by=sa.bindparam("b_replica"),
+        delivered_at=sa.bindparam("b_now"),
+        deliveries=command_invocations.c.deliveries + 1,
+    )
+    .returning(command_invocations.c.instance_id)
+)
 
 
 def claim(
@@ -355,24 +382,10 @@ def claim(
     invocation is delivered by one replica only. One statement per chunk of ids: a
     10,000-target command is claimed in 20 statements, not 10,000.
     """
-    i = command_invocations.c
     won: set[str] = set()
     for chunk in _chunks(instance_ids):
-        claimed = conn.execute(
-            command_invocations.update()
-            .where(
-                i.command_id == command_id,
-                i.instance_id.in_(chunk),
-                i.status_details == "Pending",
-            )
-            .values(
-                status_details="InProgress",
-                claimed_by=replica,
-                delivered_at=now,
-                deliveries=i.deliveries + 1,
-            )
-            .returning(i.instance_id)
-        )
+        values = {"b_command_id": command_id, "b_instance_ids": chunk, "b_replica": replica}
+        claimed = conn.execute(_CLAIM, {**values, "b_now": now})
         won.update(r[0] for r in claimed)
     return [instance_id for instance_id in instance_ids if instance_id in won]
 
@@ -395,19 +408,26 @@ def cancelling_claimed_by(conn: Connection, replica: str) -> list[tuple[str, str
     return [(r[0], r[1]) for r in conn.execute(select)]
 
 
+_DETAILS_BY_INSTANCE = sa.select(
+    command_invocations.c.instance_id, command_invocations.c.status_details
+).where(
+    command_invocations.c.command_id == sa.bindparam("b_command_id"),
+    command_invocations.c.instance_id.in_(sa.bindparam("b_instance_ids", expanding=True)),
+)
+
+
 def details_by_instance(
     conn: Connection, command_id: str, instance_ids: Iterable[str]
 ) -> dict[str, str]:
     """Instance id → StatusDetails of the command's invocations on these instances (an
     instance the command does not target is absent)."""
-    i = command_invocations.c
     ids = list(instance_ids)
     found: dict[str, str] = {}
     for chunk in _chunks(ids):
-        select = sa.select(i.instance_id, i.status_details).where(
-            i.command_id == command_id, i.instance_id.in_(chunk)
+        rows = conn.execute(
+            _DETAILS_BY_INSTANCE, {"b_command_id": command_id, "b_instance_ids": chunk}
         )
-        found.update((r[0], r[1]) for r in conn.execute(select))
+        found.update((r[0], r[1]) for r in rows)
     return found
 
 
@@ -427,10 +447,28 @@ def end_invocations(conn: Connection, endings: Sequence[Ending], *, only_if: Ite
     current StatusDetails is still in ``only_if``."""
     if not endings:
         return
+    conn.execute(
+        _ending_statement(frozenset(only_if)),
+        [
+            {
+                "b_command_id": e.command_id,
+                "b_instance_id": e.instance_id,
+                "b_status_details": e.status_details,
+                "b_ended_at": e.ended_at,
+                "b_response_code": e.response_code,
+            }
+            for e in endings
+        ],
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _ending_statement(only_if: frozenset[str]) -> sa.Update:
+    """end_invocations' statement, built once per set of StatusDetails it may replace."""
     i = command_invocations.c
     # Equalities, not IN: an IN list is expanded per execution, which a batch cannot do.
-    still = sa.or_(*(i.status_details == details for details in sorted(set(only_if))))
-    statement = (
+    still = sa.or_(*(i.status_details == details for details in sorted(only_if)))
+    return (
         command_invocations.update()
         .where(
             i.command_id == sa.bindparam("b_command_id"),
@@ -442,19 +480,6 @@ def end_invocations(conn: Connection, endings: Sequence[Ending], *, only_if: Ite
             ended_at=sa.bindparam("b_ended_at"),
             response_code=sa.bindparam("b_response_code"),
         )
-    )
-    conn.execute(
-        statement,
-        [
-            {
-                "b_command_id": e.command_id,
-                "b_instance_id": e.instance_id,
-                "b_status_details": e.status_details,
-                "b_ended_at": e.ended_at,
-                "b_response_code": e.response_code,
-            }
-            for e in endings
-        ],
     )
 
 

@@ -4,6 +4,7 @@ function runs in the caller's transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -28,16 +29,29 @@ DEAD = "dead"
 _ROUTING_LOCK = 0x6576726F757465
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class OutboxRow:
+    """One outbox event, its JSON parsed when first asked for: routing leaves most events'
+    unread (no rule or notification wants them)."""
+
     id: int
     account_id: str
     region: str
     created_at: dt.datetime
     source: str
     detail_type: str
-    resources: list[str]
-    detail: dict[str, Any]
+    resources_json: str
+    detail_json: str
+
+    @functools.cached_property
+    def resources(self) -> list[str]:
+        resources: list[str] = json.loads(self.resources_json)
+        return resources
+
+    @functools.cached_property
+    def detail(self) -> dict[str, Any]:
+        detail: dict[str, Any] = json.loads(self.detail_json)
+        return detail
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,8 +82,8 @@ def _outbox(row: Any) -> OutboxRow:
         created_at=row.created_at,
         source=row.source,
         detail_type=row.detail_type,
-        resources=json.loads(row.resources),
-        detail=json.loads(row.detail),
+        resources_json=row.resources,
+        detail_json=row.detail,
     )
 
 
@@ -81,16 +95,18 @@ def take_routing_turn(conn: Connection) -> bool:
     return bool(conn.execute(sa.select(sa.func.pg_try_advisory_xact_lock(_ROUTING_LOCK))).scalar())
 
 
+_UNROUTED = (
+    sa.select(outbox_events)
+    .where(O.delivered_at.is_(None))
+    .order_by(O.id)
+    .limit(sa.bindparam("b_limit"))
+    .with_for_update(skip_locked=True)
+)
+
+
 def unrouted(conn: Connection, *, limit: int) -> list[OutboxRow]:
     """The oldest events no rule has been matched against yet."""
-    query = (
-        sa.select(outbox_events)
-        .where(O.delivered_at.is_(None))
-        .order_by(O.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return [_outbox(r) for r in conn.execute(query)]
+    return [_outbox(r) for r in conn.execute(_UNROUTED, {"b_limit": limit})]
 
 
 def mark_routed(conn: Connection, ids: Sequence[int], now: dt.datetime) -> None:

@@ -1,9 +1,10 @@
 """Run Command operations: SendCommand, ListCommands, ListCommandInvocations,
 GetCommandInvocation, CancelCommand.
 
-A sent command is written with its invocations in one transaction; the dispatcher, woken by
-the commands doorbell, delivers them. Times the model types as strings
-(ExecutionStartDateTime, ExecutionElapsedTime) are written as AWS writes them.
+A sent command is written with its invocations in one transaction, in which the dispatcher
+claims what it starts at once on the agents connected here (services/commands/starter.py).
+Times the model types as strings (ExecutionStartDateTime, ExecutionElapsedTime) are written as
+AWS writes them.
 """
 
 from __future__ import annotations
@@ -214,16 +215,17 @@ async def send_command(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
         output.check_location, rt.objects, request.output_s3_bucket, request.output_s3_prefix
     )
     cutoff = ctx.now - dt.timedelta(seconds=rt.settings.connection_lost_after_s)
-    row = await rt.store.write(
-        lambda conn: send.send_command(conn, ctx, rt.keyring, request, online_cutoff=cutoff)
+    row = await rt.command_starter.send(
+        rt.store,
+        rt.commands_doorbell,
+        lambda conn: send.send_command(conn, ctx, rt.keyring, request, online_cutoff=cutoff),
     )
-    rt.commands_doorbell.ring()
     return {"Command": _command(row)}
 
 
 async def list_commands(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
     reads.check_instance(body.get("InstanceId"))
-    rows, token = await rt.store.scan(
+    rows, token = await (rt.store.read if body.get("CommandId") else rt.store.scan)(
         lambda conn: reads.list_commands(
             conn,
             ctx,
