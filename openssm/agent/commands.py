@@ -169,8 +169,10 @@ class CommandRunner:
         platform: PlatformType = PlatformType.LINUX,
         reboot: Reboot | None = None,
         inventory: InventoryReporter | None = None,
+        script_root: Path | None = None,
     ) -> None:
         self._ledger = ledger
+        self._script_root = script_root
         self._reboot = reboot
         self._spool = spool
         self._instance_id = instance_id
@@ -254,6 +256,7 @@ class CommandRunner:
             region=frame.region,
             platform=self._platform,
             work_root=self._work_root,
+            script_root=self._script_root,
             cancel=cancel,
             execution_timeout_s=float(frame.execution_timeout_s),
             secrets=tuple(frame.secrets),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -25,6 +26,7 @@ from openssm.agent.ledger import Ledger
 from openssm.agent.proc import watch_children_with_pidfd
 from openssm.agent.reboot import reboot_with
 from openssm.agent.run.executor import remove_stale_runs
+from openssm.agent.run.script_root import remove_stale_scripts, tmpfs_script_root
 from openssm.agent.sessions.leg import LegOpener
 from openssm.agent.sessions.manager import SessionManager
 from openssm.agent.spool import OutputSpool
@@ -105,10 +107,18 @@ def run_agent(settings: AgentSettings) -> int:
         registration.instance_id,
         registration.server_url,
     )
-    with Ledger(state.ledger_file) as ledger:
+    try:
+        ledger = Ledger(state.ledger_file)
+    except AgentError as exc:
+        log.error("%s", exc)
+        return EXIT_NOT_READY
+    with ledger:
         ledger.prune(older_than=time.time() - LEDGER_RETENTION_S)
         # Scripts of runs an earlier agent process left behind may hold secrets.
         remove_stale_runs(state.runs_dir)
+        script_root = tmpfs_script_root(state.root)
+        if script_root is not None:
+            remove_stale_scripts(script_root)
         spool = OutputSpool(state.output_dir)
         # Output is kept only for results the server has not acknowledged yet, and for
         # commands that resume after a reboot.
@@ -119,6 +129,7 @@ def run_agent(settings: AgentSettings) -> int:
             ledger=ledger,
             instance_id=registration.instance_id,
             work_root=state.runs_dir,
+            script_root=script_root,
             spool=spool,
             reboot=reboot_with(settings.reboot_command),
             inventory=InventoryReporter(state.root / "inventory"),
@@ -152,5 +163,9 @@ def run_agent(settings: AgentSettings) -> int:
                 exc,
             )
             return EXIT_DEREGISTERED
+        finally:
+            if script_root is not None:
+                # Nothing runs any more; the directory is made again at the next start.
+                shutil.rmtree(script_root, ignore_errors=True)
     log.info("openssm agent stopped")
     return EXIT_OK

@@ -7,6 +7,7 @@ started has stopped. The executor decides what happens next (retries, onFailure,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -50,6 +51,8 @@ class StepEnv:
     """One attempt at one step.
 
     ``work_dir``: a private (0700) directory of its own, removed after the run.
+    ``script_path``: where to write a script file named so (in ``work_dir``, or in the
+    agent's directory on a tmpfs); the executor removes it after the run.
     ``deadline``: ``time.monotonic()`` by which the step must have stopped (the step's
     ``timeoutSeconds`` and the document's execution timeout), None when unbounded.
     ``depth``: 0 for the plan sent, one more for each ``aws:runDocument`` around it.
@@ -59,6 +62,7 @@ class StepEnv:
     context: RunContext
     output: StepOutput
     work_dir: Path
+    script_path: Callable[[str], Path]
     deadline: float | None
     depth: int
     secrets: tuple[str, ...]

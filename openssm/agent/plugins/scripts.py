@@ -1,8 +1,10 @@
 """What aws:runShellScript and aws:runPowerShellScript share: a script file run as a process.
 
-The step's ``runCommand`` lines are written to a file (0700, in the step's private
-directory, removed after the run) and the interpreter is given the file's path, so the
-commands (and any ``{{ssm-secure:}}`` value in them) appear in no process's command line.
+The step's ``runCommand`` lines are written to a file (0700, removed after the run) and the
+interpreter is given the file's path, so the commands (and any ``{{ssm-secure:}}`` value in
+them) appear in no process's command line. The file is in the agent's private directory on
+the host's tmpfs where there is one (``run.script_root``: the values never reach a disk),
+else in the step's private directory.
 
 Inputs, as AWS's agent reads them:
 - ``runCommand``: a list of lines or one string.
@@ -123,7 +125,7 @@ async def run_script(
     )
     if not cwd.is_dir():
         return await env.fail(f"working directory {cwd} does not exist or is not a directory")
-    script = env.work_dir / script_name
+    script = env.script_path(script_name)
     write_script(script, lines)
     has_shebang = bool(lines) and lines[0].startswith("#!")
     argv = [str(script)] if has_shebang else [*interpreter, str(script)]

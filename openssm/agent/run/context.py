@@ -64,7 +64,9 @@ class RunContext:
     """Everything a run needs besides the plan.
 
     ``work_root``: a private directory (created 0700 if missing) under which each run
-    makes its own directory for scripts, removed when the run ends.
+    makes its own directory for its steps, removed when the run ends.
+    ``script_root``: the agent's private directory on a tmpfs for scripts (``script_root``
+    module); None: each script is written in its step's directory.
     ``execution_timeout_s``: bound on the whole plan (None: only the steps' own
     ``timeoutSeconds`` bound it). ``cancel``: set it to stop the run; ``run_plan`` returns
     Cancelled once every process it started is gone. ``secrets``: values of the plan's
@@ -89,4 +91,5 @@ class RunContext:
     kill_grace_s: float = 2.0
     may_reboot: bool = True
     environment: Mapping[str, str] = field(default_factory=dict)
+    script_root: Path | None = None
     inventory: InventoryReporter | None = None

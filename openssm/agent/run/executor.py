@@ -5,9 +5,11 @@ The lead's channel code calls::
     outcome = await run_plan(plan, context, sink)              # a new invocation
     outcome = await run_plan(plan, context, sink, start_at=i)  # after a reboot
 
-Each run gets its own private directory under ``context.work_root`` (scripts live
-there), removed when the run ends, after every process it started is gone; an agent
-that died mid-run leaves its directory behind for ``remove_stale_runs`` at the next start. Steps run
+Each run gets its own private directory under ``context.work_root``, and each step attempt
+a directory in it (its default working directory); scripts live there too, or in
+``context.script_root`` when the agent has one (a tmpfs: ``script_root``). All of it is
+removed when the run ends, after every process it started is gone; an agent that died
+mid-run leaves its directory behind for ``remove_stale_runs`` at the next start. Steps run
 one after another (``sequence`` decides which), each by the plugin for its action; a
 plugin that raises fails its step with the error in the step's stderr rather than
 ending the run. Nested documents (aws:runDocument) run through the same loop, their
@@ -16,9 +18,11 @@ output in the outer step's.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import secrets
 import shutil
-import tempfile
 import time
 import traceback
 from collections.abc import Mapping
@@ -58,17 +62,28 @@ async def run_plan(
 ) -> PlanOutcome:
     """Run ``plan``'s steps from ``start_at`` on, each by ``plugins[step.action]``."""
     ensure_private_dir(context.work_root)
-    run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX, dir=context.work_root))
+    runner = _Runner(context, sink, _make_run_dir(context.work_root), plugins)
     try:
         deadline = None
         if context.execution_timeout_s is not None:
             deadline = time.monotonic() + context.execution_timeout_s
-        runner = _Runner(context, sink, run_dir, plugins)
         return await runner.run(
             plan, secrets=context.secrets, depth=0, deadline=deadline, start_at=start_at
         )
     finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        runner.remove()
+
+
+def _make_run_dir(work_root: Path) -> Path:
+    """A new private directory under ``work_root`` (``tempfile.mkdtemp``'s checks and name
+    sequence cost more than the mkdir itself)."""
+    while True:
+        path = work_root / f"{RUN_DIR_PREFIX}{secrets.token_hex(6)}"
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return path
 
 
 def remove_stale_runs(work_root: Path) -> int:
@@ -104,6 +119,32 @@ class _Runner:
         self._sink = sink
         self._run_dir = run_dir
         self._dirs = 0
+        self._scripts: list[Path] = []
+
+    def remove(self) -> None:
+        """Remove the run's scripts and directories. Most scripts leave nothing behind, so
+        unlinking what the run made costs less than walking it (``rmtree``), which is kept
+        for directories a script wrote to."""
+        for script in self._scripts:
+            with contextlib.suppress(OSError):
+                script.unlink()
+        try:
+            for number in range(self._dirs, 0, -1):
+                (self._run_dir / f"{number:04d}").rmdir()
+            self._run_dir.rmdir()
+        except OSError:
+            shutil.rmtree(self._run_dir, ignore_errors=True)
+
+    def _script_path(self, work_dir: Path, name: str) -> Path:
+        """Where the step whose directory is ``work_dir`` writes its script ``name``."""
+        root = self._context.script_root
+        path = (
+            work_dir / name
+            if root is None
+            else root / f"{self._run_dir.name}-{work_dir.name}-{name}"
+        )
+        self._scripts.append(path)
+        return path
 
     async def run(
         self,
@@ -168,10 +209,12 @@ class _Runner:
             if step.timeout_s is not None:
                 own = time.monotonic() + step.timeout_s
                 step_deadline = own if deadline is None else min(own, deadline)
+            work_dir = self._new_dir()
             env = StepEnv(
                 context=self._context,
                 output=output,
-                work_dir=self._new_dir(),
+                work_dir=work_dir,
+                script_path=functools.partial(self._script_path, work_dir),
                 deadline=step_deadline,
                 depth=depth,
                 secrets=secrets,

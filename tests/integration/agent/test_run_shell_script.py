@@ -263,3 +263,53 @@ def test_powershell_runs_with_pwsh_or_fails_saying_it_is_missing(
         assert (step.status, step.response_code) == (StepStatus.FAILED, 1)
         assert "needs PowerShell (pwsh), which is not installed on this host" in step.message
         assert sink.text("stderr") == step.message + "\n"
+
+
+def test_with_a_script_root_the_script_is_written_there_and_removed(tmp_path: Path) -> None:
+    # The agent's directory on a tmpfs (run/script_root.py): the script, which may hold
+    # secrets, never reaches the disk; the step still starts in its own private directory.
+    scripts = tmp_path / "shm-scripts"
+    scripts.mkdir(mode=0o700)
+    document = {
+        "schemaVersion": "2.2",
+        "mainSteps": [
+            {
+                "action": "aws:runShellScript",
+                "name": "where",
+                "inputs": {
+                    "runCommand": [
+                        "password='{{ssm-secure:/app/password}}'",
+                        'echo "$0"',
+                        'stat -c %a "$0"',
+                        "ls -A",
+                        "pwd",
+                    ]
+                },
+            }
+        ],
+    }
+    plan = plan_of(document, secure={"/app/password": SECRET})
+    ctx = context(tmp_path, secrets=(SECRET,), script_root=scripts)
+    outcome, sink = run(plan, ctx)
+    assert outcome.status is InvocationStatus.SUCCESS
+    script, mode, cwd = sink.text().split("\n")[:3]
+    assert Path(script).parent == scripts
+    assert mode == "700"
+    assert Path(cwd).is_relative_to(tmp_path / "work")  # ls -A printed nothing
+    assert list(scripts.iterdir()) == []
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_what_the_steps_leave_in_their_directories_goes_with_the_run(tmp_path: Path) -> None:
+    plan = shell_steps(
+        {"name": "litter", "runCommand": "mkdir -p a/b && touch a/b/c f ../beside"},
+        {"name": "tidy", "runCommand": "true"},
+        {"name": "again", "runCommand": "exit 1", "maxAttempts": 2},
+    )
+    outcome, _ = run(plan, context(tmp_path))
+    assert [s.status for s in outcome.steps] == [
+        StepStatus.SUCCESS,
+        StepStatus.SUCCESS,
+        StepStatus.FAILED,
+    ]
+    assert list((tmp_path / "work").iterdir()) == []

@@ -12,6 +12,7 @@ import pytest
 from types_boto3_ssm.client import SSMClient
 from types_boto3_ssm.type_defs import GetCommandInvocationResultTypeDef
 
+from openssm.agent.run.script_root import SHM, exec_tmpfs, tmpfs_script_root
 from tests.agents import AgentFactory, AgentProcess, tag_instance
 from tests.aws_errors import error_of
 from tests.canary import assert_absent, command_lines
@@ -177,6 +178,32 @@ def test_an_agent_killed_mid_command_reports_it_failed_and_never_runs_it_twice(
     ]
     assert "stopped while this command ran" in listed["CommandPlugins"][0]["Output"]
     assert runs.read_text() == "run\n"
+    # The killed agent's script was removed when it started again (it may hold secrets).
+    scripts = tmpfs_script_root(agent.state_dir)
+    assert scripts is None or list(scripts.iterdir()) == []
+
+
+def test_scripts_are_run_from_the_agents_tmpfs_directory_which_goes_when_it_stops(
+    agent_factory: AgentFactory, fleet_server: ServerProcess
+) -> None:
+    if not exec_tmpfs(SHM):
+        pytest.skip(f"{SHM} is not a tmpfs that allows exec on this host")
+    ssm = fleet_server.client()
+    (agent,) = agent_factory(1)
+    command_id = ssm.send_command(
+        DocumentName=SHELL,
+        InstanceIds=[agent.instance_id],
+        Parameters={"commands": ['echo "$0"', "ls -A"]},
+    )["Command"]["CommandId"]
+    got = _ended(ssm, command_id, agent.instance_id)
+    assert got["Status"] == "Success", got
+    script = Path(got["StandardOutputContent"].strip())  # ls -A: the step's directory is empty
+    assert script.parent.parent == SHM
+    assert script.parent.name.startswith("openssm-agent-")
+    assert script.parent.is_dir()
+    assert not script.exists()
+    agent.stop()
+    assert not script.parent.exists()
 
 
 def test_shell_syntax_in_a_parameter_that_is_not_script_stays_inert(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,25 @@ def test_an_acknowledgement_leaves_starts_and_results_synced_in_full(ledger: Led
     assert ledger.ack_result("c-1")
     # 2 is FULL: the next start is on disk before its command runs (DESIGN §4).
     assert ledger._db.execute("PRAGMA synchronous").fetchone() == (2,)
+
+
+def test_a_second_agent_process_on_the_same_ledger_is_refused(tmp_path: Path) -> None:
+    # The ledger holds its lock while open: two agents on one state directory would each
+    # run every command once.
+    script = (
+        "import sys; from pathlib import Path; from openssm.agent.ledger import Ledger; "
+        "Ledger(Path(sys.argv[1]), lock_wait_s=0.1)"
+    )
+    with Ledger(tmp_path / "ledger.db") as first:
+        first.record_started("c-1")
+        second = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "ledger.db")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert second.returncode != 0
+    assert "is in use by another agent process" in second.stderr
+    assert not (tmp_path / "ledger.db-shm").exists()
+    with Ledger(tmp_path / "ledger.db") as again:
+        assert again.was_started("c-1")
