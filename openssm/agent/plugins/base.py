@@ -51,6 +51,8 @@ class StepEnv:
     """One attempt at one step.
 
     ``work_dir``: a private (0700) directory of its own, removed after the run.
+    ``run_dir``: the run's directory, where a relative ``workingDirectory`` is looked up
+    (``work_dir`` is in it, or is it when the run has this one step).
     ``script_path``: where to write a script file named so (in ``work_dir``, or in the
     agent's directory on a tmpfs); the executor removes it after the run.
     ``deadline``: ``time.monotonic()`` by which the step must have stopped (the step's
@@ -62,6 +64,7 @@ class StepEnv:
     context: RunContext
     output: StepOutput
     work_dir: Path
+    run_dir: Path
     script_path: Callable[[str], Path]
     deadline: float | None
     depth: int

@@ -121,7 +121,7 @@ async def run_script(
     if lines is None:
         return await env.fail("runCommand must be a list of strings or a string")
     cwd = working_directory(
-        step.inputs.get("workingDirectory"), run_dir=env.work_dir.parent, default=env.work_dir
+        step.inputs.get("workingDirectory"), run_dir=env.run_dir, default=env.work_dir
     )
     if not cwd.is_dir():
         return await env.fail(f"working directory {cwd} does not exist or is not a directory")

@@ -6,7 +6,10 @@ The lead's channel code calls::
     outcome = await run_plan(plan, context, sink, start_at=i)  # after a reboot
 
 Each run gets its own private directory under ``context.work_root``, and each step attempt
-a directory in it (its default working directory); scripts live there too, or in
+a directory in it (its default working directory), except in a run of one step attempted
+once without a nested document, the common case, whose step has the run's directory itself
+(a directory fewer to make and remove; a relative ``workingDirectory`` is looked up in the
+run's directory either way). Scripts live in those directories, or in
 ``context.script_root`` when the agent has one (a tmpfs: ``script_root``). All of it is
 removed when the run ends, after every process it started is gone; an agent that died
 mid-run leaves its directory behind for ``remove_stale_runs`` at the next start. Steps run
@@ -44,6 +47,7 @@ from openssm.agent.run.outcome import (
 )
 from openssm.agent.run.output import StepOutput
 from openssm.agent.run.sequence import Stop, after_step, before_step, should_retry
+from openssm.documents.nested import RUN_DOCUMENT
 from openssm.documents.plan import Plan, RenderedStep
 from openssm.files import ensure_private_dir
 
@@ -62,7 +66,9 @@ async def run_plan(
 ) -> PlanOutcome:
     """Run ``plan``'s steps from ``start_at`` on, each by ``plugins[step.action]``."""
     ensure_private_dir(context.work_root)
-    runner = _Runner(context, sink, _make_run_dir(context.work_root), plugins)
+    rest = plan.steps[start_at:]
+    one_directory = len(rest) == 1 and rest[0].max_attempts <= 1 and rest[0].action != RUN_DOCUMENT
+    runner = _Runner(context, sink, _make_run_dir(context.work_root), plugins, one_directory)
     try:
         deadline = None
         if context.execution_timeout_s is not None:
@@ -113,8 +119,11 @@ class _Runner:
         sink: OutputSink,
         run_dir: Path,
         plugins: Mapping[str, Plugin],
+        one_directory: bool = False,
     ) -> None:
         self._context = context
+        # The run's directory is its one step's: it is handed out once, as that step's.
+        self._run_dir_free = one_directory
         self._plugins = plugins
         self._sink = sink
         self._run_dir = run_dir
@@ -214,6 +223,7 @@ class _Runner:
                 context=self._context,
                 output=output,
                 work_dir=work_dir,
+                run_dir=self._run_dir,
                 script_path=functools.partial(self._script_path, work_dir),
                 deadline=step_deadline,
                 depth=depth,
@@ -284,6 +294,9 @@ class _Runner:
         return output.stdout.bytes_seen
 
     def _new_dir(self) -> Path:
+        if self._run_dir_free:
+            self._run_dir_free = False
+            return self._run_dir
         self._dirs += 1
         path = self._run_dir / f"{self._dirs:04d}"
         path.mkdir(mode=0o700)

@@ -313,3 +313,23 @@ def test_what_the_steps_leave_in_their_directories_goes_with_the_run(tmp_path: P
         StepStatus.FAILED,
     ]
     assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_a_relative_working_directory_is_looked_up_in_the_runs_directory(
+    tmp_path: Path,
+) -> None:
+    # An earlier step may leave a directory beside its own for a later one; a name that is
+    # not there means the step's own directory, in a run of one step as in longer ones.
+    plan = shell_steps(
+        {"name": "make", "runCommand": "mkdir ../shared && pwd"},
+        {"name": "use", "runCommand": "pwd", "workingDirectory": "shared"},
+    )
+    outcome, sink = run(plan, context(tmp_path))
+    assert outcome.status is InvocationStatus.SUCCESS
+    first, second = (Path(line) for line in sink.text().split())
+    assert second == first.parent / "shared"
+    alone = shell_steps({"name": "alone", "runCommand": "pwd", "workingDirectory": "shared"})
+    _, sink = run(alone, context(tmp_path))
+    own = Path(sink.text().strip())
+    assert own.is_relative_to(tmp_path / "work")
+    assert own.name != "shared"
