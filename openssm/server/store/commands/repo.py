@@ -235,11 +235,12 @@ def delete_commands_before(conn: Connection, cutoff: dt.datetime) -> int:
 
 
 _INVOCATION_FIELDS = tuple(column.name for column in command_invocations.columns)
+_INSERT_INVOCATIONS = command_invocations.insert()
 
 
 def insert_invocations(conn: Connection, rows: Sequence[InvocationRow]) -> None:
     if rows:
-        conn.execute(command_invocations.insert(), [_values(r, _INVOCATION_FIELDS) for r in rows])
+        conn.execute(_INSERT_INVOCATIONS, [_values(r, _INVOCATION_FIELDS) for r in rows])
 
 
 _DETAILS_OF = (
@@ -536,6 +537,7 @@ def overdue(
 
 
 _PLUGIN_FIELDS = tuple(column.name for column in command_plugins.columns)
+_INSERT_PLUGINS = command_plugins.insert()
 _DELETE_PLUGINS = command_plugins.delete().where(
     command_plugins.c.command_id == sa.bindparam("b_command_id"),
     command_plugins.c.instance_id == sa.bindparam("b_instance_id"),
@@ -551,7 +553,7 @@ def replace_plugins(
         return
     conn.execute(_DELETE_PLUGINS, [{"b_command_id": c, "b_instance_id": i} for c, i in invocations])
     if rows:
-        conn.execute(command_plugins.insert(), [_values(r, _PLUGIN_FIELDS) for r in rows])
+        conn.execute(_INSERT_PLUGINS, [_values(r, _PLUGIN_FIELDS) for r in rows])
 
 
 def plugins_of(

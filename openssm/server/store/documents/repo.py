@@ -160,16 +160,25 @@ def _full(m: RowMapping) -> VersionRow:
 # --- documents --------------------------------------------------------------------------------
 
 
+# Built once, values bound at execution: every SendCommand (and association run) looks its
+# document up by name, and building this statement cost more than running it.
+_NAMED = (
+    D.account_id == sa.bindparam("b_account_id"),
+    D.region == sa.bindparam("b_region"),
+    D.name == sa.bindparam("b_name"),
+)
+_DOCUMENT_BY_NAME = sa.select(*_DOCUMENT_COLUMNS).where(*_NAMED)
+# Locked on its own: PostgreSQL refuses FOR UPDATE next to the aggregate in _DOCUMENT_COLUMNS.
+_LOCK_BY_NAME = sa.select(D.id).where(*_NAMED).with_for_update()
+
+
 def get_document(
     conn: Connection, *, account_id: str, region: str, name: str, for_update: bool = False
 ) -> DocumentRow | None:
-    scope = (D.account_id == account_id, D.region == region, D.name == name)
-    if for_update:
-        # Locked on its own: PostgreSQL refuses FOR UPDATE next to the aggregate below.
-        locked = conn.execute(sa.select(D.id).where(*scope).with_for_update()).first()
-        if locked is None:
-            return None
-    row = conn.execute(sa.select(*_DOCUMENT_COLUMNS).where(*scope)).first()
+    named = {"b_account_id": account_id, "b_region": region, "b_name": name}
+    if for_update and conn.execute(_LOCK_BY_NAME, named).first() is None:
+        return None
+    row = conn.execute(_DOCUMENT_BY_NAME, named).first()
     return None if row is None else _document(row._mapping)
 
 

@@ -8,6 +8,7 @@ the cutoff; ConnectionLost otherwise.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -134,7 +135,9 @@ def _instance(row: Any) -> InstanceRow:
     )
 
 
-def ping_status_expression(online_cutoff: dt.datetime) -> sa.ColumnElement[str]:
+def ping_status_expression(
+    online_cutoff: dt.datetime | sa.BindParameter[Any],
+) -> sa.ColumnElement[str]:
     c = managed_instances.c
     return sa.case(
         (c.deregistered_at.is_not(None), sa.literal("Inactive")),
@@ -158,38 +161,84 @@ def _tag_exists(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
     )
 
 
-def _where(condition: Condition, status: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+# A condition's shape: what its SQL looks like, its values aside (those are bound at execution).
+_Shape = tuple[str, ...]
+
+
+def _shape(condition: Condition) -> _Shape:
     if isinstance(condition, ColumnIn):
         if condition.column not in _FILTER_COLUMNS:
             raise ValueError(f"cannot filter managed instances on {condition.column!r}")
-        return managed_instances.c[condition.column].in_(sorted(condition.values))
-    if isinstance(condition, PingStatusIn):
-        return status.in_(sorted(condition.values))
+        return ("column", condition.column)
     if isinstance(condition, TagIn):
-        key_matches = resource_tags.c.tag_key == condition.key
-        if condition.values is None:
-            return _tag_exists(key_matches)
-        return _tag_exists(key_matches, resource_tags.c.tag_value.in_(sorted(condition.values)))
+        return ("tag", "any" if condition.values is None else "in")
+    return (type(condition).__name__,)
+
+
+def _bound(n: int, condition: Condition) -> dict[str, Any]:
+    """The values of the ``n``th condition, by the names its shape's SQL binds."""
+    if isinstance(condition, ColumnIn | PingStatusIn):
+        return {f"b_{n}": sorted(condition.values)}
+    if isinstance(condition, TagIn):
+        values = {f"b_{n}_key": condition.key}
+        return (
+            values if condition.values is None else {**values, f"b_{n}": sorted(condition.values)}
+        )
     if isinstance(condition, TagKeyIn):
-        return _tag_exists(resource_tags.c.tag_key.in_(sorted(condition.keys)))
+        return {f"b_{n}": sorted(condition.keys)}
+    return {}
+
+
+def _where(n: int, shape: _Shape, status: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    values: sa.BindParameter[Any] = sa.bindparam(f"b_{n}", expanding=True)
+    kind = shape[0]
+    if kind == "column":
+        return managed_instances.c[shape[1]].in_(values)
+    if kind == "PingStatusIn":
+        return status.in_(values)
+    if kind == "tag":
+        key_matches = resource_tags.c.tag_key == sa.bindparam(f"b_{n}_key")
+        if shape[1] == "any":
+            return _tag_exists(key_matches)
+        return _tag_exists(key_matches, resource_tags.c.tag_value.in_(values))
+    if kind == "TagKeyIn":
+        return _tag_exists(resource_tags.c.tag_key.in_(values))
     return sa.false()
+
+
+@functools.lru_cache(maxsize=64)
+def _listing(shapes: tuple[_Shape, ...], paged: bool) -> sa.Select[Any]:
+    """list_instances' statement for conditions of these shapes, built once: SendCommand
+    resolves its targets and pollers list the fleet again and again, and building it (and
+    keying it for the compiled cache) cost more than running it."""
+    c = managed_instances.c
+    status = ping_status_expression(sa.bindparam("b_cutoff", type_=c.last_ping_at.type))
+    select = sa.select(managed_instances, status.label("ping_status")).where(
+        c.account_id == sa.bindparam("b_account_id"), c.region == sa.bindparam("b_region")
+    )
+    for n, shape in enumerate(shapes):
+        select = select.where(_where(n, shape, status))
+    if paged:
+        select = select.where(c.instance_id > sa.bindparam("b_after"))
+    return select.order_by(c.instance_id).limit(sa.bindparam("b_limit"))
 
 
 def list_instances(
     conn: Connection, query: InstanceQuery, *, limit: int
 ) -> list[tuple[InstanceRow, str]]:
     """Up to ``limit`` instances of the scope in id order, each with its ping status."""
-    c = managed_instances.c
-    status = ping_status_expression(query.online_cutoff)
-    select = sa.select(managed_instances, status.label("ping_status")).where(
-        c.account_id == query.account_id, c.region == query.region
-    )
-    for condition in query.conditions:
-        select = select.where(_where(condition, status))
+    select = _listing(tuple(_shape(c) for c in query.conditions), query.after is not None)
+    values: dict[str, Any] = {
+        "b_account_id": query.account_id,
+        "b_region": query.region,
+        "b_cutoff": query.online_cutoff,
+        "b_limit": limit,
+    }
     if query.after is not None:
-        select = select.where(c.instance_id > query.after)
-    select = select.order_by(c.instance_id).limit(limit)
-    return [(_instance(r), r._mapping["ping_status"]) for r in conn.execute(select)]
+        values["b_after"] = query.after
+    for n, condition in enumerate(query.conditions):
+        values.update(_bound(n, condition))
+    return [(_instance(r), r._mapping["ping_status"]) for r in conn.execute(select, values)]
 
 
 def existing_ids(

@@ -211,9 +211,10 @@ async def send_command(rt: Runtime, ctx: RequestContext, body: Body) -> Out:
         notification_config=body.get("NotificationConfig"),
         cloudwatch_output_config=body.get("CloudWatchOutputConfig"),
     )
-    await asyncio.to_thread(
-        output.check_location, rt.objects, request.output_s3_bucket, request.output_s3_prefix
-    )
+    if request.output_s3_bucket:  # the local store needs no asking (and no thread)
+        await asyncio.to_thread(
+            output.check_location, rt.objects, request.output_s3_bucket, request.output_s3_prefix
+        )
     cutoff = ctx.now - dt.timedelta(seconds=rt.settings.connection_lost_after_s)
     row = await rt.command_starter.send(
         rt.store,
