@@ -11,7 +11,7 @@ import pytest
 from types_boto3_ssm.client import SSMClient
 from types_boto3_ssm.type_defs import CommandTypeDef
 
-from tests.agents import AgentProcess, tag_instance
+from tests.agents import AgentProcess, tag_instance, wait_ping_status
 from tests.aws_errors import error_of
 from tests.integration.commands.driver import DrivenAgent, driven_agents, step_result
 from tests.support import ServerProcess, wait_until
@@ -293,6 +293,9 @@ def test_a_node_that_connects_later_gets_its_invocation(server: ServerProcess) -
     ssm = server.client()
     (agent,) = driven_agents(ssm, server.url, 1)
     agent.disconnect()
+    # Until the server has seen the channel close, SendCommand may still start the command
+    # on it (sent again when the node comes back): the node must be gone first.
+    wait_ping_status(ssm, [agent.instance_id], "ConnectionLost")
     command_id = ssm.send_command(
         DocumentName=SHELL, InstanceIds=[agent.instance_id], Parameters={"commands": ["true"]}
     )["Command"]["CommandId"]
