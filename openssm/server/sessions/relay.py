@@ -40,6 +40,7 @@ log = logging.getLogger("openssm.sessions")
 # The output payloads a transcript keeps: what the user saw, standard error included.
 _RECORDED_PAYLOADS = frozenset({wire.PayloadType.OUTPUT, wire.PayloadType.STDERR})
 CLOSE_NORMAL = 1000
+_CLOSED = wire.MessageType.CHANNEL_CLOSED.value.encode()
 
 
 class SessionBook(Protocol):
@@ -50,6 +51,8 @@ class SessionBook(Protocol):
     async def client_detached(self, session_id: str) -> None: ...
 
     async def ended(self, session_id: str, status: SessionStatus, details: str) -> None: ...
+
+    async def terminating(self, session_id: str) -> bool: ...
 
 
 class Relay:
@@ -78,6 +81,7 @@ class Relay:
         self._grace: asyncio.Task[None] | None = None
         # The next output sequence number the transcript expects from the agent.
         self._next_output = 0
+        self._agent_reason = ""
 
     @property
     def is_ended(self) -> bool:
@@ -133,11 +137,12 @@ class Relay:
         if self._agent is not leg:
             return
         if clean:
-            await self.end(SessionStatus.TERMINATED, "")
+            await self.end(SessionStatus.TERMINATED, self._agent_reason, tell_client=False)
         else:
             await self.end(SessionStatus.FAILED, "The connection to the managed node was lost")
 
-    async def end(self, status: SessionStatus, details: str) -> None:
+    async def end(self, status: SessionStatus, details: str, *, tell_client: bool = True) -> None:
+        """End the session; ``tell_client`` False when the agent's channel_closed told it."""
         if self.is_ended:
             return
         self._ended.set()
@@ -146,7 +151,7 @@ class Relay:
             self._grace = None
         client, agent = self._client, self._agent
         if client is not None:
-            if status is not SessionStatus.TERMINATED or details:
+            if tell_client:
                 closing = payloads.channel_closed(self.session_id, details)
                 await client.send_bytes(wire.encode(closing))
             await client.close(CLOSE_NORMAL, details)
@@ -161,8 +166,18 @@ class Relay:
     async def from_agent(self, data: bytes) -> None:
         """Carry one agent message to the client: waiting for the first client, dropped while
         a client that came is away."""
-        if self._records_output:
-            await self._record_output(data)
+        # Decoded only when read: a port session's stream is not (the type is bytes 4-36).
+        message = _decoded(data) if self._records_output or _CLOSED in data[4:36] else None
+        if message is not None and message.message_type == wire.MessageType.CHANNEL_CLOSED:
+            # Why the agent ends it (the client's Ctrl-C, the shell's exit): the Details of
+            # a clean end. It waits for a first client, who is told why; but no client
+            # comes to a session TerminateSession ended, and waiting would keep the relay
+            # from the agent's close and the session Terminating.
+            self._agent_reason = payloads.parse_channel_closed(message.payload).output
+            if not self._client_came and await self._book.terminating(self.session_id):
+                self._client_came = True
+        if self._records_output and message is not None:
+            await self._record_output(message)
         while not self.is_ended:
             client = self._client
             if client is None:
@@ -191,11 +206,7 @@ class Relay:
             line = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
             await self._transcript.append(line.encode())
 
-    async def _record_output(self, data: bytes) -> None:
-        try:
-            message = wire.decode(data)
-        except DataChannelError:
-            return
+    async def _record_output(self, message: wire.ClientMessage) -> None:
         if message.message_type != wire.MessageType.OUTPUT_STREAM_DATA:
             return
         if message.sequence_number != self._next_output:
@@ -225,3 +236,10 @@ class Relay:
 
 
 RelayFactory = Callable[[str], Awaitable[Relay | None]]
+
+
+def _decoded(data: bytes) -> wire.ClientMessage | None:
+    try:
+        return wire.decode(data)
+    except DataChannelError:
+        return None

@@ -72,6 +72,10 @@ class SessionRelays:
     async def ended(self, session_id: str, status: SessionStatus, details: str) -> None:
         await self._mark(session_id, status, details)
 
+    async def terminating(self, session_id: str) -> bool:
+        row = await self._runtime.store.read(lambda conn: lifecycle.get(conn, session_id))
+        return row is not None and row.status == SessionStatus.TERMINATING
+
     async def _mark(self, session_id: str, status: SessionStatus, details: str = "") -> None:
         now = self._runtime.clock.now()
         await self._runtime.store.write(

@@ -3,7 +3,8 @@ agent tells the agent to open its leg.
 
 StartSession on a replica that does not hold the target's channel commits the session with
 a NOTIFY; every replica wakes, and the one whose hub has the agent sends ``session_start``
-(each session once). The agent's leg then comes to that replica, which writes its address
+(each session once); the same for ``session_end`` when TerminateSession made a session
+Terminating on another replica. The agent's leg then comes to that replica, which writes its address
 on the session, and StartSession answers a StreamUrl naming it: the client's leg and the
 agent's meet on one replica, and the bytes never pass through the database. A tick every
 few seconds catches a notification lost while the listener reconnected.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from openssm.protocol.frames import SessionEndFrame
 from openssm.server.loops import PeriodicLoop
 from openssm.server.runtime import Runtime
 from openssm.server.services.sessions import lifecycle
@@ -67,6 +69,26 @@ class SessionStarter(PeriodicLoop):
             if await hub.send(target, spec.start_frame(session_id)):
                 self._sent.add(session_id)
                 sent += 1
+        sent += await self._end_terminating(targets)
         if len(self._sent) > 10_000:
             self._sent.clear()
         return sent
+
+    async def _end_terminating(self, targets: list[str]) -> int:
+        """Tell this replica's agents to end the sessions TerminateSession asked to end on
+        another replica (each once: the API's own replica told its agents directly)."""
+        hub = self._runtime.hub
+        terminating = await self._runtime.store.read(
+            lambda conn: lifecycle.terminating_for_agents(conn, targets)
+        )
+        sent = 0
+        for session_id, target in terminating:
+            key = "end " + session_id
+            if key not in self._sent and await hub.send(target, _end_frame(session_id)):
+                self._sent.add(key)
+                sent += 1
+        return sent
+
+
+def _end_frame(session_id: str) -> SessionEndFrame:
+    return SessionEndFrame(session_id=session_id, reason=lifecycle.END_REASON)

@@ -4,7 +4,8 @@ A session starts Connecting with a one-time token: only the token's SHA-256 is s
 expires after ``TOKEN_TTL`` and the data channel spends it in one statement, so it opens
 the channel once. ResumeSession gives the same session a new token. The relay moves the
 session to Connected, Disconnected while its client is away, and Terminated or Failed at
-the end; TerminateSession ends it at once here, and the relay closes what is open.
+the end; TerminateSession makes it Terminating, and the relay ends it once the agent has
+closed and the transcript is written, so a Terminated session's transcript is whole.
 
 The session id is the caller's user name, a dash and 17 random hex digits, as AWS makes
 them, so ``arn:…:session/${aws:username}-*`` names exactly a user's own sessions.
@@ -170,21 +171,36 @@ def resume_session(conn: Connection, ctx: RequestContext, session_id: str) -> Op
     )
 
 
+TERMINATE_ASKED = "Terminated by TerminateSession"
+# What the agent tells the client (channel_closed) when TerminateSession ends its session.
+END_REASON = "Session terminated"
+
+
 def terminate_session(conn: Connection, ctx: RequestContext, session_id: str) -> str | None:
-    """End the session now; its target (to tell the agent) when it was active, else None.
-    A session that does not exist or has ended is no error, as on AWS."""
+    """Ask the session to end; its target (to tell the agent) when it was active, else None.
+    A session whose agent opened its leg goes Terminating: the relay ends it Terminated
+    once the agent closed and the transcript is whole (the reaper, if nobody relays it any
+    more). One that no leg reached has no transcript and ends at once. A session that does
+    not exist or has ended is no error, as on AWS."""
     row = repo.get_session(conn, session_id, account_id=ctx.account_id, region=ctx.region)
-    if row is None:
+    if row is None or row.status not in ACTIVE:
         return None
-    ended = repo.set_status(
-        conn,
-        session_id,
-        status=SessionStatus.TERMINATED,
-        only_from=ACTIVE,
-        end_date=ctx.now,
-        details="Terminated by TerminateSession",
-    )
-    return row.target if ended else None
+    if row.status == SessionStatus.TERMINATING:
+        return row.target  # asked again: tell the agent again, it may have missed it
+    if row.relay_replica is None:
+        ended = repo.set_status(
+            conn, session_id, status=SessionStatus.TERMINATED, only_from=ACTIVE,
+            end_date=ctx.now, details=TERMINATE_ASKED,
+        )  # fmt: skip
+        return row.target if ended else None
+    running = [s for s in ACTIVE if s != SessionStatus.TERMINATING]
+    if not repo.set_terminating(
+        conn, session_id, only_from=running, now=ctx.now, details=TERMINATE_ASKED
+    ):
+        return None
+    # The replica holding the agent tells it to end when that is not this one.
+    notify(conn, SESSIONS_CHANNEL)
+    return row.target
 
 
 # --- the relay's side -------------------------------------------------------------------------
@@ -242,6 +258,13 @@ def mark(
 ) -> bool:
     """Move the session to ``status`` where that is a move it may make; False otherwise."""
     ends = status in (SessionStatus.TERMINATED, SessionStatus.FAILED)
+    if ends and repo.set_status(
+        conn, session_id, status=SessionStatus.TERMINATED,
+        only_from=(SessionStatus.TERMINATING,), end_date=now,
+    ):  # fmt: skip
+        # Asked by TerminateSession: its end is what was asked, however the agent went,
+        # and the Details say who asked.
+        return True
     return repo.set_status(
         conn,
         session_id,
@@ -267,13 +290,22 @@ NEVER_OPENED = "The managed node did not open the session"
 
 def end_orphans(conn: Connection, *, me: str, now: dt.datetime, open_timeout: dt.timedelta) -> int:
     """End as Failed the active sessions whose relaying server process is gone (``me`` is
-    this one), and those whose agent did not open its leg within ``open_timeout``; how
+    this one), and those whose agent did not open its leg within ``open_timeout``; as
+    Terminated the Terminating ones whose relay is gone or that lasted ``open_timeout``; how
     many. On SQLite a session with no relay and past Connecting (written before relays were
     recorded) belongs to a process that is gone too: one process owns the file."""
-    ended = 0
-    for replica in repo.active_relays(conn, ACTIVE):
-        if replica is not None and replicas.is_gone(conn, replica, me=me):
-            ended += repo.end_relayed_by(
+    gone = [
+        replica
+        for replica in repo.active_relays(conn, ACTIVE)
+        if replica is not None and replicas.is_gone(conn, replica, me=me)
+    ]
+    # Asked by TerminateSession and never ended by a relay: Terminated, as asked, once
+    # the relay is gone or the agent had the open timeout to end it.
+    ended = repo.end_terminating(
+        conn, end_date=now, relayed_by=gone, asked_before=now - open_timeout
+    )
+    for replica in gone:
+        ended += repo.end_relayed_by(
                 conn, replica, statuses=ACTIVE, status=SessionStatus.FAILED, end_date=now,
                 details=SERVER_GONE,
             )  # fmt: skip
@@ -293,6 +325,11 @@ def end_orphans(conn: Connection, *, me: str, now: dt.datetime, open_timeout: dt
 def relay_url(conn: Connection, session_id: str) -> str | None:
     row = repo.get_session(conn, session_id)
     return None if row is None else row.relay_url
+
+
+def terminating_for_agents(conn: Connection, targets: list[str]) -> list[tuple[str, str]]:
+    """(session id, target) of the Terminating sessions whose agents are among ``targets``."""
+    return [(row.session_id, row.target) for row in repo.terminating_for_agents(conn, targets)]
 
 
 def waiting_for_agents(

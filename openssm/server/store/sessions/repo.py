@@ -158,6 +158,58 @@ def set_status(
     return bool(done.rowcount)
 
 
+def set_terminating(
+    conn: Connection, session_id: str, *, only_from: Sequence[str], now: dt.datetime, details: str
+) -> bool:
+    """Move the session to Terminating if it is in one of ``only_from``. Its token is spent
+    and ``token_expires_at`` keeps when that was: the reaper ends a session left Terminating
+    too long from it (no session comes back from Terminating, so nothing else reads it)."""
+    c = sessions.c
+    done = conn.execute(
+        sessions.update()
+        .where(c.session_id == session_id, c.status.in_(only_from))
+        .values(status="Terminating", details=details, token_hash=None, token_expires_at=now)
+    )
+    return bool(done.rowcount)
+
+
+def end_terminating(
+    conn: Connection,
+    *,
+    end_date: dt.datetime,
+    relayed_by: Sequence[str] = (),
+    asked_before: dt.datetime | None = None,
+) -> int:
+    """End as Terminated the Terminating sessions relayed by one of ``relayed_by`` or asked
+    to terminate before ``asked_before``; how many. Their Details stay."""
+    c = sessions.c
+    which: list[Any] = []
+    if relayed_by:
+        which.append(c.relay_replica.in_(list(relayed_by)))
+    if asked_before is not None:
+        which.append(c.token_expires_at < asked_before)
+    if not which:
+        return 0
+    done = conn.execute(
+        sessions.update()
+        .where(c.status == "Terminating", sa.or_(*which))
+        .values(status="Terminated", end_date=end_date)
+    )
+    return int(done.rowcount)
+
+
+def terminating_for_agents(conn: Connection, targets: Sequence[str]) -> list[SessionRow]:
+    """The Terminating sessions whose agents are among ``targets``."""
+    c = sessions.c
+    found: list[SessionRow] = []
+    for start in range(0, len(targets), 500):
+        query = sa.select(sessions).where(
+            c.status == "Terminating", c.target.in_(list(targets[start : start + 500]))
+        )
+        found += [_row(r) for r in conn.execute(query)]
+    return found
+
+
 def set_transcript_chunks(conn: Connection, session_id: str, chunks: int) -> None:
     conn.execute(
         sessions.update()

@@ -121,7 +121,7 @@ async def terminate_session(rt: Runtime, ctx: RequestContext, body: Body) -> Out
     target = await rt.store.write(lambda conn: lifecycle.terminate_session(conn, ctx, session_id))
     if target is not None:
         await rt.hub.send(
-            target, SessionEndFrame(session_id=session_id, reason="Session terminated")
+            target, SessionEndFrame(session_id=session_id, reason=lifecycle.END_REASON)
         )
     return {"SessionId": session_id}
 
