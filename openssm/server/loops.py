@@ -78,6 +78,11 @@ class PeriodicLoop(abc.ABC):
         work the moment something happens, and tick on their interval only to catch up."""
         self._woken.set()
 
+    def forget_wake(self) -> None:
+        """Drop a wake whose work the tick in flight has already done (call from it)."""
+        if not self._stopping.is_set():
+            self._woken.clear()
+
     async def start(self) -> None:
         if self._task is not None:
             raise RuntimeError(f"the {self.name} loop is already running")

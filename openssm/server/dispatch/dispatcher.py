@@ -9,7 +9,8 @@ One pass (``tick``) runs in one write transaction, whatever the fleet's size:
    its timeout ends it (DeliveryTimedOut), and a command with waiting ones has rate control
    claim the next among the agents connected to this replica. A command whose every open
    invocation runs in time (or waits for a node that is away) costs the pass nothing more;
-3. the roll-up is rewritten for the commands whose invocations changed in the pass.
+3. results that came meanwhile for the commands the pass holds locked are recorded too;
+4. the roll-up is rewritten for the commands whose invocations changed in the pass.
 
 After the commit the results are acknowledged (the agent may then forget them) and the
 claimed invocations are sent. A pass runs at once when something happens (an agent connected,
@@ -30,7 +31,8 @@ import datetime as dt
 import functools
 import logging
 import secrets as token_source
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
@@ -72,6 +74,9 @@ class _Pass:
     cancels: list[tuple[str, str]] = field(default_factory=list)  # (command id, instance id)
     deliveries: list[tuple[repo.CommandRow, tuple[str, ...]]] = field(default_factory=list)
     active: set[str] = field(default_factory=set)  # ids of the commands still unfinished
+    # Results that came while the pass ran, recorded in it (see ``_results_meanwhile``).
+    meanwhile: list[progress.InvocationResult] = field(default_factory=list)
+    again: bool = False  # those freed a slot that rate control may fill: another pass now
 
 
 class Dispatcher(PeriodicLoop):
@@ -92,6 +97,11 @@ class Dispatcher(PeriodicLoop):
         self._clock = clock
         self.replica_id = replica_id or token_source.token_hex(8)
         self._results: list[progress.InvocationResult] = []
+        # The loop adds results while a pass, on a worker thread, may take those of the
+        # commands it holds locked (the list is swapped, never changed in place, under it).
+        self._results_lock = threading.Lock()
+        # Whether something other than a result woke the dispatcher since its pass began.
+        self._woken_for_more = False
         # Cancels this process has passed on to its agents (each is sent once per channel).
         self._cancels_sent: set[tuple[str, str]] = set()
         # Replicas sharing PostgreSQL wake each other when work appears or slots free up.
@@ -135,7 +145,8 @@ class Dispatcher(PeriodicLoop):
 
     def result_ready(self, result: progress.InvocationResult) -> None:
         """A checked result (its output collected): record it on the next pass (soon)."""
-        self._results.append(result)
+        with self._results_lock:
+            self._results = [*self._results, result]
         awaited = self._awaited.get(result.command_id)
         if awaited is not None:
             awaited.discard(result.instance_id)
@@ -143,7 +154,11 @@ class Dispatcher(PeriodicLoop):
                 del self._awaited[result.command_id]
         if self._arrival is not None and not self._arrival.done():
             self._arrival.set_result(None)
-        self.wake()
+        super().wake()
+
+    def wake(self) -> None:
+        self._woken_for_more = True
+        super().wake()
 
     async def agent_connected(self, instance_id: str) -> None:
         """Send the agent again what it was given and has not answered (it may have missed
@@ -193,16 +208,22 @@ class Dispatcher(PeriodicLoop):
 
     async def tick(self) -> None:
         await self._settle_results()
-        results, self._results = self._results, []
+        self._woken_for_more = False
+        with self._results_lock:
+            results, self._results = self._results, []
         reachable = self._hub.connected()
         now = self._clock.now()
+        decided = _Pass()
         try:
-            decided = await self._store.write(
-                lambda conn: self._pass(conn, results, reachable, now)
-            )
+            await self._store.write(lambda conn: self._pass(conn, decided, results, reachable, now))
         except Exception:
-            self._results[:0] = results  # recorded on the next try, never dropped
+            with self._results_lock:  # recorded on the next try, never dropped
+                self._results = [*results, *decided.meanwhile, *self._results]
             raise
+        if decided.again:
+            self.wake()
+        elif decided.meanwhile and not self._results and not self._woken_for_more:
+            self.forget_wake()  # the results that woke it are recorded: no pass for nothing
         for instance_id, command_id in decided.acks:
             await self._hub.send(instance_id, ResultAckFrame(command_id=command_id))
         for command, instance_ids in decided.deliveries:
@@ -221,11 +242,13 @@ class Dispatcher(PeriodicLoop):
     def _pass(
         self,
         conn: Connection,
+        decided: _Pass,
         results: Sequence[progress.InvocationResult],
         reachable: frozenset[str],
         now: dt.datetime,
-    ) -> _Pass:
-        decided = _Pass()
+    ) -> None:
+        """One pass, in a write transaction on a worker thread; ``decided`` is what to do
+        once it committed."""
         active = repo.active_commands(conn)  # locked first: see active_commands
         decided.active = {command.command_id for command in active}
         locked = {command.command_id: command for command in active}
@@ -235,6 +258,7 @@ class Dispatcher(PeriodicLoop):
         changed = {result.command_id for result in results}
         work = open_work(conn)
         ended = 0
+        waiting: set[str] = set()
         for command in active:
             open_now = work.get(command.command_id)
             if open_now is None:  # every invocation ended: the roll-up says it next
@@ -246,6 +270,7 @@ class Dispatcher(PeriodicLoop):
                 if expired:
                     changed.add(command.command_id)
             if open_now.waiting:
+                waiting.add(command.command_id)
                 advanced = progress.advance(
                     conn, command, reachable=reachable, replica=self.replica_id, now=now
                 )
@@ -254,6 +279,12 @@ class Dispatcher(PeriodicLoop):
                     decided.deliveries.append((command, advanced.claimed))
                 if advanced.claimed or advanced.ended:
                     changed.add(command.command_id)
+        decided.meanwhile = self._results_meanwhile(locked)
+        if decided.meanwhile:
+            progress.record_results(conn, decided.meanwhile, known=locked)
+            decided.acks.extend((r.instance_id, r.command_id) for r in decided.meanwhile)
+            changed.update(r.command_id for r in decided.meanwhile)
+            decided.again = any(r.command_id in waiting for r in decided.meanwhile)
         # Only the commands whose invocations moved are rolled up again, those that had
         # already finished (a late or repeated result) too.
         for command_id in sorted(changed):
@@ -269,14 +300,26 @@ class Dispatcher(PeriodicLoop):
                 for pair in repo.cancelling_claimed_by(conn, self.replica_id)
                 if pair[1] in reachable
             ]
-        if results or ended:
+        if results or decided.meanwhile or ended:
             notify(conn, COMMANDS_CHANNEL)  # rate control may start more on other replicas
         if self._pruned_at is None or now - self._pruned_at >= _PRUNE_EVERY:
             self._pruned_at = now
             dropped = repo.delete_commands_before(conn, now - HISTORY)
             if dropped:
                 log.info("dropped %d commands older than %d days", dropped, HISTORY.days)
-        return decided
+
+    def _results_meanwhile(
+        self, locked: Mapping[str, repo.CommandRow]
+    ) -> list[progress.InvocationResult]:
+        """From the pass's thread: the results that came while it ran for the commands it
+        holds locked, taken to be recorded in it (agents that ran the same command report a
+        few milliseconds apart: a pass of their own would cost as much again). The others
+        wait for the next pass, which locks their commands."""
+        with self._results_lock:
+            taken = [r for r in self._results if r.command_id in locked]
+            if taken:
+                self._results = [r for r in self._results if r.command_id not in locked]
+        return taken
 
     async def _settle_results(self) -> None:
         """Wait (RESULT_SETTLE_S at most) while results of the commands whose results are in

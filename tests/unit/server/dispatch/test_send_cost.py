@@ -118,3 +118,28 @@ def test_a_pass_waits_only_a_moment_for_a_result_that_does_not_come(world: World
     asyncio.run(dispatcher.tick())
 
     assert details(store, command.command_id) == {"InProgress": 1, "Success": 1}
+
+
+def test_results_that_come_while_a_pass_runs_are_recorded_in_it(world: World) -> None:
+    store = world[0]
+    nodes, peers, dispatcher = _served(world, 2, here=2)
+    command = asyncio.run(dispatcher.start_new(_writer(world, nodes)))
+    frame = result_frame(command.command_id, "Success", 0)
+    dispatcher.result_received(nodes[0], frame)
+    begun = _transactions(world)
+    statements: list[str] = []
+
+    def arrives_meanwhile(*args: object) -> None:
+        statements.append(str(args[2]))
+        if len(statements) == 2:  # the pass has locked the command and recorded the first
+            dispatcher.result_received(nodes[1], frame)
+
+    event.listen(store.engine, "before_cursor_execute", arrives_meanwhile)
+    asyncio.run(dispatcher.tick())
+
+    assert len(begun) == 1
+    assert details(store, command.command_id) == {"Success": 2}
+    assert all(isinstance(p.frames[-1], ResultAckFrame) for p in peers.values())
+    rolled = store.read_sync(lambda conn: repo.get_command_by_id(conn, command.command_id))
+    assert rolled is not None
+    assert (rolled.status, rolled.completed_count) == ("Success", 2)
