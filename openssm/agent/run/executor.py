@@ -147,11 +147,14 @@ class _Runner:
     def _script_path(self, work_dir: Path, name: str) -> Path:
         """Where the step whose directory is ``work_dir`` writes its script ``name``."""
         root = self._context.script_root
-        path = (
-            work_dir / name
-            if root is None
-            else root / f"{self._run_dir.name}-{work_dir.name}-{name}"
-        )
+        if root is None:
+            path = work_dir / name
+        else:
+            # Named after the run and the step's directory; a one-step run's is the run's own.
+            owner = self._run_dir.name
+            if work_dir != self._run_dir:
+                owner = f"{owner}-{work_dir.name}"
+            path = root / f"{owner}-{name}"
         self._scripts.append(path)
         return path
 

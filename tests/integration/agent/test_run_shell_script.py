@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -294,6 +295,8 @@ def test_with_a_script_root_the_script_is_written_there_and_removed(tmp_path: Pa
     assert outcome.status is InvocationStatus.SUCCESS
     script, mode, cwd = sink.text().split("\n")[:3]
     assert Path(script).parent == scripts
+    # The run's name once, then the script's (a one-step run's directory is its step's).
+    assert re.fullmatch(r"run-[0-9a-f]{12}-_script\.sh", Path(script).name), script
     assert mode == "700"
     assert Path(cwd).is_relative_to(tmp_path / "work")  # ls -A printed nothing
     assert list(scripts.iterdir()) == []
