@@ -36,6 +36,7 @@ class SessionRow:
     transcript_chunks: int
     relay_url: str | None = None
     relay_replica: str | None = None
+    terminate_asked_at: dt.datetime | None = None
 
 
 def _row(row: Any) -> SessionRow:
@@ -161,14 +162,20 @@ def set_status(
 def set_terminating(
     conn: Connection, session_id: str, *, only_from: Sequence[str], now: dt.datetime, details: str
 ) -> bool:
-    """Move the session to Terminating if it is in one of ``only_from``. Its token is spent
-    and ``token_expires_at`` keeps when that was: the reaper ends a session left Terminating
-    too long from it (no session comes back from Terminating, so nothing else reads it)."""
+    """Move the session to Terminating if it is in one of ``only_from``, its token spent and
+    the time kept (``terminate_asked_at``: the reaper ends a session left Terminating too
+    long)."""
     c = sessions.c
     done = conn.execute(
         sessions.update()
         .where(c.session_id == session_id, c.status.in_(only_from))
-        .values(status="Terminating", details=details, token_hash=None, token_expires_at=now)
+        .values(
+            status="Terminating",
+            details=details,
+            token_hash=None,
+            token_expires_at=None,
+            terminate_asked_at=now,
+        )
     )
     return bool(done.rowcount)
 
@@ -187,7 +194,7 @@ def end_terminating(
     if relayed_by:
         which.append(c.relay_replica.in_(list(relayed_by)))
     if asked_before is not None:
-        which.append(c.token_expires_at < asked_before)
+        which.append(c.terminate_asked_at < asked_before)
     if not which:
         return 0
     done = conn.execute(

@@ -41,6 +41,8 @@ sessions = sa.Table(
     # The server process whose relay holds the agent's leg (openssm.server.store.replicas):
     # when it is gone, the session is ended.
     sa.Column("relay_replica", sa.String(16), nullable=True),
+    # When TerminateSession made the session Terminating: the reaper ends one left so too long.
+    sa.Column("terminate_asked_at", UTCDateTime, nullable=True),
     sa.Index("ix_sessions_scope_status", "account_id", "region", "status"),
     sa.Index("ix_sessions_scope_start", "account_id", "region", "start_date"),
 )

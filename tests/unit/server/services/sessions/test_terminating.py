@@ -63,6 +63,12 @@ def _terminating(conn: Connection, session_id: str, *, replica: str, at: dt.date
         conn, session_id, only_from=[SessionStatus.CONNECTED], now=at,
         details=lifecycle.TERMINATE_ASKED,
     )  # fmt: skip
+    asked = repo.get_session(conn, session_id)
+    assert asked is not None
+    # Its token is spent; when it was asked is its own column, the reaper's measure.
+    assert (asked.token_hash, asked.token_expires_at) == (None, None)
+    assert asked.terminate_asked_at is not None
+    assert asked.terminate_asked_at.replace(tzinfo=dt.UTC) == at
 
 
 def _status(conn: Connection, session_id: str) -> tuple[str, str, dt.datetime | None]:
