@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from openssm.protocol.frames import InvocationFrame, ResultAckFrame
 from openssm.server.channel.hub import Hub
+from openssm.server.dispatch import dispatcher as dispatcher_module
 from openssm.server.dispatch.dispatcher import Dispatcher
 from openssm.server.services.commands import send
 from openssm.server.store.commands import repo
@@ -143,3 +145,20 @@ def test_results_that_come_while_a_pass_runs_are_recorded_in_it(world: World) ->
     rolled = store.read_sync(lambda conn: repo.get_command_by_id(conn, command.command_id))
     assert rolled is not None
     assert (rolled.status, rolled.completed_count) == ("Success", 2)
+
+
+def test_a_large_command_is_left_to_the_next_pass(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Claiming and sending thousands of invocations would hold SendCommand's answer.
+    monkeypatch.setattr(dispatcher_module, "INLINE_START_TARGETS", 1)
+    store = world[0]
+    nodes, peers, dispatcher = _served(world, 2, here=2)
+
+    command = asyncio.run(dispatcher.start_new(_writer(world, nodes)))
+
+    assert details(store, command.command_id) == {"Pending": 2}
+    assert all(peer.frames == [] for peer in peers.values())
+    asyncio.run(dispatcher.tick())
+    assert details(store, command.command_id) == {"InProgress": 2}
+    assert all([type(f) for f in peer.frames] == [InvocationFrame] for peer in peers.values())
