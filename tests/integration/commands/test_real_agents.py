@@ -4,6 +4,8 @@ cancel with the whole process tree, secrets masked, and an agent killed mid-comm
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import uuid
 from pathlib import Path
@@ -161,15 +163,20 @@ def test_an_agent_killed_mid_command_reports_it_failed_and_never_runs_it_twice(
     ssm = fleet_server.client()
     (agent,) = agent_factory(1)
     runs = tmp_path / "runs"
+    group = tmp_path / "group"
     command_id = ssm.send_command(
         DocumentName=SHELL,
         InstanceIds=[agent.instance_id],
-        Parameters={"commands": [f"echo run >> {runs}", "sleep 600"]},
+        Parameters={"commands": [f"echo $$ > {group}", f"echo run >> {runs}", "sleep 600"]},
     )["Command"]["CommandId"]
     wait_until(runs.exists, timeout_s=15)
 
     agent.kill(signal.SIGKILL)
     agent.wait()
+    # The script outlives the agent killed here (systemd's KillMode=mixed stops it on a
+    # host): the test stops it, its own process group, rather than leave it for 10 minutes.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(int(group.read_text()), signal.SIGKILL)
     agent.start()
     got = _ended(ssm, command_id, agent.instance_id)
     assert (got["Status"], got["StatusDetails"]) == ("Failed", "Failed")
