@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,11 @@ from typing import Any
 import pytest
 from types_boto3_ssm.client import SSMClient
 
-from tests.agents import AgentFactory, AgentProcess
+from tests.agents import AgentProcess, running_agents
 from tests.integration.commands.output_support import signed_get
 from tests.integration.sessions.driver import history, shell_at_prompt
 from tests.integration.sessions.nodes import real_agent, relay_server
-from tests.support import ServerProcess
+from tests.support import ServerProcess, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -122,7 +121,9 @@ def test_a_session_terminated_before_its_client_came_ends(
     before it reads the agent's close, or the session stays Terminating."""
     ssm = server.client()
     session_id = ssm.start_session(Target=agent.instance_id)["SessionId"]
-    time.sleep(0.5)  # the agent has opened its leg (the relay holds its first prompt)
+    # Once the agent's leg is relayed, TerminateSession makes the session Terminating (one
+    # no leg reached ends at once, which would not test the relay).
+    wait_until(lambda: _relayed(server, session_id), timeout_s=15)
     ssm.terminate_session(SessionId=session_id)
     ended = history(ssm, session_id)
     assert (ended["Status"], ended["Details"]) == ("Terminated", ASKED)
@@ -135,9 +136,7 @@ def test_terminate_session_on_the_replica_without_the_agent(
     """The replica holding the agent hears of it (NOTIFY) and tells the agent to end; its
     relay ends the session Terminated with the whole transcript."""
     first, second = replicas
-    factory = AgentFactory(server=second, root=tmp_path / "agents")
-    try:
-        (on_second,) = factory(1)
+    with running_agents(second, tmp_path / "agents", 1) as (on_second,):
         ssm = first.client()
         started: dict[str, Any] = dict(ssm.start_session(Target=on_second.instance_id))
 
@@ -155,5 +154,22 @@ def test_terminate_session_on_the_replica_without_the_agent(
         assert (ended["Status"], ended["Details"]) == ("Terminated", ASKED)
         _status, transcript = signed_get(ended["OutputUrl"]["S3OutputUrl"])
         assert b"far-42" in transcript
+
+
+def _relayed(server: ServerProcess, session_id: str) -> bool:
+    """Whether a relay of ``server`` holds the agent's leg of the session (its row says so;
+    the API shows it Connecting until a client comes)."""
+    import sqlalchemy as sa  # the server's extras; only tests that read the store need it
+
+    from openssm.server.store.engine import create_engine
+    from openssm.server.store.sessions.tables import sessions
+
+    engine = create_engine(f"sqlite:///{server.data_dir / 'openssm.db'}", pool_size=1)
+    try:
+        with engine.connect() as conn:
+            replica = conn.execute(
+                sa.select(sessions.c.relay_replica).where(sessions.c.session_id == session_id)
+            ).scalar()
     finally:
-        factory.stop_all()
+        engine.dispose()
+    return replica is not None
